@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type {PlanDescription} from './plan.js';
+import {appendDurable, stateLayout} from './state-dir.js';
+
+/**
+The journal of one restore run: JSON lines, each fsync'd before the engine goes on. A step is
+recorded before it runs (`start`) and after (`done` / `failed`). After a crash the unfinished
+journal of a target says exactly where the run stopped.
+*/
+export type JournalRecord =
+	| {type: 'begin'; runId: string; at: string; identity: string; target: string; kind: string; facts: unknown; plan: PlanDescription}
+	| {type: 'resume'; runId: string; at: string; identity: string}
+	| {type: 'confirm'; runId: string; at: string; step: string}
+	| {type: 'start'; runId: string; at: string; step: string}
+	| {type: 'done'; runId: string; at: string; step: string; outcome: StepOutcome; detail?: string; result?: unknown}
+	| {type: 'failed'; runId: string; at: string; step: string; error: string}
+	| {type: 'stopped'; runId: string; at: string; reason: string}
+	| {type: 'end'; runId: string; at: string; outcome: RunOutcome};
+
+/** `done`: ran now; `already`: its effect was there (resume after a crash mid-step); `passed`: a check. */
+export type StepOutcome = 'done' | 'already' | 'passed';
+
+export type RunOutcome = 'succeeded' | 'failed' | 'abandoned';
+
+/** What an unfinished journal tells about the run it records. */
+export type JournalState = {
+	readonly file: string;
+	readonly runId: string;
+	readonly begin: Extract<JournalRecord, {type: 'begin'}>;
+	/** Steps recorded as done, with their results. */
+	readonly completed: ReadonlyMap<string, {outcome: StepOutcome; result?: unknown; at: string}>;
+	/** Steps recorded as started and never finished: interrupted in the middle. */
+	readonly interrupted: readonly string[];
+	/** The last failure, if the run stopped on one. */
+	readonly lastFailure?: {step: string; error: string; at: string};
+	/** The time of the last record. */
+	readonly lastAt: string;
+	/** How many times the run was started (1 + resumes). */
+	readonly attempts: number;
+	readonly records: readonly JournalRecord[];
+};
+
+/** The journal file of a target: 'volume/ilum/data-x-0' -> journals/volume__ilum__data-x-0.jsonl. */
+export function journalFile(stateDir: string, target: string): string {
+	return path.join(stateLayout(stateDir).journals, `${target.replaceAll(/[^\w.-]+/g, '__')}.jsonl`);
+}
+
+export class Journal {
+	readonly file: string;
+	readonly runId: string;
+
+	constructor(file: string, runId: string) {
+		this.file = file;
+		this.runId = runId;
+	}
+
+	append(record: JournalRecord): void {
+		appendDurable(this.file, JSON.stringify(record));
+	}
+
+	/** Moves the journal of an ended run out of the way, so the target has no unfinished restore. */
+	close(stateDir: string): string {
+		const finished = path.join(stateLayout(stateDir).finished, `${this.runId}.jsonl`);
+		fs.mkdirSync(path.dirname(finished), {recursive: true});
+		fs.renameSync(this.file, finished);
+		return finished;
+	}
+}
+
+/** Parses a journal; a torn last line (a crash in the middle of a write) is ignored. */
+export function readJournal(file: string): JournalRecord[] {
+	const text = fs.readFileSync(file, 'utf8');
+	const records: JournalRecord[] = [];
+	for (const line of text.split('\n')) {
+		if (!line.trim()) {
+			continue;
+		}
+
+		try {
+			records.push(JSON.parse(line) as JournalRecord);
+		} catch {
+			// A line cut by a crash: the record it was writing never took effect for us.
+		}
+	}
+
+	return records;
+}
+
+/** The unfinished restore of a target, if there is one. */
+export function findUnfinished(stateDir: string, target: string): JournalState | undefined {
+	const file = journalFile(stateDir, target);
+	if (!fs.existsSync(file)) {
+		return undefined;
+	}
+
+	const records = readJournal(file);
+	const begin = records.find(record => record.type === 'begin');
+	if (!begin || begin.type !== 'begin' || records.some(record => record.type === 'end')) {
+		return undefined;
+	}
+
+	const completed = new Map<string, {outcome: StepOutcome; result?: unknown; at: string}>();
+	const started = new Set<string>();
+	let lastFailure: JournalState['lastFailure'];
+	let attempts = 0;
+	for (const record of records) {
+		switch (record.type) {
+			case 'begin':
+			case 'resume': {
+				attempts++;
+				break;
+			}
+
+			case 'start': {
+				started.add(record.step);
+				break;
+			}
+
+			case 'done': {
+				started.delete(record.step);
+				completed.set(record.step, {outcome: record.outcome, result: record.result, at: record.at});
+				break;
+			}
+
+			case 'failed': {
+				started.delete(record.step);
+				lastFailure = {step: record.step, error: record.error, at: record.at};
+				break;
+			}
+
+			default: {
+				break;
+			}
+		}
+	}
+
+	return {
+		file,
+		runId: begin.runId,
+		begin,
+		completed,
+		interrupted: [...started],
+		lastFailure,
+		lastAt: records.at(-1)!.at,
+		attempts,
+		records,
+	};
+}
+
+/** One line saying where an unfinished restore stopped. */
+export function describeUnfinished(state: JournalState): string {
+	const steps = state.begin.plan.steps;
+	const doneCount = steps.filter(step => state.completed.has(step.id)).length;
+	const next = steps.find(step => !state.completed.has(step.id));
+	const where = state.interrupted.length > 0
+		? `interrupted during step '${state.interrupted[0]}'`
+		: (state.lastFailure ? `failed at step '${state.lastFailure.step}' (${state.lastFailure.error})` : `stopped before step '${next?.id ?? '(none)'}'`);
+	return `an unfinished restore of ${state.begin.target} (run ${state.runId}, started ${state.begin.at} by ${state.begin.identity}) is ${where}; ${doneCount} of ${steps.length} steps done`;
+}
