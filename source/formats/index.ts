@@ -9,6 +9,7 @@ import {LocalFileStore} from '../storage/local-file-store.js';
 import {S3FileStore} from '../storage/s3-file-store.js';
 import {createS3Client, s3EndpointOf} from '../storage/s3-client.js';
 import type {FormatName, TableFormat, TableRef} from './types.js';
+import {ducklakePlugin} from './ducklake/plugin.js';
 
 /**
 What a format needs from the outside world, built once per command from its flags (and replaced
@@ -43,6 +44,7 @@ export type FormatPlugin = {
 
 /** Every format, in detection order. D adds Iceberg, E adds DuckLake: one line each. */
 export const formats: FormatPlugin[] = [
+	ducklakePlugin,
 ];
 
 /** The environment for a command, from its flags (`--s3-endpoint`) and `process.env`. */

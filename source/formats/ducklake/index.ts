@@ -1,0 +1,343 @@
+import path from 'node:path';
+import process from 'node:process';
+import {UserError, refusal, usageError} from '../../errors.js';
+import type {FormatEnvironment} from '../index.js';
+import {storageError} from '../index.js';
+import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
+import {sqlTimestamp} from './backends.js';
+import {bytesOf, findTable, liveAt, liveFiles, loadCatalog, loadColumns, rowsOf, tableNames, type CatalogState, type LiveFile, type Snapshot} from './catalog.js';
+import {openCatalog, parseDuckLakeRef, type CatalogLocation} from './connect.js';
+import {allLiveFiles, checkFiles, entryFor, missingReason, operationOf, parseChanges, snapshotsChangingTable, tableChanges} from './history.js';
+import {buildCommit, ConcurrentChangeError, perFileTables, runStatements, schemaDifferences, type DuckLakeCommit} from './restore.js';
+import {int, type SqlCatalog, type SqlRow} from './sql.js';
+import {DataStorage} from './storage.js';
+
+export {parseDuckLakeRef, parseConninfo} from './connect.js';
+
+type Session = {
+	readonly location: CatalogLocation;
+	readonly sql: SqlCatalog;
+	readonly state: CatalogState;
+	readonly storage: DataStorage;
+};
+
+/** The folder a relative data_path is resolved against: the catalog file's, or the working directory for a server. */
+function baseOf(location: CatalogLocation): string {
+	return location.kind === 'postgres' ? process.cwd() : path.dirname(location.file);
+}
+
+/** DuckLake, read and written through its catalog database. */
+export class DuckLakeFormat implements TableFormat {
+	readonly name = 'ducklake' as const;
+	private readonly environment: FormatEnvironment;
+
+	constructor(environment: FormatEnvironment) {
+		this.environment = environment;
+	}
+
+	private async session<T>(ref: string, readOnly: boolean, work: (session: Session) => Promise<T>): Promise<T> {
+		const location = parseDuckLakeRef(ref);
+		const sql = await openCatalog(location, {readOnly});
+		try {
+			const state = await loadCatalog(sql);
+			const storage = new DataStorage(state, {base: baseOf(location), open: where => this.environment.openStore(where)});
+			return await work({location, sql, state, storage});
+		} catch (error) {
+			throw storageError(error, `ducklake data in ${location.kind === 'postgres' ? 'the catalog\'s data_path' : location.file}`, this.environment);
+		} finally {
+			await sql.close();
+		}
+	}
+
+	async history(ref: TableRef): Promise<TableHistory> {
+		return this.session(ref.ref, true, async ({sql, state, storage}) => {
+			const latest = latestSnapshot(state, sql);
+			if (!ref.table) {
+				const entries: HistoryEntry[] = [];
+				let parent: number | undefined;
+				for (const snapshot of state.snapshots) {
+					// eslint-disable-next-line no-await-in-loop
+					entries.push(await entryFor({snapshot, operation: operationOf(snapshot, parseChanges(snapshot.changes)), parent, current: snapshot.id === latest.id, files: allLiveFiles(state, snapshot.id), storage, withCounts: false}));
+					parent = snapshot.id;
+				}
+
+				return {format: 'ducklake', ref: ref.ref, current: String(latest.id), entries};
+			}
+
+			const {schema, table} = needTable(state, ref.table, latest.id, sql);
+			const columns = await loadColumns(sql, table.id);
+			const touched = snapshotsChangingTable(state, table.id, schema.name, columns);
+			const snapshots = state.snapshots.filter(snapshot => touched.has(snapshot.id) && snapshot.id >= Math.min(...state.tables.filter(row => row.id === table.id).map(row => row.begin)));
+			const current = snapshots.at(-1)!;
+			const entries: HistoryEntry[] = [];
+			let parent: number | undefined;
+			for (const snapshot of snapshots) {
+				const changes = tableChanges(snapshot, state, table.id, schema.name);
+				const operation = changes.length > 0 || snapshot.message ? operationOf(snapshot, changes) : 'CHANGE';
+				// eslint-disable-next-line no-await-in-loop
+				entries.push(await entryFor({snapshot, operation, parent, current: snapshot.id === current.id, files: liveFiles(state, table.id, snapshot.id), storage, withCounts: true}));
+				parent = snapshot.id;
+			}
+
+			return {format: 'ducklake', ref: ref.ref, current: String(current.id), entries};
+		});
+	}
+
+	async plan(ref: TableRef, to: string, _options: RestoreOptions = {}): Promise<TableRestorePlan> {
+		if (!ref.table) {
+			throw usageError('restoring a DuckLake table needs --table <schema>.<table>', 'snapshots are catalog-wide; name the table to restore');
+		}
+
+		return this.session(ref.ref, true, async session => planIn(session, ref, to, ref.table!));
+	}
+
+	async execute(plan: TableRestorePlan, options: RestoreOptions = {}): Promise<TableRestoreResult> {
+		if (plan.refusal) {
+			throw refusal(plan.refusal);
+		}
+
+		const commit = plan.commit as DuckLakeCommit;
+		options.signal?.throwIfAborted();
+		const location = parseDuckLakeRef(plan.ref);
+		const sql = await openCatalog(location, {readOnly: false});
+		try {
+			await sql.transaction(async tx => {
+				const top = await tx.query('SELECT max(snapshot_id) AS id FROM ducklake_snapshot');
+				const now = int(top[0]?.id ?? null);
+				if (String(now) !== plan.from) {
+					throw refusal(`${sql.description}: the catalog moved since the plan (snapshot ${now} is current, the plan was made at ${plan.from})`, 'nothing was written; plan again');
+				}
+
+				const time = sqlTimestamp(new Date());
+				const statements = commit.statements.map(statement => statement.sql.startsWith('INSERT INTO ducklake_snapshot (') ? {...statement, params: statement.params.map((value, index) => index === 1 ? time : value)} : statement);
+				try {
+					await runStatements(tx, statements);
+				} catch (error) {
+					if (error instanceof ConcurrentChangeError) {
+						throw refusal(`${sql.description}: the table changed under the restore (${error.message})`, 'nothing was written; plan again');
+					}
+
+					if (/duplicate|unique|primary key|constraint|conflict/i.test((error as Error).message)) {
+						throw refusal(`${sql.description}: another writer committed snapshot ${commit.snapshotId} first (${(error as Error).message.split('\n')[0]})`, 'nothing was written; plan again');
+					}
+
+					throw error;
+				}
+			});
+		} finally {
+			await sql.close();
+		}
+
+		return this.session(plan.ref, true, async session => verify(session, plan, commit));
+	}
+}
+
+function latestSnapshot(state: CatalogState, sql: SqlCatalog): Snapshot {
+	const latest = state.snapshots.at(-1);
+	if (!latest) {
+		throw new UserError(`${sql.description}: the DuckLake catalog has no snapshots`, {hint: 'check the catalog is complete'});
+	}
+
+	return latest;
+}
+
+function needTable(state: CatalogState, name: string, snapshot: number, sql: SqlCatalog) {
+	const found = findTable(state, name, snapshot);
+	if (!found) {
+		const names = tableNames(state, snapshot);
+		throw new UserError(`${sql.description}: no table ${name} at the current snapshot ${snapshot}`, {hint: names.length > 0 ? `tables: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` : 'the catalog has no tables'});
+	}
+
+	return found;
+}
+
+/** `--to`: a snapshot id, or an ISO timestamp (the newest snapshot at or before it). */
+export function resolveTarget(state: CatalogState, to: string): Snapshot {
+	if (/^\d+$/.test(to)) {
+		const snapshot = state.snapshots.find(candidate => candidate.id === Number(to));
+		if (!snapshot) {
+			throw usageError(`no snapshot ${to} in the catalog`, `snapshots go from ${state.snapshots[0]?.id} to ${state.snapshots.at(-1)?.id} (see ilum-restore history)`);
+		}
+
+		return snapshot;
+	}
+
+	const time = Date.parse(to);
+	if (Number.isNaN(time) || !/^\d{4}-\d\d-\d\d/.test(to)) {
+		throw usageError(`--to ${to} is neither a snapshot id nor an ISO 8601 timestamp`, 'e.g. --to 7 or --to 2026-01-02T03:04:05Z');
+	}
+
+	const snapshot = state.snapshots.filter(candidate => Date.parse(candidate.time) <= time).at(-1);
+	if (!snapshot) {
+		throw usageError(`no snapshot at or before ${to}`, `the oldest is ${state.snapshots[0]?.time}`);
+	}
+
+	return snapshot;
+}
+
+async function planIn(session: Session, ref: TableRef, to: string, name: string): Promise<TableRestorePlan> {
+	const {sql, state, storage} = session;
+	const current = latestSnapshot(state, sql);
+	const {schema, table} = needTable(state, name, current.id, sql);
+	const target = resolveTarget(state, to);
+	const qualified = `${schema.name}.${table.name}`;
+	const base = {format: 'ducklake' as const, ref: ref.ref, table: qualified, target: String(target.id), from: String(current.id)};
+	const now = liveFiles(state, table.id, current.id);
+	const before = sideOf(now);
+	const checks = [
+		`the catalog is still at snapshot ${current.id} when writing (checked inside the transaction)`,
+		'every row closed by the restore is still live (each UPDATE changes exactly one row)',
+		`the live data and delete files at the new snapshot equal those at snapshot ${target.id}`,
+		`the row count equals snapshot ${target.id}'s, from the catalog and from the Parquet footers`,
+		`the table keeps id ${table.id}`,
+		'the columns equal the target\'s',
+	];
+
+	const tableAtTarget = state.tables.find(row => row.id === table.id && liveAt(row, target.id));
+	if (!tableAtTarget) {
+		return {...base, before, after: before, filesReturning: [], filesLeaving: [], schemaChanges: [], commit: undefined, checks, warnings: [], refusal: `${qualified} (table id ${table.id}) did not exist at snapshot ${target.id}: it was created at snapshot ${Math.min(...state.tables.filter(row => row.id === table.id).map(row => row.begin))}`};
+	}
+
+	const then = liveFiles(state, table.id, target.id);
+	const after = sideOf(then);
+	const columns = await loadColumns(sql, table.id);
+	const warnings: string[] = [];
+	if (tableAtTarget.name !== table.name) {
+		warnings.push(`the table was called ${tableAtTarget.name} at snapshot ${target.id}; it keeps its current name ${table.name}`);
+	}
+
+	const nowIds = new Set(now.map(file => file.data.id));
+	const thenIds = new Set(then.map(file => file.data.id));
+	const filesReturning = then.filter(file => !nowIds.has(file.data.id)).map(file => storage.display(storage.locate(file.data)));
+	const filesLeaving = now.filter(file => !thenIds.has(file.data.id)).map(file => storage.display(storage.locate(file.data)));
+	const nowDeletes = new Set(now.flatMap(file => file.deletes ? [file.deletes.id] : []));
+	const thenDeletes = new Set(then.flatMap(file => file.deletes ? [file.deletes.id] : []));
+	filesReturning.push(...then.filter(file => file.deletes && !nowDeletes.has(file.deletes.id)).map(file => storage.display(storage.locate(file.deletes!))));
+	filesLeaving.push(...now.filter(file => file.deletes && !thenDeletes.has(file.deletes.id)).map(file => storage.display(storage.locate(file.deletes!))));
+	const schemaChanges = schemaDifferences(columns, current.id, target.id);
+
+	const refuse = (reason: string): TableRestorePlan => ({...base, before, after, filesReturning, filesLeaving, schemaChanges, commit: undefined, checks, warnings, refusal: reason});
+
+	if (filesReturning.length === 0 && filesLeaving.length === 0 && schemaChanges.length === 0) {
+		return refuse(`${qualified} at snapshot ${target.id} already equals the current table (snapshot ${current.id}): nothing to restore`);
+	}
+
+	const check = await checkFiles(storage, then);
+	if (!check.restorable) {
+		return refuse(`snapshot ${target.id} of ${qualified} cannot be restored: ${missingReason(check.missing)}`);
+	}
+
+	warnings.push(...check.notes);
+	const partial = then.filter(file => !nowIds.has(file.data.id) && file.data.partial);
+	if (partial.length > 0) {
+		return refuse(`${qualified} at snapshot ${target.id} uses partial files (${partial.map(file => storage.display(storage.locate(file.data))).join(', ')}), which this tool does not restore`);
+	}
+
+	const inlined = await inlinedRows(sql, table.id, [current.id, target.id]);
+	if (inlined > 0) {
+		return refuse(`${qualified} has ${inlined} inlined rows in the catalog at snapshot ${current.id} or ${target.id}, which this tool does not restore; flush them first (CALL ducklake_flush_inlined_data)`);
+	}
+
+	const tableColumns = new Map<string, string[]>();
+	for (const catalogTable of ['ducklake_data_file', 'ducklake_delete_file', 'ducklake_column', 'ducklake_snapshot_changes', 'ducklake_schema_versions', ...perFileTables]) {
+		// eslint-disable-next-line no-await-in-loop
+		tableColumns.set(catalogTable, await sql.columns(catalogTable));
+	}
+
+	const returningIds = then.filter(file => !nowIds.has(file.data.id)).map(file => file.data.id);
+	const perFileRows = new Map<string, SqlRow[]>();
+	for (const catalogTable of perFileTables) {
+		if ((tableColumns.get(catalogTable) ?? []).length === 0 || returningIds.length === 0) {
+			continue;
+		}
+
+		// eslint-disable-next-line no-await-in-loop
+		const rows = await sql.query(`SELECT * FROM ${catalogTable} WHERE table_id = ? AND data_file_id IN (${returningIds.map(() => '?').join(', ')})`, [table.id, ...returningIds]);
+		for (const row of rows) {
+			const key = `${catalogTable}:${int(row.data_file_id ?? null)}`;
+			perFileRows.set(key, [...(perFileRows.get(key) ?? []), row]);
+		}
+	}
+
+	let scheduledForDeletion: SqlRow[] = [];
+	if ((await sql.columns('ducklake_files_scheduled_for_deletion')).length > 0 && returningIds.length > 0) {
+		scheduledForDeletion = await sql.query(`SELECT * FROM ducklake_files_scheduled_for_deletion WHERE data_file_id IN (${returningIds.map(() => '?').join(', ')})`, returningIds);
+		if (scheduledForDeletion.length > 0) {
+			warnings.push(`${scheduledForDeletion.length} file(s) the target needs were scheduled for deletion; the restore takes them off that list`);
+		}
+	}
+
+	const commit = buildCommit({
+		state,
+		tableColumns,
+		tableId: table.id,
+		tableName: qualified,
+		current,
+		target,
+		now,
+		then,
+		columns,
+		perFileRows,
+		scheduledForDeletion,
+		time: sqlTimestamp(new Date()),
+	});
+	return {...base, before, after, filesReturning, filesLeaving, schemaChanges, commit, checks, warnings};
+}
+
+function sideOf(files: readonly LiveFile[]) {
+	return {files: files.length + files.filter(file => file.deletes).length, rows: rowsOf(files), bytes: bytesOf(files)};
+}
+
+async function inlinedRows(sql: SqlCatalog, tableId: number, snapshots: readonly number[]): Promise<number> {
+	if ((await sql.columns('ducklake_inlined_data_tables')).length === 0) {
+		return 0;
+	}
+
+	let total = 0;
+	for (const row of await sql.query('SELECT table_name FROM ducklake_inlined_data_tables WHERE table_id = ?', [tableId])) {
+		const name = String(row.table_name);
+		if (!/^[\w]+$/.test(name)) {
+			continue;
+		}
+
+		for (const snapshot of snapshots) {
+			// eslint-disable-next-line no-await-in-loop
+			const count = await sql.query(`SELECT count(*) AS n FROM ${name} WHERE begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)`, [snapshot, snapshot]).catch(() => [{n: 0}]);
+			total += int(count[0]?.n ?? 0);
+		}
+	}
+
+	return total;
+}
+
+async function verify(session: Session, plan: TableRestorePlan, commit: DuckLakeCommit): Promise<TableRestoreResult> {
+	const {state, storage, sql} = session;
+	const target = Number(plan.target);
+	const written = commit.snapshotId;
+	const checks: Array<{name: string; ok: boolean; detail: string}> = [];
+	const key = (files: readonly LiveFile[]) => files.map(file => `${storage.locate(file.data)}|${file.deletes ? storage.locate(file.deletes) : ''}`).sort();
+	const then = liveFiles(state, commit.tableId, target);
+	const after = liveFiles(state, commit.tableId, written);
+	const snapshotWritten = state.snapshots.some(snapshot => snapshot.id === written);
+	checks.push({name: 'snapshot written', ok: snapshotWritten, detail: snapshotWritten ? `snapshot ${written}: ${commit.commitMessage}` : `snapshot ${written} is not in the catalog`});
+	const same = JSON.stringify(key(then)) === JSON.stringify(key(after));
+	checks.push({name: 'live files', ok: same, detail: same ? `${after.length} data files and ${after.filter(file => file.deletes).length} delete files, as at snapshot ${target}` : `snapshot ${written} has ${after.length} data files, snapshot ${target} had ${then.length}`});
+	const expected = rowsOf(then);
+	const catalogRows = rowsOf(after);
+	checks.push({name: 'row count (catalog)', ok: catalogRows === expected, detail: `${catalogRows} rows, expected ${expected}`});
+	let footerRows: number | undefined;
+	try {
+		footerRows = await storage.footerRows(after);
+		checks.push({name: 'row count (Parquet footers)', ok: footerRows === expected, detail: `${footerRows} rows read from ${after.length} data and ${after.filter(file => file.deletes).length} delete file footers, expected ${expected}`});
+	} catch (error) {
+		checks.push({name: 'row count (Parquet footers)', ok: false, detail: `could not read the footers: ${(error as Error).message.split('\n')[0]}`});
+	}
+
+	const table = plan.table ? findTable(state, plan.table, written) : undefined;
+	checks.push({name: 'table id', ok: table?.table.id === commit.tableId, detail: table ? `table id ${table.table.id}` : `${plan.table} is not live at snapshot ${written}`});
+	const columns = await loadColumns(sql, commit.tableId);
+	const columnKey = (snapshot: number) => JSON.stringify(columns.filter(row => liveAt(row, snapshot)).map(row => [row.id, row.name, row.type, row.order, row.parent ?? null]).sort());
+	const sameColumns = columnKey(target) === columnKey(written);
+	checks.push({name: 'columns', ok: sameColumns, detail: sameColumns ? `${columns.filter(row => liveAt(row, written)).length} columns, as at snapshot ${target}` : 'the columns differ from the target\'s'});
+	return {plan, newVersion: String(written), verified: checks.every(check => check.ok), checks};
+}
