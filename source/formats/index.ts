@@ -10,6 +10,7 @@ import {S3FileStore} from '../storage/s3-file-store.js';
 import {createS3Client, s3EndpointOf} from '../storage/s3-client.js';
 import type {FormatName, TableFormat, TableRef} from './types.js';
 import {ducklakePlugin} from './ducklake/plugin.js';
+import {deltaPlugin} from './delta/plugin.js';
 
 /**
 What a format needs from the outside world, built once per command from its flags (and replaced
@@ -44,6 +45,7 @@ export type FormatPlugin = {
 
 /** Every format, in detection order. D adds Iceberg, E adds DuckLake: one line each. */
 export const formats: FormatPlugin[] = [
+	deltaPlugin,
 	ducklakePlugin,
 ];
 

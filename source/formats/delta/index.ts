@@ -1,0 +1,101 @@
+import {usageError} from '../../errors.js';
+import type {FileStore} from '../../storage/file-store.js';
+import {storageError, type FormatEnvironment} from '../index.js';
+import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
+import {readDeltaLog, type DeltaLog, type VersionRecord} from './log.js';
+import {executeDeltaRestore, planDeltaRestore} from './restore.js';
+
+function reasonFor(record: VersionRecord): string | undefined {
+	const notes: string[] = [];
+	if (!record.known) {
+		notes.push('the commits before this version were cleaned up and no checkpoint covers it: it cannot be reconstructed');
+	}
+
+	if (record.missingCount > 0) {
+		const shown = record.missing.slice(0, 5).join(', ');
+		notes.push(`${record.missingCount} file${record.missingCount === 1 ? '' : 's'} missing (vacuumed?): ${shown}${record.missingCount > 5 ? ` and ${record.missingCount - 5} more` : ''}`);
+	}
+
+	if (record.external.length > 0) {
+		notes.push(`needs files outside the table's root, not checked: ${record.external.slice(0, 3).join(', ')}`);
+	}
+
+	if (record.timestampMs === undefined) {
+		notes.push('the commit has no commitInfo time; the time shown is the file\'s');
+	}
+
+	return notes.length > 0 ? notes.join('; ') : undefined;
+}
+
+function summaryFor(record: VersionRecord): Record<string, string | number> {
+	const summary: Record<string, string | number> = {liveFiles: record.liveFiles, liveBytes: record.liveBytes};
+	for (const [key, value] of Object.entries(record.commitInfo?.operationMetrics ?? {})) {
+		if (typeof value === 'string' || typeof value === 'number') {
+			summary[key] = value;
+		}
+	}
+
+	return summary;
+}
+
+/** History entries from a read log, oldest first. */
+export function historyFromLog(log: DeltaLog, ref: string): TableHistory {
+	const latest = log.versions.at(-1)!.version;
+	const entries: HistoryEntry[] = log.versions.map(record => {
+		const time = record.timestampMs ?? record.file.lastModified?.getTime();
+		const reason = reasonFor(record);
+		return {
+			id: String(record.version),
+			timestamp: time === undefined ? '' : new Date(time).toISOString(),
+			operation: record.commitInfo?.operation ?? 'UNKNOWN',
+			...(record.version > 0 ? {parent: String(record.version - 1)} : {}),
+			current: record.version === latest,
+			restorable: record.known && record.missingCount === 0 && record.external.length === 0,
+			...(reason ? {reason} : {}),
+			summary: summaryFor(record),
+		};
+	});
+	return {format: 'delta', ref, current: String(latest), entries};
+}
+
+/** Delta Lake behind the shared `TableFormat` interface; storage from `environment.openStore(ref.ref)`. */
+export class DeltaFormat implements TableFormat {
+	readonly name = 'delta' as const;
+	private readonly environment: FormatEnvironment;
+
+	constructor(environment: FormatEnvironment) {
+		this.environment = environment;
+	}
+
+	async history(ref: TableRef): Promise<TableHistory> {
+		const store = this.store(ref);
+		const log = await this.guard(store, async () => readDeltaLog(store));
+		return historyFromLog(log, ref.ref);
+	}
+
+	async plan(ref: TableRef, to: string, options?: RestoreOptions): Promise<TableRestorePlan> {
+		const store = this.store(ref);
+		return this.guard(store, async () => planDeltaRestore({store, ref}, to, options));
+	}
+
+	async execute(plan: TableRestorePlan, options?: RestoreOptions): Promise<TableRestoreResult> {
+		const store = this.store({ref: plan.ref});
+		return this.guard(store, async () => executeDeltaRestore(store, plan, options));
+	}
+
+	private store(ref: TableRef): FileStore {
+		if (ref.table) {
+			throw usageError('--table is for catalogs (DuckLake, Iceberg REST)', 'for a Delta table give its folder or s3://bucket/prefix alone');
+		}
+
+		return this.environment.openStore(ref.ref);
+	}
+
+	private async guard<T>(store: FileStore, work: () => Promise<T>): Promise<T> {
+		try {
+			return await work();
+		} catch (error) {
+			throw storageError(error, store.root, this.environment);
+		}
+	}
+}
