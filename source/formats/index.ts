@@ -11,6 +11,7 @@ import {createS3Client, s3EndpointOf} from '../storage/s3-client.js';
 import type {FormatName, TableFormat, TableRef} from './types.js';
 import {ducklakePlugin} from './ducklake/plugin.js';
 import {deltaPlugin} from './delta/plugin.js';
+import {icebergPlugin} from './iceberg/plugin.js';
 
 /**
 What a format needs from the outside world, built once per command from its flags (and replaced
@@ -46,6 +47,7 @@ export type FormatPlugin = {
 /** Every format, in detection order. D adds Iceberg, E adds DuckLake: one line each. */
 export const formats: FormatPlugin[] = [
 	deltaPlugin,
+	icebergPlugin,
 	ducklakePlugin,
 ];
 
