@@ -1,6 +1,8 @@
 import type {Command} from './command.js';
 import {historyCommand} from './history.js';
 import {restoreTableCommand} from './restore-table.js';
+import {restoreMirror} from './restore-mirror.js';
+import {restoreVolumeCommand} from './restore-volume.js';
 
 /**
 Every subcommand, in the order `--help` lists them. Adding one is a file and a line here.
@@ -8,4 +10,6 @@ Every subcommand, in the order `--help` lists them. Adding one is a file and a l
 export const commands: readonly Command[] = [
 	historyCommand,
 	restoreTableCommand,
+	restoreMirror,
+	restoreVolumeCommand,
 ];
