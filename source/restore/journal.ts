@@ -158,3 +158,18 @@ export function describeUnfinished(state: JournalState): string {
 		: (state.lastFailure ? `failed at step '${state.lastFailure.step}' (${state.lastFailure.error})` : `stopped before step '${next?.id ?? '(none)'}'`);
 	return `an unfinished restore of ${state.begin.target} (run ${state.runId}, started ${state.begin.at} by ${state.begin.identity}) is ${where}; ${doneCount} of ${steps.length} steps done`;
 }
+
+/** Every unfinished restore in the state dir (one per target at most). */
+export function listUnfinished(stateDir: string): JournalState[] {
+	const directory = stateLayout(stateDir).journals;
+	if (!fs.existsSync(directory)) {
+		return [];
+	}
+
+	return fs.readdirSync(directory).filter(name => name.endsWith('.jsonl')).flatMap(name => {
+		const records = readJournal(path.join(directory, name));
+		const begin = records.find(record => record.type === 'begin');
+		const state = begin?.type === 'begin' ? findUnfinished(stateDir, begin.target) : undefined;
+		return state ? [state] : [];
+	});
+}

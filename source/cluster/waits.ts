@@ -1,0 +1,171 @@
+import {Watch, type KubeConfig} from '@kubernetes/client-node';
+import type {StepProgress} from '../restore/plan.js';
+
+/**
+Waits on the cluster by watching, never by sleeping: list, check, then watch from the list's
+resourceVersion and check again on every change; when the watch ends (server timeout, 410
+Expired), list and watch again. If a watch cannot be opened at all, it falls back to listing
+once a second until the deadline.
+*/
+
+type Meta = {metadata?: {name?: string; namespace?: string; uid?: string; resourceVersion?: string}};
+
+export type WaitOptions<T extends Meta> = {
+	readonly config: KubeConfig;
+	/** The collection's path, e.g. `/api/v1/namespaces/ilum/pods`. */
+	readonly path: string;
+	readonly labelSelector?: string;
+	readonly fieldSelector?: string;
+	/** The same list, read once (with the same selectors). */
+	readonly list: () => Promise<{items: T[]; resourceVersion?: string}>;
+	/** True when the wait is over. */
+	readonly satisfied: (items: T[]) => boolean;
+	/** One line about the current state, shown while waiting. */
+	readonly describe: (items: T[]) => string;
+	/** What is awaited, for the timeout message. */
+	readonly what: string;
+	readonly object?: string;
+	readonly timeoutMs: number;
+	readonly signal: AbortSignal;
+	/** Optional quantity for progress bars (e.g. ready replicas of wanted). */
+	readonly quantity?: (items: T[]) => {current: number; total: number; unit: string};
+};
+
+type Signal = {kind: 'change'} | {kind: 'ended'} | {kind: 'error'; error: unknown} | {kind: 'deadline'} | {kind: 'aborted'};
+
+const keyOf = (item: Meta) => item.metadata?.uid ?? `${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`;
+
+export async function * waitFor<T extends Meta>(options: WaitOptions<T>): AsyncGenerator<StepProgress, T[], void> {
+	const deadline = Date.now() + options.timeoutMs;
+	let lastLine = '';
+	let current: T[] = [];
+	const progress = (items: T[]): StepProgress | undefined => {
+		const line = options.describe(items);
+		if (line === lastLine) {
+			return undefined;
+		}
+
+		lastLine = line;
+		return {message: line, kind: 'wait', ...(options.object ? {object: options.object} : {}), ...(options.quantity ? options.quantity(items) : {})};
+	};
+
+	let watchFailures = 0;
+	for (;;) {
+		if (options.signal.aborted) {
+			throw new Error(`stopped while waiting for ${options.what}`);
+		}
+
+		if (Date.now() > deadline) {
+			throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what} (last seen: ${lastLine || 'nothing'})`);
+		}
+
+		const listed = await options.list();
+		current = listed.items;
+		const objects = new Map(current.map(item => [keyOf(item), item]));
+		if (options.satisfied(current)) {
+			return current;
+		}
+
+		const first = progress(current);
+		if (first) {
+			yield first;
+		}
+
+		// Watch from the list's resourceVersion; a queue turns callbacks into awaited signals.
+		const queue: Signal[] = [];
+		let wake: (() => void) | undefined;
+		const push = (signal: Signal) => {
+			queue.push(signal);
+			wake?.();
+		};
+
+		const timer = setTimeout(() => {
+			push({kind: 'deadline'});
+		}, Math.max(0, deadline - Date.now()));
+		const onAbort = () => {
+			push({kind: 'aborted'});
+		};
+
+		options.signal.addEventListener('abort', onAbort, {once: true});
+		let controller: AbortController | undefined;
+		try {
+			try {
+				controller = await new Watch(options.config).watch(options.path, {
+					...(options.labelSelector ? {labelSelector: options.labelSelector} : {}),
+					...(options.fieldSelector ? {fieldSelector: options.fieldSelector} : {}),
+					...(listed.resourceVersion ? {resourceVersion: listed.resourceVersion} : {}),
+					allowWatchBookmarks: true,
+					timeoutSeconds: Math.max(1, Math.min(300, Math.ceil((deadline - Date.now()) / 1000))),
+				}, (phase, object) => {
+					if (phase === 'ADDED' || phase === 'MODIFIED') {
+						objects.set(keyOf(object as T), object as T);
+						push({kind: 'change'});
+					} else if (phase === 'DELETED') {
+						objects.delete(keyOf(object as T));
+						push({kind: 'change'});
+					} else if (phase === 'ERROR') {
+						push({kind: 'ended'});
+					}
+				}, error => {
+					push(error ? {kind: 'error', error} : {kind: 'ended'});
+				});
+			} catch (error) {
+				push({kind: 'error', error});
+			}
+
+			let relist = false;
+			while (!relist) {
+				if (queue.length === 0) {
+					// eslint-disable-next-line no-await-in-loop
+					await new Promise<void>(resolve => {
+						wake = resolve;
+					});
+					wake = undefined;
+				}
+
+				const signal = queue.shift()!;
+				switch (signal.kind) {
+					case 'change': {
+						current = [...objects.values()];
+						if (options.satisfied(current)) {
+							return current;
+						}
+
+						const line = progress(current);
+						if (line) {
+							yield line;
+						}
+
+						break;
+					}
+
+					case 'ended': {
+						relist = true;
+						break;
+					}
+
+					case 'error': {
+						watchFailures++;
+						relist = true;
+						// Watching does not work here: poll instead (once a second, with the same deadline).
+						// eslint-disable-next-line no-await-in-loop
+						await new Promise(resolve => setTimeout(resolve, Math.min(1000, 100 * watchFailures)));
+						break;
+					}
+
+					case 'deadline': {
+						throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what} (last seen: ${lastLine || 'nothing'})`);
+					}
+
+					case 'aborted': {
+						throw new Error(`stopped while waiting for ${options.what}`);
+					}
+				}
+			}
+		} finally {
+			clearTimeout(timer);
+			options.signal.removeEventListener('abort', onAbort);
+			controller?.abort();
+		}
+	}
+}

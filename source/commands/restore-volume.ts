@@ -1,0 +1,259 @@
+import process from 'node:process';
+import readline from 'node:readline/promises';
+import {KubeVolumeRestoreCluster, MutationError, type VolumeRestoreCluster} from '../cluster/mutations.js';
+import {loadKubeConfig} from '../config/kube.js';
+import {exitCodes, refusal, usageError, UserError} from '../errors.js';
+import {buildVolumeRestorePlan, credentialsSecretName, readVolumeRestoreFacts, type VolumeRestoreFacts} from '../layers/volumes/restore-plan.js';
+import {writeJson} from '../output.js';
+import {S3ProviderProbe, type ProviderProbe} from '../restore/bucket-summary.js';
+import {abandonUnfinished, executePlan, preflight, type EngineEvent, type Gate} from '../restore/executor.js';
+import {AuditLog} from '../restore/audit.js';
+import {describePlan, formatPlan, type RestorePlan} from '../restore/plan.js';
+import {formatEventLine} from '../restore/log-lines.js';
+import type {RestoreReport} from '../restore/report.js';
+import {resolveStateDir} from '../restore/state-dir.js';
+import {describeUnfinished, listUnfinished, type JournalState} from '../restore/journal.js';
+import {createS3Client, s3EndpointOf} from '../storage/s3-client.js';
+import type {Command, CommandContext} from './command.js';
+
+/**
+`ilum-restore restore volume <snapshot> (--dry-run | --yes)`: put a VolumeSnapshot's data back
+under the provider's claim, through the restore engine (plan, preflight, gates, journal, audit,
+report). The steps are in `layers/volumes/restore-plan.ts`.
+*/
+export const restoreVolumeCommand: Command = {
+	path: ['restore', 'volume'],
+	summary: 'Restore the object-storage volume from a VolumeSnapshot (plan, gates, resume)',
+	usage: `
+		$ ilum-restore restore volume <snapshot> --dry-run      print the plan and the preflight; change nothing
+		$ ilum-restore restore volume <snapshot> --yes          carry it out (confirms the gates)
+		$ ilum-restore restore volume <snapshot>                in a terminal: show the plan, then type the claim's name to confirm
+		$ ilum-restore restore volume <snapshot> --yes --resume continue an interrupted restore where it stopped
+
+		Takes a safety snapshot of the current claim, suspends the backup CronJob, scales the
+		provider to 0, keeps the old volume (Retain), recreates the claim from the snapshot, scales
+		back, verifies, resumes the CronJob. Journal, audit log and report: see --state-dir.
+		Exit codes: 0 restored, 1 failed (resume with --resume), 2 usage, 3 refused (nothing changed).
+	`,
+	flags: {
+		dryRun: {type: 'boolean', default: false, description: 'Print the plan and change nothing'},
+		yes: {type: 'boolean', default: false, description: 'Carry out the plan without asking (confirms every gate)'},
+		resume: {type: 'boolean', default: false, description: 'Continue the unfinished restore of the same target from its journal'},
+		abandon: {type: 'boolean', default: false, description: 'Discard the unfinished restore\'s journal (the cluster is left as it is)'},
+		safetySnapshot: {type: 'boolean', default: true, description: 'Take a VolumeSnapshot of the current claim first (--no-safety-snapshot to skip)'},
+	},
+	run: runRestoreVolume,
+};
+
+export type RestoreVolumeDeps = {
+	/** Tests and the console pass their own; the CLI builds it from the kubeconfig. */
+	readonly cluster?: VolumeRestoreCluster;
+	readonly probe?: ProviderProbe;
+};
+
+async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps = {}): Promise<number> {
+	const {flags, args} = context;
+	const json = Boolean(flags['json']);
+	const namespace = String(flags['namespace'] ?? 'ilum');
+	if (args.length !== 1) {
+		throw usageError(args.length === 0 ? 'Name the VolumeSnapshot to restore' : `One snapshot at a time (got ${args.join(', ')})`, 'ilum-restore restore volume <snapshot> --dry-run (see ilum-restore inventory for the list)');
+	}
+
+	const snapshotName = args[0]!;
+	const dryRun = Boolean(flags['dryRun']);
+	const yes = Boolean(flags['yes']);
+	if (dryRun && yes) {
+		throw usageError('--dry-run and --yes contradict each other', 'choose one');
+	}
+
+	if (!dryRun && !yes && !(context.interactive && !json)) {
+		throw refusal('Not run: outside a terminal a restore needs --dry-run (show the plan) or --yes (carry it out)', `ilum-restore restore volume ${snapshotName} --dry-run`);
+	}
+
+	if (flags['drill'] && !flags['kubeconfig']) {
+		throw usageError('restore volume works on a cluster or a running drill world', 'start one with ilum-restore drill serve and pass the kubeconfig it prints (--kubeconfig)');
+	}
+
+	const stateDir = resolveStateDir(flags['stateDir'] as string | undefined);
+	const config = deps.cluster ? undefined : loadKubeConfig({kubeconfig: flags['kubeconfig'] as string | undefined, context: flags['context'] as string | undefined});
+	const identity = deps.cluster?.identity ?? `${config!.getCurrentUser()?.name ?? 'unknown-user'}@${config!.getCurrentContext()}`;
+	const readOnly = Boolean(flags['readOnly']);
+	if (readOnly && !dryRun) {
+		// Before any request: in read-only mode the cluster hears nothing from a restore.
+		new AuditLog(stateDir).record({identity, action: 'restore.volume', target: `volume/${namespace}/?`, outcome: 'refused', detail: `--read-only: restore of ${snapshotName} not performed`});
+		throw refusal(`Refused: --read-only is set, so restore volume ${snapshotName} changes nothing`, 'drop --read-only to restore, or add --dry-run to see the plan');
+	}
+
+	const cluster = deps.cluster ?? new KubeVolumeRestoreCluster(config!);
+	const log = (line: string | undefined) => {
+		if (line !== undefined) {
+			context.stderr.write(line + '\n');
+		}
+	};
+
+	// An unfinished restore of this namespace's provider claim: resume it, discard it, or refuse.
+	const unfinished = listUnfinished(stateDir).filter(state => state.begin.kind === 'volume' && (state.begin.facts as VolumeRestoreFacts).namespace === namespace);
+	let resume: JournalState | undefined;
+	if (unfinished.length > 0) {
+		const state = unfinished[0]!;
+		const facts = state.begin.facts as VolumeRestoreFacts;
+		if (flags['abandon']) {
+			const moved = abandonUnfinished(stateDir, state, identity);
+			log(`abandoned ${describeUnfinished(state)}; journal kept at ${moved}. The cluster was left as it is: check it (ilum-restore inventory) before restoring again.`);
+			return exitCodes.ok;
+		}
+
+		if (facts.snapshot.name !== snapshotName) {
+			throw refusal(`Refused: ${describeUnfinished(state)}, from snapshot ${facts.snapshot.name}, not ${snapshotName}`, `finish it with ilum-restore restore volume ${facts.snapshot.name} --resume --yes, or discard its journal with --abandon`);
+		}
+
+		let wantResume = Boolean(flags['resume']);
+		if (!wantResume && !dryRun && context.interactive && !yes && !json) {
+			wantResume = await ask(`Found ${describeUnfinished(state)}.\nResume it where it stopped? [y/N] `) === 'y';
+		}
+
+		if (!wantResume && !dryRun) {
+			throw refusal(`Refused: ${describeUnfinished(state)}`, `continue it with ilum-restore restore volume ${snapshotName} --resume ${yes ? '--yes' : ''}`.trimEnd() + ', or discard its journal with --abandon');
+		}
+
+		resume = wantResume ? state : undefined;
+		if (dryRun) {
+			log(`note: ${describeUnfinished(state)}; --resume would continue it`);
+		}
+	} else if (flags['resume']) {
+		throw new UserError(`No unfinished restore in namespace ${namespace} to resume (state dir ${stateDir})`, {hint: `start one with ilum-restore restore volume ${snapshotName} --dry-run`});
+	} else if (flags['abandon']) {
+		throw new UserError(`No unfinished restore in namespace ${namespace} to abandon (state dir ${stateDir})`);
+	}
+
+	let facts: VolumeRestoreFacts;
+	try {
+		facts = resume ? resume.begin.facts as VolumeRestoreFacts : await readVolumeRestoreFacts(cluster, {
+			namespace,
+			snapshot: snapshotName,
+			safetySnapshot: flags['safetySnapshot'] !== false,
+			s3Endpoint: s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined}),
+		});
+	} catch (error) {
+		if (error instanceof MutationError) {
+			throw new UserError(error.message, {exitCode: exitCodes.failed, hint: 'check the name (ilum-restore inventory) and the namespace (-n)'});
+		}
+
+		throw error;
+	}
+
+	const probe = deps.probe ?? (facts.s3Endpoint ? await buildProbe(cluster, namespace, facts.s3Endpoint) : undefined);
+	const plan = buildVolumeRestorePlan(facts, {cluster, probe, timeouts: timeoutsFromEnv()});
+
+	if (dryRun) {
+		return printDryRun(context, plan, {cluster, readOnly, resume});
+	}
+
+	if (context.interactive && !json) {
+		context.stdout.write(formatPlan(describePlan(plan)));
+	}
+
+	const confirm = async (gate: Gate): Promise<string | undefined> => {
+		if (yes) {
+			return gate.confirmText;
+		}
+
+		return ask(`\nStep '${gate.step.title}' ${gate.reason}.\nType the claim's name '${gate.confirmText}' to confirm: `);
+	};
+
+	let report: RestoreReport | undefined;
+	for await (const event of executePlan({plan, stateDir, identity, confirm, checkAccess: async items => cluster.reviewAccess(items), resume, signal: context.signal})) {
+		if (json) {
+			if (event.type === 'report') {
+				report = event.report;
+				writeJson(context.stdout, {type: 'result', outcome: event.report.outcome, report: event.report});
+			} else {
+				writeJson(context.stdout, jsonEvent(event));
+			}
+		} else if (event.type === 'report') {
+			report = event.report;
+			context.stdout.write(formatEventLine(event) + '\n');
+		} else {
+			log(formatEventLine(event));
+		}
+	}
+
+	switch (report?.outcome) {
+		case 'succeeded': {
+			return exitCodes.ok;
+		}
+
+		case 'refused': {
+			if (!json) {
+				log(`ilum-restore: refused: ${report.reasons.join('; ')}`);
+			}
+
+			return exitCodes.refused;
+		}
+
+		default: {
+			return exitCodes.failed;
+		}
+	}
+}
+
+/** Engine events as JSON lines: the plan only once, in full; progress as it comes. */
+function jsonEvent(event: EngineEvent): unknown {
+	return event;
+}
+
+async function printDryRun(context: CommandContext, plan: RestorePlan, options: {cluster: VolumeRestoreCluster; readOnly: boolean; resume?: JournalState}): Promise<number> {
+	const description = describePlan(plan);
+	const checks: Array<{check: string; ok: boolean; detail: string; hint?: string}> = [];
+	const generator = preflight(plan, {
+		// A SelfSubjectAccessReview changes nothing, but read-only means not one write request.
+		...(options.readOnly ? {} : {checkAccess: async items => options.cluster.reviewAccess(items)}),
+		skip: new Set(options.resume?.completed.keys() ?? []),
+	});
+	let next = await generator.next();
+	while (!next.done) {
+		if (next.value.type === 'preflight') {
+			checks.push({check: next.value.check, ok: next.value.ok, detail: next.value.detail, ...(next.value.hint ? {hint: next.value.hint} : {})});
+		}
+
+		next = await generator.next();
+	}
+
+	const reasons = next.value;
+	if (context.flags['json']) {
+		writeJson(context.stdout, {type: 'plan', dryRun: true, plan: description, preflight: checks, wouldRefuse: reasons, ...(options.resume ? {resume: {runId: options.resume.runId, completed: [...options.resume.completed.keys()]}} : {})});
+	} else {
+		context.stdout.write(formatPlan(description));
+		context.stdout.write('\nPreflight:\n' + checks.map(check => `  ${check.ok ? 'ok  ' : 'FAIL'} ${check.detail}${!check.ok && check.hint ? `: ${check.hint}` : ''}`).join('\n') + '\n');
+		if (options.readOnly) {
+			context.stdout.write('  (permissions not checked: --read-only sends no request that could change anything)\n');
+		}
+
+		context.stdout.write(reasons.length > 0 ? `\nWould be refused:\n${reasons.map(reason => `  - ${reason}`).join('\n')}\n` : '\nNothing was changed (dry run). Run again with --yes to carry it out.\n');
+	}
+
+	return reasons.length > 0 ? exitCodes.refused : exitCodes.ok;
+}
+
+async function buildProbe(cluster: VolumeRestoreCluster, namespace: string, endpoint: string): Promise<ProviderProbe | undefined> {
+	const secret = await cluster.readSecret(namespace, credentialsSecretName).catch(() => undefined);
+	const accessKey = secret?.['access-key'] ?? secret?.['root-user'] ?? secret?.['RUSTFS_ACCESS_KEY'] ?? process.env['AWS_ACCESS_KEY_ID'];
+	const secretKey = secret?.['secret-key'] ?? secret?.['root-password'] ?? secret?.['RUSTFS_SECRET_KEY'] ?? process.env['AWS_SECRET_ACCESS_KEY'];
+	const env = {...process.env, ...(accessKey && secretKey ? {AWS_ACCESS_KEY_ID: accessKey, AWS_SECRET_ACCESS_KEY: secretKey} : {})};
+	return new S3ProviderProbe(createS3Client({endpoint, env}), endpoint);
+}
+
+/** Wait deadlines can be shortened for tests: ILUM_RESTORE_WAIT_TIMEOUT_MS. */
+function timeoutsFromEnv() {
+	const value = Number(process.env['ILUM_RESTORE_WAIT_TIMEOUT_MS']);
+	return Number.isFinite(value) && value > 0 ? {snapshot: value, pods: value, claim: value, ready: value, provider: value} : undefined;
+}
+
+async function ask(question: string): Promise<string> {
+	const prompt = readline.createInterface({input: process.stdin, output: process.stderr});
+	try {
+		return (await prompt.question(question)).trim();
+	} finally {
+		prompt.close();
+	}
+}
