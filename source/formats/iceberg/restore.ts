@@ -238,7 +238,7 @@ async function commitFile(table: OpenTable, commit: IcebergCommit, now: number):
 	}
 
 	const version = metadataVersion(file);
-	if (version !== undefined && !/^metadata\/v\d+\./.test(file)) {
+	if (table.source.kind === 'path' && version !== undefined && !/^metadata\/v\d+\./.test(file)) {
 		const rivals = (await table.store.list('metadata/')).filter(item => item.path !== file && metadataVersion(item.path) === version);
 		if (rivals.length > 0) {
 			throw new UserError(`${table.store.root}: a concurrent writer also wrote version ${version} (${rivals.map(item => item.path).join(', ')}); the table's current version is ambiguous`, {hint: `inspect metadata/ and remove ${file} if the other commit should win`});
