@@ -1,5 +1,9 @@
+import {randomUUID} from 'node:crypto';
+import {DeleteObjectCommand} from '@aws-sdk/client-s3';
 import {usageError} from '../../errors.js';
-import type {FileStore} from '../../storage/file-store.js';
+import {FileExistsError, type FileStore} from '../../storage/file-store.js';
+import {LocalFileStore} from '../../storage/local-file-store.js';
+import {S3FileStore} from '../../storage/s3-file-store.js';
 import {storageError, type FormatEnvironment} from '../index.js';
 import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
 import {readDeltaLog, type DeltaLog, type VersionRecord} from './log.js';
@@ -80,7 +84,35 @@ export class DeltaFormat implements TableFormat {
 
 	async execute(plan: TableRestorePlan, options?: RestoreOptions): Promise<TableRestoreResult> {
 		const store = this.store({ref: plan.ref});
-		return this.guard(store, async () => executeDeltaRestore(store, plan, options));
+		return this.guard(store, async () => executeDeltaRestore(store, plan, options, {probeConditionalWrites: async () => this.probeConditionalWrites(store)}));
+	}
+
+	/**
+	Some S3-compatible servers accept `If-None-Match: *` and write anyway. Writing a probe twice under
+	`_delta_log/.tmp/` (which readers ignore) tells; the probe is deleted after.
+	*/
+	private async probeConditionalWrites(store: FileStore): Promise<boolean> {
+		if (store instanceof LocalFileStore || !(store instanceof S3FileStore)) {
+			return true;
+		}
+
+		const probe = `_delta_log/.tmp/.ilum-restore-probe-${randomUUID()}`;
+		const body = new TextEncoder().encode('probe\n');
+		await store.putIfAbsent(probe, body);
+		let honoured = false;
+		try {
+			await store.putIfAbsent(probe, body);
+		} catch (error) {
+			if (!(error instanceof FileExistsError)) {
+				throw error;
+			}
+
+			honoured = true;
+		}
+
+		const prefix = store.root.slice(`s3://${store.bucket}`.length).replace(/^\/+/, '');
+		await this.environment.s3().send(new DeleteObjectCommand({Bucket: store.bucket, Key: prefix === '' ? probe : `${prefix}/${probe}`})).catch(() => undefined);
+		return honoured;
 	}
 
 	private store(ref: TableRef): FileStore {

@@ -300,7 +300,15 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Writes the planned commit (put-if-absent), then verifies by reading the table back. */
-export async function executeDeltaRestore(store: FileStore, plan: TableRestorePlan, options: RestoreOptions = {}): Promise<TableRestoreResult> {
+export type ExecuteHooks = {
+	/**
+	Whether the storage honours put-if-absent (S3 `If-None-Match: *`); checked before writing on
+	stores where it is not guaranteed. When it does not, the race is only detected afterwards.
+	*/
+	readonly probeConditionalWrites?: () => Promise<boolean>;
+};
+
+export async function executeDeltaRestore(store: FileStore, plan: TableRestorePlan, options: RestoreOptions = {}, hooks: ExecuteHooks = {}): Promise<TableRestoreResult> {
 	if (plan.refusal) {
 		throw refusal(`restore of ${plan.ref} to version ${plan.target} refused: ${plan.refusal}`);
 	}
@@ -331,6 +339,7 @@ export async function executeDeltaRestore(store: FileStore, plan: TableRestorePl
 	}
 
 	options.signal?.throwIfAborted();
+	const conditional = await (hooks.probeConditionalWrites?.() ?? Promise.resolve(true));
 	const body = encodeCommit(commit.actions);
 	try {
 		await store.putIfAbsent(commit.file, body);
@@ -349,12 +358,23 @@ export async function executeDeltaRestore(store: FileStore, plan: TableRestorePl
 	}
 
 	checks.push({name: 'commit', ok: true, detail: `${commit.file} read back identical (${body.length} bytes)`});
+	if (!conditional) {
+		checks.push({name: 'conditional write', ok: true, detail: 'the storage ignores If-None-Match: * (put-if-absent): a writer racing in the same instant is detected only by this read-back and the listing below'});
+	}
+
 	const log = await readDeltaLog(store, {signal: options.signal, capture: () => [Number(plan.target), newVersion]});
 	const restored = log.captured.get(newVersion);
 	const target = log.captured.get(Number(plan.target));
 	const newest = log.versions.at(-1)?.version;
 	if (newest !== newVersion) {
 		checks.push({name: 'newest', ok: false, detail: `version ${newest} was committed right after the restore`});
+	}
+
+	if (!conditional) {
+		const again = await store.read(commit.file);
+		if (!equalBytes(again, body)) {
+			throw new UserError(`${store.root}/${commit.file} was overwritten by another writer right after the restore: the storage ignores If-None-Match: *`, {hint: 'check the table with ilum-restore history; the restore did not take effect'});
+		}
 	}
 
 	if (restored && target) {
