@@ -195,7 +195,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 
 	const tableAtTarget = state.tables.find(row => row.id === table.id && liveAt(row, target.id));
 	if (!tableAtTarget) {
-		return {...base, before, after: before, filesReturning: [], filesLeaving: [], schemaChanges: [], commit: undefined, checks, warnings: [], refusal: `${qualified} (table id ${table.id}) did not exist at snapshot ${target.id}: it was created at snapshot ${Math.min(...state.tables.filter(row => row.id === table.id).map(row => row.begin))}`};
+		return {...base, before, after: before, filesReturning: [], filesLeaving: [], schemaChanges: [], commit: null, checks, warnings: [], refusal: `${qualified} (table id ${table.id}) did not exist at snapshot ${target.id}: it was created at snapshot ${Math.min(...state.tables.filter(row => row.id === table.id).map(row => row.begin))}`};
 	}
 
 	const then = liveFiles(state, table.id, target.id);
@@ -216,7 +216,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 	filesLeaving.push(...now.filter(file => file.deletes && !thenDeletes.has(file.deletes.id)).map(file => storage.display(storage.locate(file.deletes!))));
 	const schemaChanges = schemaDifferences(columns, current.id, target.id);
 
-	const refuse = (reason: string): TableRestorePlan => ({...base, before, after, filesReturning, filesLeaving, schemaChanges, commit: undefined, checks, warnings, refusal: reason});
+	const refuse = (reason: string): TableRestorePlan => ({...base, before, after, filesReturning, filesLeaving, schemaChanges, commit: null, checks, warnings, refusal: reason});
 
 	if (filesReturning.length === 0 && filesLeaving.length === 0 && schemaChanges.length === 0) {
 		return refuse(`${qualified} at snapshot ${target.id} already equals the current table (snapshot ${current.id}): nothing to restore`);

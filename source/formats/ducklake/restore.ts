@@ -180,7 +180,7 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		}
 	}
 
-	return {
+	const commit = {
 		snapshotId,
 		schemaVersion,
 		nextCatalogId: current.nextCatalogId,
@@ -197,6 +197,9 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		statements,
 		sql: statements.map(statement => inlineParams(statement)),
 	};
+	// The statements with their parameters are for `execute`; --dry-run and --json show `sql`.
+	Object.defineProperty(commit, 'statements', {enumerable: false});
+	return commit;
 }
 
 /** Runs the statements, checking each changed as many rows as planned. Throws on the first surprise (the caller's transaction rolls back). */
