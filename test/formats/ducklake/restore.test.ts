@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {after, before, describe, test} from 'node:test';
+import {DuckLakeWriter, readTableAt} from '../../../source/drill/catalogs/ducklake-writer.js';
+import {findTable, liveFiles, loadCatalog} from '../../../source/formats/ducklake/catalog.js';
+import {DuckLakeFormat} from '../../../source/formats/ducklake/index.js';
+import {formatEnvironment} from '../../../source/formats/index.js';
+import {UserError} from '../../../source/errors.js';
+import {runCli} from '../../helpers/run-cli.js';
+import {makeLake, withCatalog, type Backend, type TestLake} from './lake.js';
+import {postgresTargetNames, startPostgresTarget, type PostgresTarget} from './postgres.js';
+
+const format = () => new DuckLakeFormat(formatEnvironment({env: {}}));
+
+/** Every step's rows (the ids, sorted), read back through DuckDB's Parquet reader. */
+async function readAll(lake: TestLake, snapshots: readonly number[]): Promise<Map<number, string[]>> {
+	return withCatalog(lake, async sql => {
+		const rows = new Map<number, string[]>();
+		for (const snapshot of snapshots) {
+			// eslint-disable-next-line no-await-in-loop
+			rows.set(snapshot, await readTableAt(sql, {table: 'main.orders', snapshot, base: lake.dir}));
+		}
+
+		return rows;
+	});
+}
+
+async function liveSet(lake: TestLake, snapshot: number): Promise<{tableId: number; files: string[]}> {
+	return withCatalog(lake, async sql => {
+		const state = await loadCatalog(sql);
+		const found = findTable(state, 'main.orders', snapshot)!;
+		const files = liveFiles(state, found.table.id, snapshot).map(file => `${file.data.path}|${file.deletes?.path ?? ''}`).sort();
+		return {tableId: found.table.id, files};
+	});
+}
+
+const backends: Array<{name: string; backend: Backend; postgres?: string}> = [
+	{name: 'SQLite', backend: 'sqlite'},
+	{name: 'DuckDB file', backend: 'duckdb'},
+	...postgresTargetNames().map(name => ({name: `PostgreSQL (${name})`, backend: 'postgres' as const, postgres: name})),
+];
+
+for (const {name, backend, postgres} of backends) {
+	describe(`DuckLake forward restore, catalog in ${name}`, () => {
+		let server: PostgresTarget | undefined;
+		let lake: TestLake;
+		before(async () => {
+			if (postgres) {
+				server = await startPostgresTarget(postgres);
+			}
+
+			lake = await makeLake(backend, server);
+		});
+		after(async () => {
+			await lake?.cleanup();
+			await server?.stop();
+		});
+
+		test('restoring to a snapshot before the added column brings back its files, rows and columns; old snapshots read as before', async () => {
+			const snapshots = lake.steps.map(step => step.snapshot);
+			const target = lake.steps.find(step => step.what === 'insert 151-200')!;
+			const rowsBefore = await readAll(lake, snapshots);
+			for (const step of lake.steps) {
+				assert.equal(rowsBefore.get(step.snapshot)!.length, step.rows, `rows at ${step.what}`);
+			}
+
+			const {tableId} = await liveSet(lake, snapshots.at(-1)!);
+			const plan = await format().plan({ref: lake.ref, table: 'main.orders'}, String(target.snapshot));
+			assert.equal(plan.refusal, undefined);
+			assert.equal(plan.from, String(snapshots.at(-1)));
+			assert.deepEqual(plan.after.rows, 200);
+			assert.ok(plan.schemaChanges.some(line => line.includes('note') && line.includes('dropped')), plan.schemaChanges.join('; '));
+			assert.ok(plan.filesReturning.length >= 3, 'the three insert files come back');
+			assert.ok(plan.filesLeaving.length >= 1);
+
+			const result = await format().execute(plan);
+			assert.equal(result.verified, true, JSON.stringify(result.checks));
+			const written = Number(result.newVersion);
+			assert.equal(written, snapshots.at(-1)! + 1);
+
+			const now = await liveSet(lake, written);
+			const then = await liveSet(lake, target.snapshot);
+			assert.deepEqual(now.files, then.files, 'live files equal the target\'s');
+			assert.equal(now.tableId, tableId, 'the table keeps its id');
+
+			const rowsAfter = await readAll(lake, [...snapshots, written]);
+			assert.deepEqual(rowsAfter.get(written), rowsBefore.get(target.snapshot), 'the table reads as at the target');
+			for (const snapshot of snapshots) {
+				assert.deepEqual(rowsAfter.get(snapshot), rowsBefore.get(snapshot), `time travel to snapshot ${snapshot} is unaffected`);
+			}
+
+			const history = await format().history({ref: lake.ref, table: 'main.orders'});
+			const last = history.entries.at(-1)!;
+			assert.equal(last.id, String(written));
+			assert.equal(last.operation, 'RESTORE');
+			assert.equal(last.current, true);
+			assert.equal(last.summary.message, `ilum-restore: restore main.orders to snapshot ${target.snapshot}`);
+			assert.equal(last.summary.rows, 200);
+			assert.match(String(last.summary.author), /ilum-restore/);
+		});
+
+		test('restoring forward again to the overwrite re-opens files closed twice, with the added column', async () => {
+			const overwrite = lake.steps.find(step => step.what === 'overwrite with 1-120')!;
+			const expected = await readAll(lake, [overwrite.snapshot]);
+			const plan = await format().plan({ref: lake.ref, table: 'main.orders'}, String(overwrite.snapshot));
+			assert.ok(plan.schemaChanges.some(line => line.includes('note') && line.includes('comes back')), plan.schemaChanges.join('; '));
+			const result = await format().execute(plan);
+			assert.equal(result.verified, true, JSON.stringify(result.checks));
+			const written = Number(result.newVersion);
+			const after = await readAll(lake, [written]);
+			assert.deepEqual(after.get(written), expected.get(overwrite.snapshot));
+			assert.equal(after.get(written)!.length, 120);
+			const columns = await withCatalog(lake, async sql => sql.query('SELECT column_name FROM ducklake_column WHERE end_snapshot IS NULL ORDER BY column_order'));
+			assert.deepEqual(columns.map(row => row.column_name), ['id', 'customer', 'amount', 'note']);
+		});
+
+		test('a restore planned before someone else committed is refused (exit 3) and writes nothing', async () => {
+			const plan = await format().plan({ref: lake.ref, table: 'main.orders'}, String(lake.steps[1]!.snapshot));
+			await withCatalog(lake, async sql => {
+				const writer = await DuckLakeWriter.open(sql, {base: lake.dir});
+				try {
+					await writer.insert('main.orders', 'SELECT 999 AS id, \'late\' AS customer, 1.0 AS amount, NULL AS note');
+				} finally {
+					await writer.close();
+				}
+			});
+			const snapshotsBefore = await withCatalog(lake, async sql => (await loadCatalog(sql)).snapshots.length);
+			await assert.rejects(format().execute(plan), (error: unknown) => error instanceof UserError && error.exitCode === 3 && /moved since the plan/.test(error.message));
+			const snapshotsAfter = await withCatalog(lake, async sql => (await loadCatalog(sql)).snapshots.length);
+			assert.equal(snapshotsAfter, snapshotsBefore);
+		});
+	});
+}
+
+describe('DuckLake restore through the CLI', () => {
+	let lake: TestLake;
+	before(async () => {
+		lake = await makeLake('sqlite');
+	});
+	after(async () => {
+		await lake?.cleanup();
+	});
+
+	test('refuses with exit 3, naming the missing file, when a file the target needs is gone; nothing is written', async () => {
+		const first = lake.steps.find(step => step.what === 'insert 1-100')!;
+		const file = await withCatalog(lake, async sql => {
+			const rows = await sql.query('SELECT path FROM ducklake_data_file WHERE begin_snapshot = ?', [first.snapshot]);
+			return String(rows[0]!.path);
+		});
+		await fs.rm(path.join(lake.dir, 'data/main/orders', file));
+		const catalogBefore = await fs.readFile(lake.ref.slice('ducklake:sqlite:'.length));
+		const result = await runCli(['restore', 'table', lake.ref, '--table', 'main.orders', '--to', String(first.snapshot), '--yes']);
+		assert.equal(result.code, 3, result.stderr);
+		assert.match(result.stderr, new RegExp(`missing: main/orders/${file.replaceAll('.', '\\.')}`));
+		assert.deepEqual(await fs.readFile(lake.ref.slice('ducklake:sqlite:'.length)), catalogBefore, 'the catalog file is unchanged');
+
+		const history = await runCli(['history', lake.ref, '--table', 'main.orders', '--json']);
+		assert.equal(history.code, 0, history.stderr);
+		const entries = JSON.parse(history.stdout).entries as Array<{id: string; restorable: boolean; reason?: string}>;
+		const unrestorable = entries.filter(entry => !entry.restorable).map(entry => Number(entry.id));
+		// The first data file is live from its insert until the overwrite closed it.
+		const overwrite = lake.steps.find(step => step.what === 'overwrite with 1-120')!;
+		assert.deepEqual(unrestorable, entries.map(entry => Number(entry.id)).filter(id => id >= first.snapshot && id < overwrite.snapshot));
+	});
+
+	test('restores with --yes --json and reports the checks', async () => {
+		const target = lake.steps.find(step => step.what === 'overwrite with 1-120')!;
+		const result = await runCli(['restore', 'table', lake.ref, '--table', 'main.orders', '--to', String(target.snapshot), '--yes', '--json']);
+		assert.equal(result.code, 0, result.stderr);
+		const lines = result.stdout.trim().split('\n').map(line => JSON.parse(line) as {type: string; verified?: boolean; newVersion?: string});
+		const final = lines.at(-1)!;
+		assert.equal(final.type, 'result');
+		assert.equal(final.verified, true);
+		const rows = await withCatalog(lake, async sql => readTableAt(sql, {table: 'main.orders', base: lake.dir}));
+		assert.equal(rows.length, 120);
+	});
+});
