@@ -5,3 +5,5 @@ export * from './audit.js';
 export * from './report.js';
 export * from './state-dir.js';
 export * from './log-lines.js';
+export * from './session.js';
+export * from './bucket-summary.js';
