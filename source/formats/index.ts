@@ -4,7 +4,7 @@ import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 import {S3ServiceException, type S3Client} from '@aws-sdk/client-s3';
 import {UserError, usageError} from '../errors.js';
-import type {FileStore} from '../storage/file-store.js';
+import {FileNotFoundError, type FileStore} from '../storage/file-store.js';
 import {LocalFileStore} from '../storage/local-file-store.js';
 import {S3FileStore} from '../storage/s3-file-store.js';
 import {createS3Client, s3EndpointOf} from '../storage/s3-client.js';
@@ -108,6 +108,10 @@ export function storageError(error: unknown, what: string, environment?: Pick<Fo
 		return error;
 	}
 
+	if (error instanceof FileNotFoundError) {
+		return new UserError(error.message, {hint: `a file ${what} needs is gone; check the table with ilum-restore history`, cause: error});
+	}
+
 	const s3Error = findS3Error(error);
 	if (s3Error) {
 		const status = s3Error.$metadata?.httpStatusCode;
@@ -181,6 +185,11 @@ export async function resolveFormat(ref: TableRef, environment: FormatEnvironmen
 			// eslint-disable-next-line no-await-in-loop
 			found = await plugin.detect?.(store);
 		} catch (error) {
+			// Listing a prefix never 404s; only a missing bucket does.
+			if (error instanceof FileNotFoundError && store instanceof S3FileStore) {
+				throw new UserError(`${store.root}: no such bucket`, {hint: 'check the bucket name and --s3-endpoint'});
+			}
+
 			throw storageError(error, store.root, environment);
 		}
 
