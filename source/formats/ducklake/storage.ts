@@ -85,7 +85,7 @@ export class DataStorage {
 			const folder = location.slice(0, location.lastIndexOf('/') + 1);
 			let listing = this.outside.get(folder);
 			if (!listing) {
-				listing = listAll(this.open(folder));
+				listing = listAll(this.store(folder));
 				this.outside.set(folder, listing);
 			}
 
@@ -100,8 +100,21 @@ export class DataStorage {
 	}
 
 	private async rootListing(): Promise<Map<string, number>> {
-		this.listing ??= listAll(this.open(this.root));
+		this.listing ??= listAll(this.store(this.root));
 		return this.listing;
+	}
+
+	private readonly stores = new Map<string, FileStore>();
+
+	/** One store per folder, opened once. */
+	private store(folder: string): FileStore {
+		let store = this.stores.get(folder);
+		if (!store) {
+			store = this.open(folder);
+			this.stores.set(folder, store);
+		}
+
+		return store;
 	}
 
 	/** Rows in the given live files, from the Parquet footers: data rows minus delete rows. */
@@ -146,9 +159,9 @@ export class DataStorage {
 		}
 
 		for (const location of locations.filter(location => schemeOf(location))) {
-			const folder = location.slice(0, location.lastIndexOf('/') + 1);
+			const folder = location.startsWith(this.root) ? this.root : location.slice(0, location.lastIndexOf('/') + 1);
 			// eslint-disable-next-line no-await-in-loop
-			const bytes = await this.open(folder).read(location.slice(folder.length));
+			const bytes = await this.store(folder).read(location.slice(folder.length));
 			const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
 			counts.set(location, Number(metadata.num_rows));
 		}
