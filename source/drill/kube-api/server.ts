@@ -63,7 +63,7 @@ export type KubeApiOptions = {
 
 export const mutatingVerbs = ['create', 'update', 'patch', 'delete', 'deletecollection'] as const;
 
-export type RequestRecord = {method: string; path: string; verb: string; resource?: string; subresource?: string; namespace?: string; name?: string; user: string; code: number; dryRun: boolean};
+export type RequestRecord = {method: string; path: string; contentType?: string; userAgent?: string; verb: string; resource?: string; subresource?: string; namespace?: string; name?: string; user: string; code: number; dryRun: boolean};
 
 export type KubeApiStats = {
 	requests: number;
@@ -77,8 +77,9 @@ export type KubeApi = {
 	url: string;
 	port: number;
 	stats(): KubeApiStats;
+	/** Zeroes the counters and empties the request log. */
 	resetStats(): void;
-	/** The last requests (at most 2000), oldest first. */
+	/** The last requests (at most 2000) since the start or `resetStats()`, oldest first. */
 	requests(): RequestRecord[];
 	close(): Promise<void>;
 };
@@ -799,7 +800,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			stats.forbidden++;
 		}
 
-		log.push({method: req.method ?? '', path: req.url ?? '', verb: context.verb, resource: context.route?.def.plural, subresource: context.route?.subresource, namespace: context.route?.namespace, name: context.route?.name, user: context.identity.name, code, dryRun: context.dryRun});
+		log.push({method: req.method ?? '', path: req.url ?? '', contentType: req.headers['content-type'], userAgent: req.headers['user-agent'], verb: context.verb, resource: context.route?.def.plural, subresource: context.route?.subresource, namespace: context.route?.namespace, name: context.route?.name, user: context.identity.name, code, dryRun: context.dryRun});
 		if (log.length > 2000) {
 			log.splice(0, log.length - 2000);
 		}
@@ -1083,6 +1084,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		stats: () => structuredClone(stats),
 		resetStats() {
 			stats = {requests: 0, byVerb: {}, mutating: 0, forbidden: 0};
+			log.length = 0;
 		},
 		requests: () => [...log],
 		async close() {
