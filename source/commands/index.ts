@@ -1,5 +1,8 @@
 import type {Command} from './command.js';
+import {doctorCommand} from './doctor.js';
+import {drillServeCommand} from './drill-serve.js';
 import {historyCommand} from './history.js';
+import {inventoryCommand} from './inventory.js';
 import {restoreTableCommand} from './restore-table.js';
 import {restoreMirror} from './restore-mirror.js';
 import {restoreVolumeCommand} from './restore-volume.js';
@@ -8,8 +11,11 @@ import {restoreVolumeCommand} from './restore-volume.js';
 Every subcommand, in the order `--help` lists them. Adding one is a file and a line here.
 */
 export const commands: readonly Command[] = [
+	inventoryCommand,
 	historyCommand,
 	restoreTableCommand,
 	restoreMirror,
 	restoreVolumeCommand,
+	doctorCommand,
+	drillServeCommand,
 ];
