@@ -1,0 +1,131 @@
+import type {KubeObject} from '../kube-api/store.js';
+import {formatQuantity} from '../controllers/snapshot.js';
+import {parseQuantity} from '../controllers/runtime.js';
+import type {VolumeData} from '../s3/volume-data.js';
+import {createFinishedJob} from './cluster.js';
+import {backupJobTemplate, ilum} from './ilum.js';
+import type {SeedContext, Seeder} from './context.js';
+
+/**
+The world's past: a VolumeSnapshot of the provider's claim every hour for a day (ready, each
+holding the data as it was at that hour), and the backup CronJob's runs (three kept Jobs, the
+last one leaving the backup target equal to the provider at that time).
+*/
+export const historySeeder: Seeder = {
+	name: 'history',
+	seed(context) {
+		const {timeline} = context;
+		for (const time of timeline.snapshots) {
+			context.at(time, async () => {
+				await takeSnapshot(context, time);
+			});
+		}
+
+		for (const time of timeline.mirrorRuns) {
+			context.at(time, () => {
+				runBackup(context, time, time === timeline.lastMirror);
+			});
+		}
+	},
+};
+
+function stamp(time: number): string {
+	const iso = new Date(time).toISOString();
+	return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 16).replace(':', '')}`;
+}
+
+async function takeSnapshot(context: SeedContext, time: number): Promise<void> {
+	const {store, clock, data, namespace} = context;
+	const claim = store.get('persistentvolumeclaims', namespace, ilum.claim)!;
+	const pv = store.get('persistentvolumes', undefined, claim.spec.volumeName)!;
+	const handle = data.newHandle('snap');
+	const copy = await data.snapshot(pv.spec.csi.volumeHandle, handle);
+	if (!copy) {
+		throw new Error('the provider volume is missing from the data plane');
+	}
+
+	const name = `${ilum.statefulSet}-hourly-${stamp(time)}`;
+	const snapshot = store.create('volumesnapshots', {
+		apiVersion: 'snapshot.storage.k8s.io/v1',
+		kind: 'VolumeSnapshot',
+		metadata: {name, namespace, labels: {...ilum.providerLabel, 'ilum.cloud/snapshot-schedule': 'hourly'}},
+		spec: {volumeSnapshotClassName: ilum.snapshotClass, source: {persistentVolumeClaimName: ilum.claim}},
+	});
+	const restoreSize = parseQuantity(pv.spec.capacity.storage);
+	const contentName = `snapcontent-${snapshot.metadata.uid}`;
+	store.create('volumesnapshotcontents', {
+		apiVersion: 'snapshot.storage.k8s.io/v1',
+		kind: 'VolumeSnapshotContent',
+		metadata: {name: contentName, finalizers: ['snapshot.storage.kubernetes.io/volumesnapshotcontent-bound-protection']},
+		spec: {
+			deletionPolicy: 'Retain',
+			driver: ilum.csiDriver,
+			source: {volumeHandle: pv.spec.csi.volumeHandle},
+			sourceVolumeMode: 'Filesystem',
+			volumeSnapshotClassName: ilum.snapshotClass,
+			volumeSnapshotRef: {apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', name, namespace, uid: snapshot.metadata.uid, resourceVersion: snapshot.metadata.resourceVersion},
+		},
+		status: {creationTime: time * 1_000_000, readyToUse: true, restoreSize, snapshotHandle: handle},
+	}, {keepStatus: true});
+	store.mutate('volumesnapshots', namespace, name, object => {
+		object.metadata.finalizers = ['snapshot.storage.kubernetes.io/volumesnapshot-as-source-protection', 'snapshot.storage.kubernetes.io/volumesnapshot-bound-protection'];
+		object.status = {boundVolumeSnapshotContentName: contentName, creationTime: clock.iso(time), readyToUse: true, restoreSize: formatQuantity(restoreSize)};
+	}, {subresource: 'any'});
+}
+
+function runBackup(context: SeedContext, time: number, copyData: boolean): void {
+	const {store, clock, namespace, provider, backup} = context;
+	const cronJob = store.get('cronjobs', namespace, ilum.backupCronJob)!;
+	const logs: string[] = [];
+	let copied = 0;
+	let removed = 0;
+	if (copyData) {
+		({copied, removed} = mirrorVolume(provider.volume, backup.volume, ilum.buckets, time + 20_000));
+	}
+
+	logs.push('Added `src` successfully.', 'Added `backup` successfully.', `Total: mirrored ${ilum.buckets.length} buckets (copied ${copied}, removed ${removed})`);
+	const template = backupJobTemplate();
+	const job = createFinishedJob(context, {
+		apiVersion: 'batch/v1',
+		kind: 'Job',
+		metadata: {
+			name: `${ilum.backupCronJob}-${Math.floor(time / 60_000)}`,
+			namespace,
+			labels: template.metadata.labels,
+			annotations: {'batch.kubernetes.io/cronjob-scheduled-timestamp': clock.iso(time)},
+		},
+		spec: template.spec,
+	}, clock.iso(time + 1000), 0, {durationMs: 38_000, logs, owner: cronJob});
+	store.mutate('cronjobs', namespace, ilum.backupCronJob, object => {
+		object.status = {lastScheduleTime: clock.iso(time), lastSuccessfulTime: job.status.completionTime};
+	}, {subresource: 'status'});
+}
+
+/** What `mc mirror --preserve --remove` leaves on the target, done directly on the disks. */
+export function mirrorVolume(source: VolumeData, target: VolumeData, buckets: readonly string[], time: number): {copied: number; removed: number} {
+	let copied = 0;
+	let removed = 0;
+	for (const bucket of buckets) {
+		target.ensureBucket(bucket, new Date(time));
+		const from = source.objects(bucket);
+		const to = target.objects(bucket);
+		for (const [key, object] of from) {
+			const existing = to.get(key);
+			if (!existing || existing.etag !== object.etag || existing.contentLength !== object.contentLength) {
+				target.put(bucket, {...object, metadata: {...object.metadata}, lastModified: new Date(time)});
+				copied++;
+			}
+		}
+
+		for (const key of [...to.keys()]) {
+			if (!from.has(key)) {
+				target.delete(bucket, key);
+				removed++;
+			}
+		}
+	}
+
+	return {copied, removed};
+}
+
+export type {KubeObject};

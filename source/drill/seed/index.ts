@@ -1,0 +1,72 @@
+import {clusterSeeder} from './cluster.js';
+import {historySeeder} from './history-seeder.js';
+import {objectsSeeder} from './objects-seeder.js';
+import type {SeedContext, Seeder, SeedTimeline} from './context.js';
+
+export type {SeedContext, Seeder, SeedTimeline, SeedS3} from './context.js';
+
+/**
+Every seeder, in the order they run. Adding one (a table format, a catalog) is one file exporting
+a `Seeder` plus one line here; read `SeedContext` in context.ts for what a seeder gets, and use
+`context.at(time, step)` to spread versions over the day so the hourly snapshots and the mirror
+capture different states.
+*/
+export const seeders: readonly Seeder[] = [
+	clusterSeeder,
+	objectsSeeder,
+	historySeeder,
+];
+
+const hour = 3_600_000;
+const minute = 60_000;
+
+/** The day the world remembers, ending at `now`. */
+export function makeTimeline(now: number): SeedTimeline {
+	const lastMirror = Math.floor((now - (5 * minute)) / hour) * hour;
+	const snapshots = Array.from({length: 24}, (_, index) => lastMirror + (2 * minute) - ((23 - index) * hour));
+	const dataFrom = snapshots[0]! - hour;
+	return {
+		installedAt: dataFrom - (10 * minute),
+		dataFrom,
+		snapshots,
+		mirrorRuns: [lastMirror - (2 * hour), lastMirror - hour, lastMirror],
+		lastMirror,
+		now,
+	};
+}
+
+type Step = {time: number; order: number; run: (time: number) => Promise<void> | void};
+
+/**
+Runs the seeders against a fresh world whose clock reads `timeline.installedAt`, then their
+steps in time order (advancing the clock), and leaves the clock at `timeline.now`.
+*/
+export async function runSeeders(base: Omit<SeedContext, 'rng' | 'at'> & {rng: SeedContext['rng']}, list: readonly Seeder[] = seeders): Promise<void> {
+	const steps: Step[] = [];
+	let order = 0;
+	for (const seeder of list) {
+		const context: SeedContext = {
+			...base,
+			rng: base.rng.fork(seeder.name),
+			at(time, run) {
+				steps.push({time, order: order++, run});
+			},
+		};
+		// eslint-disable-next-line no-await-in-loop
+		await seeder.seed(context);
+	}
+
+	steps.sort((a, b) => a.time - b.time || a.order - b.order);
+	for (const step of steps) {
+		if (step.time > base.clock.now()) {
+			base.clock.advance(step.time - base.clock.now());
+		}
+
+		// eslint-disable-next-line no-await-in-loop
+		await step.run(step.time);
+	}
+
+	if (base.timeline.now > base.clock.now()) {
+		base.clock.advance(base.timeline.now - base.clock.now());
+	}
+}

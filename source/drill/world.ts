@@ -1,0 +1,258 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {ObjectStore} from './kube-api/store.js';
+import {startKubeApi, writeKubeconfig, type Identity, type KubeApi} from './kube-api/server.js';
+import {Clock} from './clock.js';
+import {DataPlane} from './data-plane.js';
+import {S3Endpoint} from './s3/s3-endpoint.js';
+import {VolumeData} from './s3/volume-data.js';
+import {drillS3Client} from './jobs/s3-client.js';
+import {EventRecorder} from './controllers/events.js';
+import {defaultTiming, type Controller, type ControllerContext, type Timing} from './controllers/runtime.js';
+import {startProvisioner} from './controllers/provisioner.js';
+import {startSnapshotController} from './controllers/snapshot.js';
+import {startKubelet} from './controllers/kubelet.js';
+import {startStatefulSetController} from './controllers/statefulset.js';
+import {startEndpointsController} from './controllers/endpoints.js';
+import {startJobController} from './controllers/job.js';
+import {startCronJobController} from './controllers/cronjob.js';
+import {ilum} from './seed/ilum.js';
+import {makeTimeline, runSeeders, seeders as defaultSeeders, type Seeder, type SeedTimeline} from './seed/index.js';
+import {Rng} from './seed/rng.js';
+import {loadWorld, saveWorld} from './persist.js';
+
+export type S3Access = {
+	/** `http://127.0.0.1:PORT`, path-style, region us-east-1. */
+	readonly endpoint: string;
+	readonly accessKeyId: string;
+	readonly secretAccessKey: string;
+};
+
+export type WorldOptions = {
+	/** Everything generated derives from it (default 1). */
+	seed?: number;
+	/** Objects across the seven buckets (default 3000). */
+	objects?: number;
+	/** Save the world here on stop and load it from here on start (when present). */
+	stateDir?: string;
+	/** Simulated seconds per real second (default 1). */
+	clockSpeed?: number;
+	/** Bearer token -> identity; default: `drill-admin-token` (admin) and `drill-viewer-token` (read-only viewer). */
+	identities?: Record<string, Identity>;
+	/** Pin "now" (ms since epoch) for a fully reproducible world (names and times too). */
+	now?: number;
+	/** Where to write the kubeconfig (default: the state dir, or a temporary directory). */
+	kubeconfigPath?: string;
+	timing?: Partial<Timing>;
+	/** Seeders to run (default: all of seed/index.ts). */
+	seeders?: readonly Seeder[];
+	/** World log lines (controllers, endpoints); default: dropped. */
+	log?: (line: string) => void;
+};
+
+export type World = {
+	readonly kubeconfigPath: string;
+	readonly kubeApiUrl: string;
+	readonly namespace: string;
+	readonly provider: S3Access;
+	readonly backup: S3Access;
+	readonly store: ObjectStore;
+	readonly clock: Clock;
+	readonly data: DataPlane;
+	readonly providerEndpoint: S3Endpoint;
+	readonly backupEndpoint: S3Endpoint;
+	/** The external backup target's disk. */
+	readonly backupVolume: VolumeData;
+	readonly api: KubeApi;
+	readonly seed: number;
+	readonly objects: number;
+	/** Undefined when the world was loaded from a state dir. */
+	readonly timeline?: SeedTimeline;
+	/** Resolves when no controller has queued work (transitions waiting on the clock do not count). */
+	idle(): Promise<void>;
+	/** Stops controllers and servers; saves to the state dir when there is one. */
+	stop(): Promise<void>;
+};
+
+export const adminToken = 'drill-admin-token';
+export const viewerToken = 'drill-viewer-token';
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+	const seed = options.seed ?? 1;
+	const objects = options.objects ?? 3000;
+	const log = options.log ?? (() => {});
+	const saved = options.stateDir ? await loadWorld(options.stateDir) : undefined;
+	const now = options.now ?? Date.now();
+	const timeline = saved ? undefined : makeTimeline(now);
+	const clock = new Clock({start: saved ? Math.max(saved.clock, Date.now()) : timeline!.installedAt});
+	const store = saved ? ObjectStore.fromJSON(saved.store, {now: () => clock.date()}) : new ObjectStore({now: () => clock.date()});
+	const rng = new Rng(seed);
+	const data = new DataPlane(saved ? new Rng(`${seed}:${saved.clock}`) : rng.fork('handles'));
+	const credentials = rng.fork('credentials');
+	const providerCredentials = saved?.provider ?? {accessKeyId: `ilum${credentials.hex(12)}`, secretAccessKey: credentials.hex(40)};
+	const backupCredentials = saved?.backup ?? {accessKeyId: `backup${credentials.hex(12)}`, secretAccessKey: credentials.hex(40)};
+
+	let providerVolume: VolumeData;
+	let backupVolume: VolumeData;
+	if (saved) {
+		for (const [handle, volume] of saved.volumes) {
+			data.volumes.set(handle, volume);
+		}
+
+		for (const [handle, volume] of saved.snapshots) {
+			data.snapshots.set(handle, volume);
+		}
+
+		for (const [pod, lines] of Object.entries(saved.podLogs)) {
+			data.podLogs.set(pod, lines);
+		}
+
+		backupVolume = saved.backupVolume;
+		providerVolume = await VolumeData.empty();
+	} else {
+		providerVolume = await data.createVolume(data.newHandle('vol'));
+		backupVolume = await VolumeData.empty();
+	}
+
+	const closers: Array<() => Promise<void>> = [];
+	try {
+		const providerEndpoint = await S3Endpoint.start({name: 'provider', credentials: {accessKeyId: providerCredentials.accessKeyId, secretAccessKey: providerCredentials.secretAccessKey}, volume: saved ? undefined : providerVolume, port: saved?.provider.port});
+		closers.push(async () => providerEndpoint.close());
+		const backupEndpoint = await S3Endpoint.start({name: 'backup', credentials: {accessKeyId: backupCredentials.accessKeyId, secretAccessKey: backupCredentials.secretAccessKey}, volume: backupVolume, port: saved?.backup.port});
+		closers.push(async () => backupEndpoint.close());
+		data.services.set(`${ilum.namespace}/${ilum.service}`, providerEndpoint);
+
+		if (timeline) {
+			await runSeeders({
+				store,
+				clock,
+				rng,
+				data,
+				namespace: ilum.namespace,
+				objects,
+				timeline,
+				log,
+				provider: {endpoint: providerEndpoint, url: providerEndpoint.url, ...providerCredentials, client: drillS3Client(providerEndpoint.url, providerCredentials.accessKeyId, providerCredentials.secretAccessKey), volume: providerVolume},
+				backup: {endpoint: backupEndpoint, url: backupEndpoint.url, ...backupCredentials, client: drillS3Client(backupEndpoint.url, backupCredentials.accessKeyId, backupCredentials.secretAccessKey), volume: backupVolume},
+			}, options.seeders ?? defaultSeeders);
+		}
+
+		if (options.clockSpeed && options.clockSpeed !== 1) {
+			clock.setSpeed(options.clockSpeed);
+		}
+
+		const context: ControllerContext = {
+			store,
+			clock,
+			data,
+			events: new EventRecorder(store, clock),
+			timing: {...defaultTiming, ...options.timing},
+			log,
+		};
+		const controllers: Controller[] = [
+			startEndpointsController(context),
+			startProvisioner(context),
+			startSnapshotController(context),
+			startStatefulSetController(context),
+			startKubelet(context),
+			startJobController(context),
+			startCronJobController(context),
+		];
+		closers.push(async () => {
+			for (const controller of controllers) {
+				controller.stop();
+			}
+		});
+
+		const identities = options.identities ?? {[adminToken]: {name: 'admin'}, [viewerToken]: {name: 'viewer', readOnly: true}};
+		const api = await startKubeApi({store, identities, host: '127.0.0.1', port: saved?.kubeApiPort ?? 0});
+		closers.push(async () => api.close());
+		let kubeconfigPath = options.kubeconfigPath;
+		let temporary: string | undefined;
+		if (!kubeconfigPath) {
+			if (options.stateDir) {
+				kubeconfigPath = path.join(options.stateDir, 'kubeconfig');
+			} else {
+				temporary = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-drill-'));
+				kubeconfigPath = path.join(temporary, 'kubeconfig');
+			}
+		}
+
+		const users = Object.entries(identities).map(([token, identity]) => ({name: identity.name, token}));
+		writeKubeconfig(kubeconfigPath, {server: api.url, namespace: ilum.namespace, users});
+
+		let stopped = false;
+		const world: World = {
+			kubeconfigPath,
+			kubeApiUrl: api.url,
+			namespace: ilum.namespace,
+			provider: {endpoint: providerEndpoint.url, ...providerCredentials},
+			backup: {endpoint: backupEndpoint.url, ...backupCredentials},
+			store,
+			clock,
+			data,
+			providerEndpoint,
+			backupEndpoint,
+			backupVolume,
+			api,
+			seed,
+			objects: saved?.objects ?? objects,
+			timeline,
+			async idle() {
+				for (let round = 0; round < 3; round++) {
+					// eslint-disable-next-line no-await-in-loop
+					await Promise.all(controllers.map(async controller => controller.idle()));
+					// eslint-disable-next-line no-await-in-loop
+					await new Promise(resolve => {
+						setImmediate(resolve);
+					});
+				}
+			},
+			async stop() {
+				if (stopped) {
+					return;
+				}
+
+				stopped = true;
+				for (const controller of controllers) {
+					controller.stop();
+				}
+
+				clock.stop();
+				if (options.stateDir) {
+					await saveWorld(options.stateDir, {
+						version: 1,
+						seed,
+						objects: world.objects,
+						clock: clock.now(),
+						store: store.toJSON(),
+						provider: {...providerCredentials, port: providerEndpoint.port},
+						backup: {...backupCredentials, port: backupEndpoint.port},
+						kubeApiPort: api.port,
+						volumes: data.volumes,
+						snapshots: data.snapshots,
+						backupVolume,
+						podLogs: Object.fromEntries(data.podLogs),
+					});
+				}
+
+				await api.close();
+				await providerEndpoint.close();
+				await backupEndpoint.close();
+				if (temporary) {
+					await fs.rm(temporary, {recursive: true, force: true});
+				}
+			},
+		};
+		return world;
+	} catch (error) {
+		for (const close of closers.reverse()) {
+			// eslint-disable-next-line no-await-in-loop
+			await close().catch(() => {});
+		}
+
+		clock.stop();
+		throw error;
+	}
+}
