@@ -1,7 +1,6 @@
 import type {Command} from './command.js';
 import {doctorCommand} from './doctor.js';
 import {drillServeCommand} from './drill-serve.js';
-import {drillServeCommand} from './drill-serve.js';
 import {historyCommand} from './history.js';
 import {inventoryCommand} from './inventory.js';
 import {restoreTableCommand} from './restore-table.js';
@@ -18,6 +17,5 @@ export const commands: readonly Command[] = [
 	restoreMirror,
 	restoreVolumeCommand,
 	doctorCommand,
-	drillServeCommand,
 	drillServeCommand,
 ];
