@@ -18,7 +18,7 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 export class PatchError extends Error {
-	/** 400 for a malformed patch, 422 for one that cannot apply (a failed `test`). */
+	/** 400 for a malformed patch, 422 for one that cannot apply (a missing path, a failed `test`). */
 	readonly code: number;
 
 	constructor(message: string, code = 400) {
@@ -69,7 +69,7 @@ function parentOf(document: Json, parts: string[], operation: string): {containe
 		}
 
 		if (container === undefined) {
-			throw new PatchError(`${operation} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 500);
+			throw new PatchError(`${operation} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 422);
 		}
 	}
 
@@ -81,7 +81,7 @@ function valueAt(document: Json, parts: string[], operation: string): Json {
 	for (const part of parts) {
 		const next: Json | undefined = Array.isArray(current) ? current[Number(part)] : (isObject(current) ? current[part] : undefined);
 		if (next === undefined || (Array.isArray(current) && !/^\d+$/.test(part))) {
-			throw new PatchError(`${operation} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 500);
+			throw new PatchError(`${operation} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 422);
 		}
 
 		current = next;
@@ -96,7 +96,7 @@ function arrayIndex(container: Json[], key: string, allowEnd: boolean, operation
 	}
 
 	if (!/^(0|[1-9]\d*)$/.test(key) || Number(key) > container.length - (allowEnd ? 0 : 1)) {
-		throw new PatchError(`${operation} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 500);
+		throw new PatchError(`${operation} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 422);
 	}
 
 	return Number(key);
@@ -113,7 +113,7 @@ function add(document: Json, parts: string[], value: Json): Json {
 	} else if (isObject(container)) {
 		container[key] = value;
 	} else {
-		throw new PatchError(`add operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 500);
+		throw new PatchError(`add operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 422);
 	}
 
 	return document;
@@ -126,7 +126,7 @@ function remove(document: Json, parts: string[], operation = 'remove'): Json {
 	} else if (isObject(container) && Object.hasOwn(container, key)) {
 		delete container[key];
 	} else {
-		throw new PatchError(`${operation} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 500);
+		throw new PatchError(`${operation} operation does not apply: doc is missing path: "/${parts.join('/')}": missing value`, 422);
 	}
 
 	return document;

@@ -364,19 +364,26 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 
 	// ---- bodies -------------------------------------------------------------------------------------
 
+	/** The whole body; a body over the limit is drained (so the client reads the answer) and is a 413. */
 	async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-		const chunks: Buffer[] = [];
-		let size = 0;
-		for await (const chunk of req) {
-			size += (chunk as Buffer).length;
-			if (size > maxBody) {
-				throw new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${maxBody}`);
-			}
-
-			chunks.push(chunk as Buffer);
-		}
-
-		return Buffer.concat(chunks);
+		return new Promise((resolve, reject) => {
+			const chunks: Buffer[] = [];
+			let size = 0;
+			req.on('data', (chunk: Buffer) => {
+				size += chunk.length;
+				if (size <= maxBody) {
+					chunks.push(chunk);
+				}
+			});
+			req.on('end', () => {
+				if (size > maxBody) {
+					reject(new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${maxBody}`));
+				} else {
+					resolve(Buffer.concat(chunks));
+				}
+			});
+			req.on('error', reject);
+		});
 	}
 
 	function parseJson(body: Buffer, what = 'body'): unknown {
@@ -537,9 +544,10 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			}
 		} catch (error) {
 			if (error instanceof PatchError) {
+				// As the real server: a patch that does not apply is a generic 422, a malformed one a 400.
 				throw error.code === 422
-					? ApiError.invalid(def, '', [{reason: 'FieldValueInvalid', message: error.message, field: 'patch'}])
-					: (error.code === 500 ? new ApiError(500, 'InternalError', `Internal error occurred: ${error.message}`) : ApiError.badRequest(error.message));
+					? new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {causes: [{reason: 'FieldValueInvalid', message: error.message, field: 'patch'}]})
+					: ApiError.badRequest(error.message);
 			}
 
 			throw error;
