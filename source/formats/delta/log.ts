@@ -202,6 +202,17 @@ const decoder = new TextDecoder();
 /** Parses newline-delimited JSON actions; a bad line is a one-line error naming the file and line. */
 export function parseActions(bytes: Uint8Array, uri: string): Action[] {
 	const text = decoder.decode(bytes);
+	// Fast path: the whole file as one JSON array (one parse call); per line only to find a bad line.
+	const body = text.trim();
+	if (body !== '' && !body.includes('\r')) {
+		try {
+			const all = JSON.parse(`[${body.replaceAll('\n', ',')}]`) as unknown[];
+			if (all.every(action => action && typeof action === 'object' && !Array.isArray(action))) {
+				return all as Action[];
+			}
+		} catch {}
+	}
+
 	const actions: Action[] = [];
 	let start = 0;
 	let line = 0;
@@ -578,6 +589,8 @@ export async function readDeltaLog(store: FileStore, options: ReadLogOptions = {
 	let stateVersion = -1;
 	for (const [index, version] of versions.entries()) {
 		const actions = commitActions[index]!;
+		// Replayed once: let it go (a long log is otherwise held twice, as text and as objects).
+		commitActions[index] = [];
 		let source: VersionRecord['source'] = 'replay';
 		if (state && stateVersion === version - 1) {
 			applyActions(state, actions, store.root, files.paths);
