@@ -20,9 +20,9 @@ export async function createDuckDbDuckLake(file: string, dataPath: string): Prom
 }
 
 /** A new DuckLake catalog in a PostgreSQL database named by a libpq conninfo or URI (ref `ducklake:postgres:<conninfo>`). */
-export async function createPostgresDuckLake(conninfo: string, dataPath: string): Promise<SqlCatalog> {
+export async function createPostgresDuckLake(conninfo: string, dataPath: string, options: {time?: Date} = {}): Promise<SqlCatalog> {
 	const sql = await PostgresCatalog.open(parseConninfo(conninfo), `postgres:${conninfo}`);
-	await createDuckLakeCatalog(sql, {dataPath});
+	await createDuckLakeCatalog(sql, {dataPath, time: options.time});
 	return sql;
 }
 
@@ -39,10 +39,14 @@ on loopback, so `pg` (and psql, and DuckDB's postgres extension) talk to it over
 unless `dataDir` is given. Connections are multiplexed onto the one PGlite session; a transaction
 keeps the session until it ends.
 */
-export async function startPgliteServer(options: {port?: number; host?: string; dataDir?: string} = {}): Promise<PostgresServer> {
+export async function startPgliteServer(options: {port?: number; host?: string; dataDir?: string; /** Let the process exit while it listens (the drill world). */ unref?: boolean} = {}): Promise<PostgresServer> {
 	const db = await PGlite.create(options.dataDir);
 	const server = new PGLiteSocketServer({db, host: options.host ?? '127.0.0.1', port: options.port ?? 0, maxConnections: 16});
 	await server.start();
+	if (options.unref) {
+		(server as unknown as {server?: {unref(): void}}).server?.unref();
+	}
+
 	const port = Number(server.getServerConn().split(':').at(-1));
 	let stopped = false;
 	return {

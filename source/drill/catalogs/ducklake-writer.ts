@@ -49,8 +49,9 @@ export class DuckLakeWriter {
 	private readonly store?: FileStore;
 	private readonly base: string;
 	private readonly author: string;
+	private readonly now: () => Date;
 
-	private constructor(options: {sql: SqlCatalog; instance: DuckDBInstance; duck: DuckDBConnection; localRoot: string; store?: FileStore; base: string; author: string}) {
+	private constructor(options: {sql: SqlCatalog; instance: DuckDBInstance; duck: DuckDBConnection; localRoot: string; store?: FileStore; base: string; author: string; now?: () => Date}) {
 		this.sql = options.sql;
 		this.instance = options.instance;
 		this.duck = options.duck;
@@ -58,13 +59,14 @@ export class DuckLakeWriter {
 		this.store = options.store;
 		this.base = options.base;
 		this.author = options.author;
+		this.now = options.now ?? (() => new Date());
 	}
 
 	/**
 	`base`: the folder a relative data_path is relative to (the catalog file's). `store`: where
 	files go when data_path is remote (opened on data_path); `staging`: the local mirror for it.
 	*/
-	static async open(sql: SqlCatalog, options: {base: string; store?: FileStore; staging?: string; author?: string}): Promise<DuckLakeWriter> {
+	static async open(sql: SqlCatalog, options: {base: string; store?: FileStore; staging?: string; author?: string; now?: () => Date}): Promise<DuckLakeWriter> {
 		const state = await loadCatalog(sql);
 		const root = resolveLocation(options.base, state.dataPath);
 		const remote = /^[a-z][a-z\d+.-]*:\/\//i.test(root);
@@ -75,7 +77,7 @@ export class DuckLakeWriter {
 		const localRoot = remote ? (options.staging ?? await fs.mkdtemp(path.join(os.tmpdir(), 'ducklake-staging-'))) : root;
 		const instance = await DuckDBInstance.create(':memory:');
 		const duck = await instance.connect();
-		return new DuckLakeWriter({sql, instance, duck, localRoot: localRoot.endsWith('/') ? localRoot : localRoot + '/', store: remote ? options.store : undefined, base: options.base, author: options.author ?? 'ilum-restore drill writer'});
+		return new DuckLakeWriter({sql, instance, duck, localRoot: localRoot.endsWith('/') ? localRoot : localRoot + '/', store: remote ? options.store : undefined, base: options.base, author: options.author ?? 'ilum-restore drill writer', now: options.now});
 	}
 
 	async close(): Promise<void> {
@@ -108,7 +110,7 @@ export class DuckLakeWriter {
 				}
 			}
 
-			await tx.run('INSERT INTO ducklake_snapshot (snapshot_id, snapshot_time, schema_version, next_catalog_id, next_file_id) VALUES (?, ?, ?, ?, ?)', [snapshot, sqlTimestamp(new Date()), schemaVersion, nextCatalogId, nextFileId]);
+			await tx.run('INSERT INTO ducklake_snapshot (snapshot_id, snapshot_time, schema_version, next_catalog_id, next_file_id) VALUES (?, ?, ?, ?, ?)', [snapshot, sqlTimestamp(this.now()), schemaVersion, nextCatalogId, nextFileId]);
 			await tx.run('INSERT INTO ducklake_snapshot_changes (snapshot_id, changes_made, author, commit_message, commit_extra_info) VALUES (?, ?, ?, ?, NULL)', [snapshot, changes.join(','), this.author, message]);
 			return snapshot;
 		});
@@ -126,6 +128,13 @@ export class DuckLakeWriter {
 			.map(row => ({id: int(row.column_id), name: String(row.column_name), type: String(row.column_type), order: int(row.column_order)}));
 		const key = `${found.schema.path ?? ''}${found.table.path ?? ''}`;
 		return {id: found.table.id, schemaName: found.schema.name, name: found.table.name, key, columns};
+	}
+
+	/** CREATE SCHEMA name: one snapshot. */
+	async createSchema(name: string): Promise<number> {
+		return this.commit([`created_schema:${quoteName(name)}`], `create schema ${name}`, async context => {
+			await context.tx.run('INSERT INTO ducklake_schema (schema_id, schema_uuid, begin_snapshot, end_snapshot, schema_name, path, path_is_relative) VALUES (?, ?, ?, NULL, ?, ?, ?)', [context.nextCatalogId(), randomUUID(), context.snapshot, name, `${name}/`, true]);
+		});
 	}
 
 	/** CREATE TABLE schema.name (columns): one snapshot. Returns its id. */
