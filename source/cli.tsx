@@ -89,7 +89,8 @@ async function main(): Promise<number> {
 		}
 
 		const {runConsole} = await import('./ui/run-console.js');
-		return runConsole({flags: cli.flags, signal: controller.signal});
+		const world = cli.flags['drill'] ? await (await import('./commands/inventory.js')).drillWorld(cli.flags, controller.signal) : undefined;
+		return runConsole({flags: cli.flags, signal: controller.signal, world});
 	}
 
 	return command.run({

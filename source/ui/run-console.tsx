@@ -1,7 +1,48 @@
+import React from 'react';
+import {render} from 'ink';
 import type {Flags} from '../commands/command.js';
-import {UserError} from '../errors.js';
+import type {ConnectOptions} from '../layers/connect.js';
+import {connectLayers} from '../layers/connect.js';
+import {LiveInventory} from '../layers/live-inventory.js';
+import {App} from './app.js';
 
-/** Opens the full-screen console. Built by the console issue; until then it says so. */
-export async function runConsole(_options: {flags: Flags; signal: AbortSignal}): Promise<number> {
-	throw new UserError('The console is not built yet', {hint: 'use ilum-restore inventory or drill serve'});
+export type ConsoleOptions = {
+	flags: Flags;
+	signal: AbortSignal;
+	/** The drill world, started by the CLI for `--drill` (ui/ never imports drill/). */
+	world?: ConnectOptions['world'];
+};
+
+/** Opens the full-screen console (alternate screen) and resolves with the exit code when it is quit. */
+export async function runConsole(options: ConsoleOptions): Promise<number> {
+	const {flags, world} = options;
+	const sources = await connectLayers({flags, world});
+	const live = new LiveInventory(sources);
+	live.start();
+	const current = {live, sources};
+	const reconnect = async (target: {namespace?: string; context?: string}) => {
+		const next = await connectLayers({flags: {...flags, namespace: target.namespace ?? current.sources.namespace, context: target.context ?? flags['context']}, world: target.context ? undefined : world && {...world, close: undefined}});
+		current.sources = next;
+		current.live = new LiveInventory(next);
+		return current.live;
+	};
+
+	const instance = render(<App live={live} readOnly={Boolean(flags['readOnly'])} reconnect={reconnect}/>, {alternateScreen: true, exitOnCtrlC: false, maxFps: 10});
+	const stop = () => {
+		instance.unmount();
+	};
+
+	options.signal.addEventListener('abort', stop, {once: true});
+	try {
+		await instance.waitUntilExit();
+	} finally {
+		options.signal.removeEventListener('abort', stop);
+		await current.live.stop();
+		await sources.close?.();
+		if (current.sources !== sources) {
+			await current.sources.close?.();
+		}
+	}
+
+	return 0;
 }

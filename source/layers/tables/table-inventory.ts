@@ -97,7 +97,7 @@ export async function findBucketTables(s3: S3Client, location: string, options: 
 		} while (token);
 		const names = new Set(children.map(child => child.slice(prefix.length)));
 		const ref = `s3://${bucket}/${prefix.replace(/\/$/, '')}`;
-		const name = `${bucket}/${prefix.replace(/\/$/, '')}`;
+		const name = prefix.replace(/\/$/, '');
 		if (names.has('_delta_log/')) {
 			found.push({format: 'delta', ref, name, source: `s3://${bucket}`});
 			return;
@@ -119,8 +119,6 @@ export async function findBucketTables(s3: S3Client, location: string, options: 
 	return found.sort((a, b) => a.ref.localeCompare(b.ref));
 }
 
-/** The ref `history` accepts for a table of an Iceberg REST catalog: `<catalog URL>#<namespace>.<table>`. */
-export const icebergRestRef = (catalog: string, namespace: readonly string[], table: string) => `${catalog.replace(/\/+$/, '')}#${[...namespace, table].join('.')}`;
 
 /** Every table of an Iceberg REST catalog: `GET /v1/config` for the prefix, then namespaces and their tables. */
 export async function findIcebergRestTables(catalog: string, options: {fetch?: typeof fetch; signal?: AbortSignal} = {}): Promise<FoundTable[]> {
@@ -151,7 +149,8 @@ export async function findIcebergRestTables(catalog: string, options: {fetch?: t
 			const {identifiers = []} = await json(`${root}/namespaces/${encodeURIComponent(namespace.join('\u001F'))}/tables`) as {identifiers?: Array<{namespace: string[]; name: string}>};
 			for (const identifier of identifiers) {
 				const name = [...identifier.namespace, identifier.name].join('.');
-				found.push({format: 'iceberg', ref: icebergRestRef(base, identifier.namespace, identifier.name), name, source: base});
+				// As `history <catalog URL> --table <namespace>.<table>` takes it.
+				found.push({format: 'iceberg', ref: base, table: name, name, source: base});
 			}
 		}
 	};

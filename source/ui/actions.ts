@@ -1,0 +1,30 @@
+import type {LiveInventory} from '../layers/live-inventory.js';
+
+/**
+Actions on a selected row, registered here (one line each) and offered as keys in the panes they
+apply to. The restore wizard plugs in as `R` on a recovery point. An action with `changes` is
+removed entirely under `--read-only`; a `dangerous` one is confirmed first; `disabledReason`
+(e.g. RBAC denies it) greys it out in the help with the reason.
+*/
+export type ItemAction = {
+	readonly id: string;
+	readonly keys: readonly string[];
+	readonly label: string;
+	readonly description: string;
+	/** Pane ids it applies to. */
+	readonly panes: readonly string[];
+	readonly changes: boolean;
+	readonly dangerous: boolean;
+	readonly disabledReason?: (item: unknown, context: ActionContext) => string | undefined;
+	/** Starts the action; the console shows what it returns as a message, or the screen it opens. */
+	readonly run: (item: unknown, context: ActionContext) => Promise<string | void> | string | void;
+};
+
+export type ActionContext = {
+	readonly live: LiveInventory;
+	readonly paneId: string;
+	readonly readOnly: boolean;
+};
+
+/** Every registered action. */
+export const itemActions: ItemAction[] = [];

@@ -1,0 +1,371 @@
+import React, {useCallback, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore} from 'react';
+import {Box, Text, useApp, useInput, useWindowSize} from 'ink';
+import type {LiveInventory, LiveState} from '../layers/live-inventory.js';
+import {itemActions, type ItemAction} from './actions.js';
+import {bindingsFor, findBinding, footerHints, helpLines, keyBindings, keyName, type KeyBinding, type KeyContext} from './keys.js';
+import {panes as registry} from './panes/index.js';
+import type {Detail, PaneDefinition, Tone, ToneLine} from './panes/pane.js';
+import {layoutColumns, renderHeader, renderRow} from './presenters/columns.js';
+import {fit} from './presenters/format.js';
+import {momentSteps, timelineRows} from './presenters/timeline.js';
+import {initialUiState, makeReducer, type UiAction, type UiState} from './state.js';
+
+export type AppProps = {
+	readonly live: LiveInventory;
+	readonly readOnly?: boolean;
+	/** Builds the inventory for another namespace or context (the palette's `ns` and `ctx`). */
+	readonly reconnect?: (target: {namespace?: string; context?: string}) => Promise<LiveInventory>;
+	readonly panes?: readonly PaneDefinition[];
+	readonly actions?: readonly ItemAction[];
+	/** The clock (tests pin it). */
+	readonly now?: () => number;
+	/** Overrides the terminal size (tests). */
+	readonly size?: {columns: number; rows: number};
+	readonly onQuit?: () => void;
+};
+
+const toneColor = (tone: Tone): string | undefined => ({ok: 'green', bad: 'red', warn: 'yellow', dim: 'gray', title: 'cyan'} as Record<string, string>)[tone ?? ''];
+
+function ToneText({line, width}: {readonly line: ToneLine; readonly width: number}) {
+	return <Text color={toneColor(line.tone)} bold={line.tone === 'title'} dimColor={line.tone === 'dim'}>{fit(line.text, width)}</Text>;
+}
+
+type PaneViewProps = {
+	readonly pane: PaneDefinition;
+	readonly live: LiveState;
+	readonly items: readonly unknown[];
+	readonly focused: boolean;
+	readonly selected: number;
+	readonly filter: string;
+	readonly width: number;
+	readonly height: number;
+	readonly now: number;
+};
+
+/** One pane: title, summary lines, an error line, then a windowed list of rows. */
+function PaneView({pane, live, items, focused, selected, filter, width, height, now}: PaneViewProps) {
+	const inner = Math.max(10, width - 2);
+	const problem = pane.problem(live);
+	const summary = pane.summary(live, now).slice(0, Math.max(0, Math.floor((height - 4) / 2)));
+	const widths = layoutColumns(pane.columns, inner);
+	const problemLines = problem ? wrap(`✗ ${problem}`, inner, 3) : [];
+	const listHeight = Math.max(1, height - 2 - 1 - summary.length - problemLines.length - 1);
+	const start = Math.max(0, Math.min(selected - Math.floor(listHeight / 2), items.length - listHeight));
+	const visible = items.slice(start, start + listHeight);
+	const title = `${pane.title}${filter ? ` /${filter}` : ''} (${items.length})`;
+	return (
+		<Box flexDirection='column' width={width} height={height} borderStyle='round' borderColor={focused ? 'cyan' : 'gray'}>
+			<Text bold color={focused ? 'cyan' : undefined}>{fit(title, inner)}</Text>
+			{summary.map((line, index) => <ToneText key={`s${index}`} line={line} width={inner}/>)}
+			{problemLines.map((text, index) => <Text key={`p${index}`} color='red'>{text}</Text>)}
+			<Text dimColor>{fit(renderHeader(pane.columns, widths), inner)}</Text>
+			{visible.length === 0 ? <Text dimColor>{fit(pane.empty(live), inner)}</Text> : visible.map((item, index) => {
+				const isSelected = focused && start + index === selected;
+				const dim = pane.dim?.(item) ?? false;
+				const bad = pane.bad?.(item) ?? false;
+				return (
+					<Text key={start + index} inverse={isSelected} dimColor={dim && !isSelected} color={bad && !dim ? 'red' : undefined}>
+						{fit(renderRow(pane.toRow(item, now), pane.columns, widths), inner)}
+					</Text>
+				);
+			})}
+		</Box>
+	);
+}
+
+/** Word-wraps text into lines of `width`, at most `max` (the last one ends with … when cut). */
+function wrap(text: string, width: number, max: number): string[] {
+	const lines: string[] = [];
+	let current = '';
+	for (const word of text.split(' ')) {
+		if (current && current.length + 1 + word.length > width) {
+			lines.push(current);
+			current = word;
+		} else {
+			current = current ? `${current} ${word}` : word;
+		}
+	}
+
+	lines.push(current);
+	return lines.length > max ? [...lines.slice(0, max - 1), fit(lines.slice(max - 1).join(' '), width)] : lines.map(line => fit(line, width));
+}
+
+function filtered(pane: PaneDefinition, live: LiveState, filter: string): readonly unknown[] {
+	const items = pane.items(live);
+	const needle = filter.toLowerCase();
+	return needle ? items.filter(item => pane.search(item).toLowerCase().includes(needle)) : items;
+}
+
+/** The console's home screen and its overlays: hazard banner, panes, timeline, detail, help, palette. */
+export function App(props: AppProps) {
+	const panes = props.panes ?? registry;
+	const actions = props.actions ?? itemActions;
+	const readOnly = props.readOnly ?? false;
+	const {exit} = useApp();
+	const windowSize = useWindowSize();
+	const size = props.size ?? windowSize;
+	const [live, setLive] = useState(props.live);
+	const liveState = useSyncExternalStore(live.subscribe, live.getSnapshot);
+	const reducer = useMemo(() => makeReducer(panes.map(pane => pane.id)), [panes]);
+	const [state, dispatchToReact] = useReducer(reducer, panes.map(pane => pane.id), initialUiState);
+	// Keys can arrive faster than renders (typeahead, paste): handlers read and advance this ref,
+	// so every key sees the state left by the key before it.
+	const stateRef = useRef<UiState>(state);
+	const dispatch = useCallback((action: UiAction) => {
+		stateRef.current = reducer(stateRef.current, action);
+		dispatchToReact(action);
+	}, [reducer]);
+	const liveRef = useRef(liveState);
+	liveRef.current = liveState;
+	const [detail, setDetail] = useState<Detail | undefined>();
+	const [detailTarget, setDetailTarget] = useState<{pane: PaneDefinition; item: unknown} | undefined>();
+	const now = (props.now ?? Date.now)();
+	// A clock tick for the ages ("12 s ago"): once a second, not a data poll.
+	const [, setTick] = useState(0);
+	useEffect(() => {
+		const timer = setInterval(() => {
+			setTick(tick => tick + 1);
+		}, 1000);
+		return () => {
+			clearInterval(timer);
+		};
+	}, []);
+
+	const selection = (from: UiState) => {
+		const pane = panes[from.focus]!;
+		const items = filtered(pane, liveRef.current, from.filters[pane.id] ?? '');
+		const index = Math.min(from.selected[pane.id] ?? 0, Math.max(0, items.length - 1));
+		return {pane, items, item: items[index]};
+	};
+
+	const focusedPane = panes[state.focus]!;
+	const {item: selectedItem} = selection(state);
+
+	const loadDetail = useCallback((pane: PaneDefinition, item: unknown) => {
+		setDetailTarget({pane, item});
+		setDetail({title: 'Loading…', lines: []});
+		dispatch({type: 'open', mode: 'detail'});
+		void pane.detail(item, {cluster: live.sources.cluster, sources: live.sources, now: Date.now()}).then(setDetail, (error: unknown) => {
+			setDetail({title: 'Detail', lines: [{text: error instanceof Error ? error.message : String(error), tone: 'bad'}]});
+		});
+	}, [live]);
+
+	const quit = useCallback(() => {
+		props.onQuit?.();
+		exit();
+	}, [exit, props.onQuit]);
+
+	const switchTo = useCallback(async (target: {namespace?: string; context?: string}) => {
+		if (!props.reconnect) {
+			dispatch({type: 'message', text: 'switching is not available here'});
+			return;
+		}
+
+		try {
+			const next = await props.reconnect(target);
+			const previous = live;
+			next.start();
+			setLive(next);
+			dispatch({type: 'message', text: `now on ${target.context ? `context ${target.context}` : `namespace ${target.namespace}`}`});
+			await previous.stop();
+		} catch (error) {
+			dispatch({type: 'message', text: error instanceof Error ? error.message : String(error)});
+		}
+	}, [live, props.reconnect]);
+
+	const runCommand = useCallback((line: string) => {
+		const [word = '', argument] = line.trim().split(/\s+/, 2);
+		const pane = panes.findIndex(candidate => candidate.id.startsWith(word.toLowerCase()) || candidate.title.toLowerCase().startsWith(line.trim().toLowerCase()));
+		dispatch({type: 'back'});
+		if (word === '') {
+			return;
+		}
+
+		if ((word === 'ns' || word === 'namespace') && argument) {
+			void switchTo({namespace: argument});
+		} else if ((word === 'ctx' || word === 'context') && argument) {
+			void switchTo({context: argument});
+		} else if (word === 'refresh') {
+			void live.refresh('all');
+		} else if (word === 'q' || word === 'quit') {
+			quit();
+		} else if (pane >= 0) {
+			dispatch({type: 'focus', pane});
+		} else {
+			dispatch({type: 'message', text: `unknown command '${line.trim()}': try ${panes.map(candidate => candidate.id).join(', ')}, ns <name>, ctx <name>, refresh, quit`});
+		}
+	}, [panes, switchTo, live, quit]);
+
+	const actionBindings: KeyBinding[] = useMemo(() => actions.filter(action => action.panes.includes(focusedPane.id)).map(action => ({
+		keys: action.keys,
+		label: action.label,
+		description: action.description,
+		modes: ['home', 'detail'],
+		changes: action.changes,
+		dangerous: action.dangerous,
+		hint: true,
+		disabledReason() {
+			const {item} = selection(stateRef.current);
+			return item === undefined ? 'nothing selected' : action.disabledReason?.(item, {live, paneId: focusedPane.id, readOnly});
+		},
+		handler() {
+			const {item} = selection(stateRef.current);
+			if (item === undefined) {
+				return;
+			}
+
+			void Promise.resolve(action.run(item, {live, paneId: focusedPane.id, readOnly})).then(message => {
+				if (message) {
+					dispatch({type: 'message', text: message});
+				}
+			});
+		},
+	})), [actions, focusedPane, live, readOnly]);
+	const bindings = useMemo(() => [...keyBindings, ...actionBindings], [actionBindings]);
+
+	const bodyRows = size.rows;
+	const makeContext = (current: UiState): KeyContext => {
+		const {pane, items, item} = selection(current);
+		return {
+			state: current,
+			dispatch,
+			rowCount: items.length,
+			paneCount: panes.length,
+			lineCount: current.mode === 'help' ? helpLines(bindings, readOnly).length : detail?.lines.length ?? 0,
+			pageSize: Math.max(1, bodyRows - 8),
+			readOnly,
+			refresh() {
+				void live.refresh('all');
+				if (current.mode === 'detail' && detailTarget) {
+					loadDetail(detailTarget.pane, detailTarget.item);
+				}
+			},
+			quit,
+			runCommand,
+			openDetail() {
+				if (item !== undefined) {
+					loadDetail(pane, item);
+				}
+			},
+			momentSteps: momentSteps(current.span),
+		};
+	};
+
+	const context = makeContext(state);
+
+	useInput((input, key) => {
+		const name = keyName(input, key);
+		if (name === 'ctrl-c') {
+			quit();
+			return;
+		}
+
+		const current = stateRef.current;
+		const keyContext = makeContext(current);
+		if (current.mode === 'filter' || current.mode === 'palette') {
+			const binding = findBinding(name, current.mode, bindings, readOnly);
+			if (binding) {
+				binding.handler(keyContext);
+			} else if (name === 'backspace') {
+				dispatch({type: 'draft', text: current.draft.slice(0, -1)});
+			} else if (input && !key.ctrl && !key.meta && !/[\u0000-\u001F]/.test(input)) {
+				dispatch({type: 'draft', text: current.draft + input});
+			}
+
+			return;
+		}
+
+		const binding = findBinding(name, current.mode, bindings, readOnly);
+		if (!binding) {
+			return;
+		}
+
+		const reason = binding.disabledReason?.(keyContext);
+		if (reason) {
+			dispatch({type: 'message', text: `${binding.label}: ${reason}`});
+			return;
+		}
+
+		binding.handler(keyContext);
+	});
+
+	const width = size.columns;
+	const hazards = liveState.hazards;
+	const bannerLines = hazards.slice(0, 3).flatMap(hazard => [
+		{text: `${hazard.severity === 'critical' ? '‼' : '!'} ${hazard.title}`, tone: hazard.severity === 'critical' ? 'bad' : 'warn'} as ToneLine,
+		{text: `  fix: ${hazard.fix}`, tone: 'dim'} as ToneLine,
+	]);
+	if (hazards.length > 3) {
+		bannerLines.push({text: `  … ${hazards.length - 3} more (inventory lists all)`, tone: 'dim'});
+	}
+
+	const sources = live.sources;
+	const status = `ilum-restore · context ${sources.cluster.contextName} · namespace ${sources.namespace}${readOnly ? ' · READ-ONLY' : ''}`;
+	const footer = state.message ?? footerHints(state.mode, bindings, readOnly);
+
+	if (state.mode === 'help' || state.mode === 'detail') {
+		const lines: readonly ToneLine[] = state.mode === 'help'
+			? helpLines(bindings, readOnly, context).map(text => ({text, tone: text.startsWith(' ') ? undefined : 'title'}))
+			: detail?.lines ?? [];
+		const title = state.mode === 'help' ? 'Keys' : detail?.title ?? '';
+		const height = Math.max(3, size.rows - 4);
+		const visible = lines.slice(state.scroll, state.scroll + height);
+		return (
+			<Box flexDirection='column' width={width} height={size.rows}>
+				<Text bold>{fit(status, width)}</Text>
+				<Box flexDirection='column' borderStyle='round' borderColor='cyan' width={width} height={height + 2}>
+					<Text bold color='cyan'>{fit(title, width - 2)}</Text>
+					{visible.slice(0, height - 1).map((line, index) => <ToneText key={index} line={line} width={width - 2}/>)}
+				</Box>
+				<Text dimColor>{fit(footer, width)}</Text>
+			</Box>
+		);
+	}
+
+	const stacked = width < 120;
+	const timelineHeight = 6;
+	const fixed = 1 + bannerLines.length + timelineHeight + 1 + (state.mode === 'filter' || state.mode === 'palette' ? 1 : 0);
+	const paneArea = Math.max(panes.length * 5, size.rows - fixed);
+	const paneWidth = stacked ? width : Math.floor(width / panes.length);
+	const paneHeight = stacked ? Math.max(5, Math.floor(paneArea / panes.length)) : paneArea;
+	const timeline = timelineRows(liveState, {now, span: state.span, momentStep: state.momentStep, width: Math.max(8, width - 2 - 10 - 40)});
+	return (
+		<Box flexDirection='column' width={width}>
+			<Text bold>{fit(status, width)}</Text>
+			{bannerLines.map((line, index) => <ToneText key={`h${index}`} line={line} width={width}/>)}
+			<Box flexDirection={stacked ? 'column' : 'row'}>
+				{panes.map((pane, index) => {
+					const filter = state.filters[pane.id] ?? '';
+					const items = filtered(pane, liveState, filter);
+					return (
+						<PaneView
+							key={pane.id}
+							pane={pane}
+							live={liveState}
+							items={items}
+							focused={index === state.focus}
+							selected={Math.min(state.selected[pane.id] ?? 0, Math.max(0, items.length - 1))}
+							filter={filter}
+							width={index === panes.length - 1 && !stacked ? width - (paneWidth * (panes.length - 1)) : paneWidth}
+							height={paneHeight}
+							now={now}
+						/>
+					);
+				})}
+			</Box>
+			<Box flexDirection='column' borderStyle='round' borderColor='gray' width={width} height={timelineHeight}>
+				<Text bold>{fit(`Recovery points · ${timeline.header} · t day/week · [ ] move the moment`, width - 2)}</Text>
+				{timeline.rows.map(row => (
+					<Text key={row.label}>
+						<Text>{row.label.padEnd(9)} </Text>
+						<Text color='green'>{row.marks}</Text>
+						<Text color={row.missing ? 'red' : undefined}> {fit(row.freshest, 39)}</Text>
+					</Text>
+				))}
+			</Box>
+			{state.mode === 'filter' ? <Text color='cyan'>{fit(`/${state.draft}▏ (Enter apply, Esc cancel)`, width)}</Text> : null}
+			{state.mode === 'palette' ? <Text color='cyan'>{fit(`:${state.draft}▏ ${panes.map(pane => pane.id).join(' | ')} | ns <name> | ctx <name> | refresh | quit`, width)}</Text> : null}
+			<Text dimColor>{fit(footer, width)}</Text>
+		</Box>
+	);
+}

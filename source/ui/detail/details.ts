@@ -1,0 +1,112 @@
+import {eventTime} from '../../cluster/cluster.js';
+import {ClusterError} from '../../cluster/cluster-errors.js';
+import type {BucketFigures} from '../../layers/mirror-figures.js';
+import type {TableItem} from '../../layers/tables/table-inventory.js';
+import type {SnapshotItem} from '../../layers/volumes/volume-inventory.js';
+import type {TableHistory} from '../../formats/types.js';
+import {UserError} from '../../errors.js';
+import type {Detail, DetailDeps, ToneLine} from '../panes/pane.js';
+import {formatAge, formatAgo, formatBytes, formatTime} from '../presenters/format.js';
+
+const line = (error: unknown) => error instanceof ClusterError || error instanceof UserError ? error.line() : error instanceof Error ? error.message.split('\n')[0]! : String(error);
+const field = (name: string, value: string | undefined, tone?: ToneLine['tone']): ToneLine => ({text: `${name.padEnd(18)} ${value ?? '-'}`, tone});
+
+/** A snapshot's description (as `kubectl describe` would list it) and its events. */
+export async function snapshotDetail(item: SnapshotItem, deps: DetailDeps): Promise<Detail> {
+	const lines: ToneLine[] = [
+		field('Name', item.name),
+		field('Namespace', item.namespace),
+		field('Source claim', `${item.claim ?? '-'}${item.ofProvider ? ' (the provider\'s)' : ' (not the provider\'s claim)'}`),
+		field('Ready to use', item.ready ? 'true' : 'false', item.ready ? 'ok' : 'bad'),
+		field('Created', item.createdAt ? `${formatTime(item.createdAt)} UTC (${formatAge(item.createdAt, deps.now)} ago)` : '-'),
+		field('Restore size', item.restoreSize),
+		field('Class', item.className),
+		field('Deletion policy', item.deletionPolicy),
+		field('Content', item.contentName),
+	];
+	if (item.error) {
+		lines.push(field('Error', item.error, 'bad'));
+	}
+
+	lines.push({text: ''}, {text: 'Events', tone: 'title'});
+	try {
+		const events = await deps.cluster.listEvents({kind: 'VolumeSnapshot', name: item.name, namespace: item.namespace, uid: item.uid});
+		if (events.length === 0) {
+			lines.push({text: '  <none>', tone: 'dim'});
+		}
+
+		for (const event of events) {
+			const time = eventTime(event);
+			lines.push({text: `  ${(event.type ?? 'Normal').padEnd(8)} ${(event.reason ?? '').padEnd(22)} ${time ? `${formatAge(time, deps.now)} ago`.padEnd(9) : ''} ${event.message ?? ''}`, tone: event.type === 'Warning' ? 'warn' : undefined});
+		}
+	} catch (error) {
+		lines.push({text: `  ${line(error)}`, tone: 'bad'});
+	}
+
+	return {title: `VolumeSnapshot ${item.namespace}/${item.name}`, lines};
+}
+
+const markNames = {'+': 'only in the provider (next run copies it)', '-': 'only on the mirror (gone from the provider)', '*': 'differs'} as const;
+
+/** A bucket's figures on both sides and the differing keys. */
+export async function bucketDetail(item: BucketFigures, deps: DetailDeps): Promise<Detail> {
+	const lines: ToneLine[] = [
+		field('Bucket', item.bucket),
+		field('Provider', `${item.provider.objects} objects, ${formatBytes(item.provider.bytes)}`),
+		field('Mirror', `${item.mirror.objects} objects, ${formatBytes(item.mirror.bytes)}`),
+		field('Missing on mirror', String(item.missingOnMirror), item.missingOnMirror > 0 ? 'warn' : 'ok'),
+		field('Gone from provider', String(item.missingInProvider), item.missingInProvider > 0 ? 'bad' : 'ok'),
+		field('Changed', String(item.changed), item.changed > 0 ? 'warn' : 'ok'),
+		field('As of', `${item.done ? '' : 'still counting, '}${formatAgo(item.at, deps.now)}`),
+	];
+	if (item.error) {
+		lines.push(field('Error', item.error, 'bad'));
+	}
+
+	lines.push({text: ''}, {text: 'Differing keys (+ only in the provider, - only on the mirror, * differs)', tone: 'title'});
+	const keys = item.keys ?? [];
+	if (keys.length === 0) {
+		lines.push({text: item.done ? '  none: both sides hold the same objects' : '  (still comparing)', tone: 'dim'});
+	}
+
+	for (const key of keys) {
+		lines.push({text: `  ${key.mark} ${key.key}`, tone: key.mark === '-' ? 'bad' : key.mark === '*' ? 'warn' : undefined});
+	}
+
+	const total = item.missingInProvider + item.missingOnMirror + item.changed;
+	if (keys.length > 0 && total > keys.length) {
+		lines.push({text: `  … and ${total - keys.length} more`, tone: 'dim'});
+	}
+
+	void markNames;
+	return {title: `Bucket ${item.bucket}: provider vs mirror`, lines};
+}
+
+/** A table's history as `history` prints it: newest first, current and restorable marked. */
+export function historyLines(history: TableHistory): ToneLine[] {
+	const lines: ToneLine[] = [{text: `${'VERSION'.padEnd(20)} ${'TIME (UTC)'.padEnd(16)} ${'OPERATION'.padEnd(14)} RESTORABLE`, tone: 'title'}];
+	for (const entry of [...history.entries].reverse()) {
+		const restorable = entry.restorable ? 'yes' : `no${entry.reason ? `: ${entry.reason}` : ''}`;
+		lines.push({text: `${(entry.id + (entry.current ? ' *' : '')).padEnd(20)} ${formatTime(entry.timestamp).padEnd(16)} ${entry.operation.padEnd(14)} ${restorable}`, tone: entry.current ? 'ok' : entry.restorable ? undefined : 'dim'});
+	}
+
+	return lines;
+}
+
+export async function tableDetail(item: TableItem, deps: DetailDeps): Promise<Detail> {
+	const lines: ToneLine[] = [
+		field('Table', item.name),
+		field('Format', item.format),
+		field('Ref', item.table ? `${item.ref} --table ${item.table}` : item.ref),
+		field('Found in', item.source),
+		{text: ''},
+	];
+	try {
+		const history = await deps.sources.tableDiscovery.history({ref: item.ref, table: item.table});
+		lines.push(...historyLines(history));
+	} catch (error) {
+		lines.push({text: line(error), tone: 'bad'});
+	}
+
+	return {title: `${item.format} table ${item.name}`, lines};
+}

@@ -1,0 +1,203 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import React from 'react';
+import {App} from '../../source/ui/app.js';
+import {ClusterError} from '../../source/cluster/cluster-errors.js';
+import type {ItemAction} from '../../source/ui/actions.js';
+import {consoleFixture, fixedNow, type ConsoleFixture} from '../helpers/console-fixture.js';
+import {waitForFrame} from '../helpers/frames.js';
+import {keys, renderSized} from '../helpers/render-sized.js';
+
+async function withConsole(fixture: ConsoleFixture, size: {columns: number; rows: number}, run: (ui: ReturnType<typeof renderSized>) => Promise<void>, props: {readOnly?: boolean; actions?: ItemAction[]} = {}) {
+	fixture.live.start();
+	const ui = renderSized(<App live={fixture.live} now={() => fixedNow} size={size} readOnly={props.readOnly} actions={props.actions}/>, size);
+	try {
+		await run(ui);
+	} finally {
+		ui.unmount();
+		await fixture.live.stop();
+	}
+}
+
+const wide = {columns: 160, rows: 40};
+const loaded = (frame: string) => frame.includes('nightly-1') && frame.includes('ilum-files') && frame.includes('sales');
+
+test('home: three panes side by side with their rows, checks, CronJob and timeline', async () => {
+	await withConsole(consoleFixture(), wide, async ({lastFrame}) => {
+		const frame = await waitForFrame(lastFrame, loaded);
+		const paneTitles = frame.split('\n').find(line => line.includes('Volume snapshots'))!;
+		assert.ok(paneTitles.includes('Mirrors (2)') && paneTitles.includes('Tables (1)'), 'the three titles share one line');
+		assert.match(frame, /✓ VolumeSnapshotClass for hostpath\.csi\.k8s\.io/);
+		assert.match(frame, /CronJob ilum-backup · 0 \* \* \* \* · --remove/);
+		assert.match(frame, /ilum-files +120 +120 +2 +0 +0 12 s ago/);
+		assert.match(frame, /12 s ago/);
+		assert.match(frame, /Volumes .*●/);
+		assert.doesNotMatch(frame, /sup3rs3cret|AKIAFAKE/, 'credentials never on screen');
+	});
+});
+
+test('below 120 columns the panes stack', async () => {
+	await withConsole(consoleFixture(), {columns: 100, rows: 60}, async ({lastFrame}) => {
+		const frame = await waitForFrame(lastFrame, loaded);
+		const lines = frame.split('\n');
+		const volumes = lines.findIndex(line => line.includes('Volume snapshots ('));
+		const mirrors = lines.findIndex(line => line.includes('Mirrors ('));
+		assert.ok(volumes >= 0 && mirrors > volumes, 'Mirrors below Volume snapshots');
+	});
+});
+
+test('j/k and arrows move, Enter opens a snapshot with its events, Esc goes back', async () => {
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write('j');
+		stdin.write(keys.enter);
+		let frame = await waitForFrame(lastFrame, 'VolumeSnapshot ilum/nightly-0');
+		assert.match(frame, /Source claim +data-ilum-objectstorage-0/);
+		stdin.write(keys.escape);
+		await waitForFrame(lastFrame, frame => frame.includes('Recovery points'));
+		stdin.write(keys.up);
+		stdin.write(keys.enter);
+		frame = await waitForFrame(lastFrame, frame => frame.includes('VolumeSnapshot ilum/nightly-1') && frame.includes('SnapshotReady'));
+		assert.match(frame, /Snapshot ilum\/nightly-1 is ready to use/);
+	});
+});
+
+test('Tab moves to Mirrors; Enter shows the bucket drift with its differing keys', async () => {
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write(keys.tab);
+		stdin.write('j');
+		stdin.write(keys.enter);
+		const frame = await waitForFrame(lastFrame, 'Bucket ilum-files: provider vs mirror');
+		assert.match(frame, /\+ reports\/a\.csv/);
+		assert.match(frame, /Missing on mirror +2/);
+	});
+});
+
+test('Tables: Enter shows the history as history prints it', async () => {
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write(keys.shiftTab);
+		stdin.write(keys.enter);
+		const frame = await waitForFrame(lastFrame, 'delta table sales');
+		assert.match(frame, /3 \* +2026-11-22 11:00 +DELETE +yes/);
+		assert.match(frame, /0 +2026-11-20 10:00 +CREATE TABLE +no: part-0000\.parquet was vacuumed/);
+	});
+});
+
+test('/ filters the focused pane, Esc clears it', async () => {
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write('/');
+		for (const character of 'scr') {
+			stdin.write(character);
+		}
+
+		await waitForFrame(lastFrame, '/scr▏');
+		stdin.write(keys.enter);
+		let frame = await waitForFrame(lastFrame, 'Volume snapshots /scr (1)');
+		assert.doesNotMatch(frame, /nightly-1/);
+		stdin.write(keys.escape);
+		frame = await waitForFrame(lastFrame, 'Volume snapshots (3)');
+		assert.match(frame, /nightly-1/);
+	});
+});
+
+test('? shows the help generated from the key table', async () => {
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write('?');
+		const frame = await waitForFrame(lastFrame, 'Keys');
+		assert.match(frame, /↑\/k +Move up/);
+		assert.match(frame, /: +Command palette/);
+		stdin.write('q');
+		await waitForFrame(lastFrame, 'Recovery points');
+	});
+});
+
+test(': palette goes to a pane; an unknown command says what is available', async () => {
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write(':');
+		for (const character of 'tables') {
+			stdin.write(character);
+		}
+
+		stdin.write(keys.enter);
+		stdin.write(keys.enter);
+		await waitForFrame(lastFrame, 'delta table sales');
+		stdin.write(keys.escape);
+		stdin.write(':');
+		stdin.write('x');
+		stdin.write(keys.enter);
+		await waitForFrame(lastFrame, 'unknown command \'x\'');
+	});
+});
+
+test('a forbidden CronJob list shows as one line in Mirrors; the other panes keep working', async () => {
+	const fixture = consoleFixture({world(world) {
+		world.failures['watch:cronjobs'] = new ClusterError('forbidden', 'Forbidden: RBAC does not allow watch on cronjobs.batch in namespace ilum', {verb: 'watch', resource: 'cronjobs.batch', hint: 'ask for a Role granting \'watch\' on \'cronjobs.batch\''});
+	}});
+	await withConsole(fixture, wide, async ({lastFrame}) => {
+		const frame = await waitForFrame(lastFrame, frame => frame.includes('RBAC does not allow watch') && frame.includes('nightly-1'));
+		assert.match(frame, /sales/);
+	});
+});
+
+test('an unreachable API shows in the volumes pane with what to do', async () => {
+	const fixture = consoleFixture({world(world) {
+		const error = new ClusterError('unreachable', 'The Kubernetes API at https://fake.invalid is unreachable (ECONNREFUSED)', {verb: 'list', resource: 'persistentvolumeclaims', hint: 'check the context (--context), VPN or port-forward, then press r'});
+		world.failures['listPersistentVolumeClaims'] = error;
+	}});
+	await withConsole(fixture, wide, async ({lastFrame}) => {
+		const frame = await waitForFrame(lastFrame, '✗ The Kubernetes API at https://fake.invalid is');
+		assert.match(frame, /unreachable \(ECONNREFUSED\): check the/);
+		assert.match(frame, /Tables \(1\)/);
+	});
+});
+
+test('the banner shows hazards with their fixes', async () => {
+	const fixture = consoleFixture({buckets: [{bucket: 'ilum-data', provider: {objects: 0, bytes: 0}, mirror: {objects: 50, bytes: 5000}, missingOnMirror: 0, missingInProvider: 50, changed: 0, done: true, at: fixedNow, keys: [{key: 'a', mark: '-'}]}]});
+	await withConsole(fixture, wide, async ({lastFrame}) => {
+		const frame = await waitForFrame(lastFrame, 'deletes 50 objects');
+		assert.match(frame, /fix: suspend it now: kubectl -n ilum patch cronjob ilum-backup/);
+	});
+});
+
+test('a watch event updates the screen without a refresh', async () => {
+	const fixture = consoleFixture();
+	await withConsole(fixture, wide, async ({lastFrame}) => {
+		await waitForFrame(lastFrame, loaded);
+		fixture.world.snapshots.push({metadata: {name: 'fresh-snap', namespace: 'ilum', uid: 'u9'}, spec: {source: {persistentVolumeClaimName: 'data-ilum-objectstorage-0'}, volumeSnapshotClassName: 'csi-snapclass'}, status: {readyToUse: false, creationTime: new Date(fixedNow).toISOString()}});
+		fixture.cluster.push();
+		const frame = await waitForFrame(lastFrame, 'fresh-snap');
+		assert.match(frame, /Snapshot fresh-snap is not ready/);
+	});
+});
+
+test('--read-only removes actions that change anything; others stay', async () => {
+	let ran = 0;
+	const actions: ItemAction[] = [
+		{id: 'restore', keys: ['R'], label: 'R', description: 'Restore from this point', panes: ['volumes'], changes: true, dangerous: true, run() {
+			ran++;
+			return 'restore started';
+		}},
+		{id: 'copy-name', keys: ['y'], label: 'y', description: 'Show the name', panes: ['volumes'], changes: false, dangerous: false, run: item => `name ${(item as any).name}`},
+	];
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write('R');
+		stdin.write('y');
+		await waitForFrame(lastFrame, 'name nightly-1');
+		stdin.write('?');
+		const help = await waitForFrame(lastFrame, 'Keys');
+		assert.doesNotMatch(help, /Restore from this point/);
+		assert.equal(ran, 0);
+	}, {readOnly: true, actions});
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write('R');
+		await waitForFrame(lastFrame, 'restore started');
+		assert.equal(ran, 1);
+	}, {actions});
+});
