@@ -14,7 +14,7 @@ What it serves: `/version`, legacy discovery (`/api`, `/apis`, `/api/v1`, `/apis
 field selectors, limit/continue), watch (chunked, resume from resourceVersion, bookmarks,
 timeoutSeconds, 410 Expired as an ERROR event), create, update, patch (merge, JSON, strategic;
 415 strategic on custom resources), delete, deletecollection, the `status` and `scale`
-subresources, `dryRun=All`, `fieldValidation`, `meta.k8s.io/v1` Table and PartialObjectMetadata
+subresources, `pods/NAME/log` from a `podLogs` callback (with `tailLines` and `follow`), `dryRun=All`, `fieldValidation`, `meta.k8s.io/v1` Table and PartialObjectMetadata
 output, protobuf request bodies (see `protobuf.ts`), bearer-token identities with RBAC-like rules
 and SelfSubjectAccessReview. Every error is a `Status` like the real server's.
 */
@@ -57,6 +57,8 @@ export type KubeApiOptions = {
 	identities?: Record<string, Identity>;
 	/** What `/version` reports; kubectl's dispatcher picks its binary from the minor. */
 	version?: {major: string; minor: string};
+	/** Lines of a container's log, for `pods/NAME/log` (kubectl logs); none when absent. */
+	podLogs?: (namespace: string, pod: string, container: string | undefined) => string[] | undefined;
 	/** How often a watch with allowWatchBookmarks gets a BOOKMARK (default 15 s). */
 	bookmarkIntervalMs?: number;
 };
@@ -174,7 +176,7 @@ type Route = {
 	def: ResourceDef;
 	namespace?: string;
 	name?: string;
-	subresource?: 'status' | 'scale';
+	subresource?: 'status' | 'scale' | 'log';
 	legacyWatch: boolean;
 };
 
@@ -231,6 +233,10 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			entries.push(entry);
 			if (def.subresources.status) {
 				entries.push({name: `${def.plural}/status`, singularName: '', namespaced: def.namespaced, kind: def.kind, verbs: ['get', 'patch', 'update']});
+			}
+
+			if (def.plural === 'pods' && !def.group) {
+				entries.push({name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get']});
 			}
 
 			if (def.subresources.scale) {
@@ -314,9 +320,13 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		return {def, name: parts[1], subresource: subresourceOf(def, parts[2]), legacyWatch};
 	}
 
-	function subresourceOf(def: ResourceDef, name: string | undefined): 'status' | 'scale' | undefined {
+	function subresourceOf(def: ResourceDef, name: string | undefined): 'status' | 'scale' | 'log' | undefined {
 		if (name === undefined) {
 			return undefined;
+		}
+
+		if (name === 'log' && def.plural === 'pods' && def.group === '') {
+			return 'log';
 		}
 
 		if ((name === 'status' && def.subresources.status) || (name === 'scale' && def.subresources.scale)) {
@@ -754,6 +764,63 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		void req;
 	}
 
+	// ---- pod logs ----------------------------------------------------------------------------------
+
+	/** `pods/NAME/log`: the lines `options.podLogs` gives, `tailLines`, and `follow` until the pod ends or the client leaves. */
+	function servePodLog(res: http.ServerResponse, pod: KubeObject, parameters: URLSearchParams): void {
+		const containers: string[] = ((pod.spec?.containers ?? []) as Array<{name?: string}>).map(c => c.name ?? '');
+		const container = parameters.get('container') ?? undefined;
+		if (container === undefined && containers.length > 1) {
+			throw ApiError.badRequest(`a container name must be specified for pod ${pod.metadata.name}, choose one of: [${containers.join(' ')}]`);
+		}
+
+		if (container !== undefined && !containers.includes(container)) {
+			throw ApiError.badRequest(`container ${container} is not valid for pod ${pod.metadata.name}`);
+		}
+
+		const read = () => options.podLogs?.(pod.metadata.namespace ?? '', pod.metadata.name, container ?? containers[0]) ?? [];
+		const tail = nonNegativeInt(parameters, 'tailLines');
+		let lines = read();
+		if (tail !== undefined) {
+			lines = lines.slice(Math.max(0, lines.length - tail));
+		}
+
+		const follow = bool(parameters.get('follow'));
+		res.writeHead(200, {'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private', ...(follow ? {'Transfer-Encoding': 'chunked'} : {})});
+		const text = (batch: string[]) => batch.map(line => `${line}\n`).join('');
+		if (!follow) {
+			res.end(text(lines));
+			return;
+		}
+
+		res.write(text(lines));
+		let sent = read().length;
+		let closed = false;
+		const finish = () => {
+			if (!closed) {
+				closed = true;
+				clearInterval(timer);
+				watches.delete(finish);
+				res.end();
+			}
+		};
+
+		const timer = setInterval(() => {
+			const all = read();
+			if (all.length > sent) {
+				res.write(text(all.slice(sent)));
+				sent = all.length;
+			}
+
+			const current = store.get('pods', pod.metadata.namespace, pod.metadata.name);
+			if (!current || current.status?.phase === 'Succeeded' || current.status?.phase === 'Failed') {
+				finish();
+			}
+		}, 200);
+		watches.add(finish);
+		res.on('close', finish);
+	}
+
 	// ---- access reviews ----------------------------------------------------------------------------
 
 	function accessReview(body: KubeObject, identity: Identity): KubeObject {
@@ -905,7 +972,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		const {def} = r;
 		const verb = verbOf(req.method ?? 'GET', r, parameters);
 		context.verb = verb;
-		if (r.subresource && !['get', 'update', 'patch'].includes(verb)) {
+		if (r.subresource && (!['get', 'update', 'patch'].includes(verb) || (r.subresource === 'log' && verb !== 'get'))) {
 			throw ApiError.methodNotAllowed();
 		}
 
@@ -924,6 +991,11 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		switch (verb) {
 			case 'get': {
 				const object = store.require(def.plural, ns, r.name!);
+				if (r.subresource === 'log') {
+					servePodLog(res, object, parameters);
+					return;
+				}
+
 				if (r.subresource === 'scale') {
 					send(res, 200, scaleOf(def, object));
 					return;

@@ -7,6 +7,8 @@ import {ObjectStore} from '../../../source/drill/kube-api/store.js';
 
 export type TestApi = {
 	store: ObjectStore;
+	/** Container logs served as pods/NAME/log, keyed `namespace/pod`. */
+	logs: Map<string, string[]>;
 	api: KubeApi;
 	dir: string;
 	kubeconfig: string;
@@ -75,7 +77,8 @@ export async function startTestApi(options: {seed?: boolean} = {}): Promise<Test
 		seed(store);
 	}
 
-	const api = await startKubeApi({store, identities: {'admin-token': {name: 'admin'}, 'viewer-token': {name: 'viewer', readOnly: true}}});
+	const logs = new Map<string, string[]>();
+	const api = await startKubeApi({store, identities: {'admin-token': {name: 'admin'}, 'viewer-token': {name: 'viewer', readOnly: true}}, podLogs: (namespace, pod) => logs.get(`${namespace}/${pod}`)});
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-api-test-'));
 	const kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), {server: api.url, namespace: 'ilum', users: [{name: 'admin', token: 'admin-token'}, {name: 'viewer', token: 'viewer-token'}]});
 	const cacheDir = path.join(dir, 'cache');
@@ -86,6 +89,7 @@ export async function startTestApi(options: {seed?: boolean} = {}): Promise<Test
 
 	return {
 		store,
+		logs,
 		api,
 		dir,
 		kubeconfig,

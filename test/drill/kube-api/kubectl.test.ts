@@ -208,6 +208,28 @@ test('create job --from=cronjob copies the job template (protobuf Job with its p
 	assert.equal(job.spec.template.spec.restartPolicy, 'Never');
 });
 
+test('kubectl logs job/NAME reads the pod log, -f follows it until the pod ends', async () => {
+	const job = t.store.get('jobs', 'ilum', 'manual-1')!;
+	t.store.create('pods', {
+		metadata: {name: 'manual-1-x7k2p', namespace: 'ilum', labels: job.spec.template.metadata.labels, ownerReferences: [{apiVersion: 'batch/v1', kind: 'Job', name: 'manual-1', uid: job.metadata.uid, controller: true}]},
+		spec: job.spec.template.spec,
+	});
+	t.logs.set('ilum/manual-1-x7k2p', ['Mirroring ilum-files', 'Total: 12 objects']);
+	const logs = await t.kubectl(['logs', 'job/manual-1']);
+	assert.equal(logs.stdout, 'Mirroring ilum-files\nTotal: 12 objects\n', logs.stderr);
+	const tail = await t.kubectl(['logs', 'manual-1-x7k2p', '--tail=1']);
+	assert.equal(tail.stdout, 'Total: 12 objects\n');
+
+	const follow = t.kubectlStream(['logs', '-f', 'manual-1-x7k2p']);
+	await waitFor(() => follow.output().includes('Total: 12 objects'), 'the log so far');
+	t.logs.get('ilum/manual-1-x7k2p')!.push('Done');
+	await waitFor(() => follow.output().endsWith('Done\n'), 'the followed line');
+	t.store.mutate('pods', 'ilum', 'manual-1-x7k2p', o => {
+		o.status = {phase: 'Succeeded'};
+	}, {subresource: 'status'});
+	await waitFor(() => follow.child.exitCode === 0, 'logs -f to end with the pod');
+});
+
 test('describe pvc shows the events of that claim only (fieldSelector with uid)', async () => {
 	const claim = t.store.get('persistentvolumeclaims', 'ilum', 'data-restore')!;
 	const event = (name: string, uid: string, message: string) => ({
