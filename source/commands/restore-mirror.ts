@@ -167,7 +167,7 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 			if (event.type === 'bucket-done') {
 				results.push(event);
 				if (!json) {
-					log(`${event.bucket}: ${event.objectsDone} objects (${formatBytes(event.bytesDone)}) copied, ${event.deleted} deleted, ${event.skipped} skipped, ${event.failed} failed, ${event.retries} retries, ${(event.elapsedMs / 1000).toFixed(1)} s${event.verify ? `; verify: ${event.verify.ok ? 'no drift' : 'DRIFT'} (${event.verify.totals.same} same, ${event.verify.totals.onlySource} missing, ${event.verify.totals.differs} differ, ${event.verify.totals.unverifiable} unverifiable)` : ''}`);
+					log(`${event.bucket}: ${event.objectsDone} objects (${formatBytes(event.bytesDone)}) copied, ${event.deleted} deleted, ${event.skipped} skipped, ${event.failed} failed, ${event.retries} retries, ${(event.elapsedMs / 1000).toFixed(1)} s${event.verify ? `; verify (${((event.verifyMs ?? 0) / 1000).toFixed(1)} s): ${event.verify.ok ? 'no drift' : 'DRIFT'} (${event.verify.totals.same} same, ${event.verify.totals.onlySource} missing, ${event.verify.totals.differs} differ, ${event.verify.totals.unverifiable} unverifiable)` : ''}`);
 				}
 			} else if (!json && event.type === 'progress' && Date.now() - lastLine >= 1000) {
 				lastLine = Date.now();

@@ -1,4 +1,4 @@
-import {createHash, createHmac} from 'node:crypto';
+import {createHmac, createSecretKey, hash, type KeyObject} from 'node:crypto';
 
 /**
 AWS Signature Version 4 for S3 requests, synchronous and cheap per request.
@@ -63,7 +63,7 @@ export class SigV4Signer {
 	readonly service: string;
 	private readonly credentials: Credentials;
 	private keyDay = '';
-	private key: Buffer = Buffer.alloc(0);
+	private key: KeyObject | undefined;
 	private lastSecond = -1;
 	private lastDate = '';
 
@@ -103,7 +103,7 @@ export class SigV4Signer {
 		const signedHeaders = names.join(';');
 		const canonicalRequest = input.method + '\n' + input.path + '\n' + canonicalQuery(input.query) + '\n' + canonicalHeaders + '\n' + signedHeaders + '\n' + headers['x-amz-content-sha256'];
 		const scope = `${day}/${this.region}/${this.service}/aws4_request`;
-		const stringToSign = 'AWS4-HMAC-SHA256\n' + date + '\n' + scope + '\n' + createHash('sha256').update(canonicalRequest).digest('hex');
+		const stringToSign = 'AWS4-HMAC-SHA256\n' + date + '\n' + scope + '\n' + hash('sha256', canonicalRequest, 'hex');
 		const signature = createHmac('sha256', this.signingKey(day)).update(stringToSign).digest('hex');
 		headers['authorization'] = `AWS4-HMAC-SHA256 Credential=${this.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
 		return headers;
@@ -119,12 +119,13 @@ export class SigV4Signer {
 		return this.lastDate;
 	}
 
-	private signingKey(day: string): Buffer {
-		if (day !== this.keyDay) {
+	/** The derived key as a `KeyObject`: `createHmac` with a Buffer key costs ~7x more per call on Node 24. */
+	private signingKey(day: string): KeyObject {
+		if (day !== this.keyDay || !this.key) {
 			const kDate = createHmac('sha256', 'AWS4' + this.credentials.secretAccessKey).update(day).digest();
 			const kRegion = createHmac('sha256', kDate).update(this.region).digest();
 			const kService = createHmac('sha256', kRegion).update(this.service).digest();
-			this.key = createHmac('sha256', kService).update('aws4_request').digest();
+			this.key = createSecretKey(createHmac('sha256', kService).update('aws4_request').digest());
 			this.keyDay = day;
 		}
 

@@ -1,4 +1,8 @@
-import {createHash} from 'node:crypto';
+import {createHash, randomUUID} from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {header, metadataOf, type FastS3Client, type ObjectInfo, type StreamResponse} from '../../storage/fast-s3.js';
 import {AdaptiveLimiter, IntegrityError, S3Error, isSlowDown, withRetry} from '../../storage/retry.js';
@@ -95,7 +99,7 @@ export type ProgressEvent =
 	| {readonly type: 'retry'; readonly bucket: string; readonly key: string; readonly attempt: number; readonly error: string}
 	| {readonly type: 'failed'; readonly bucket: string; readonly key: string; readonly error: string}
 	| {readonly type: 'verify-start'; readonly bucket: string}
-	| ({readonly type: 'bucket-done'; readonly failedKeys: readonly string[]; readonly verify?: VerifyResult} & BucketProgress);
+	| ({readonly type: 'bucket-done'; readonly failedKeys: readonly string[]; readonly verify?: VerifyResult; readonly verifyMs?: number} & BucketProgress);
 
 const mib = 1024 * 1024;
 
@@ -124,6 +128,19 @@ type Stats = {
 
 /** Copies one pair; see the file header. */
 export async function * copyBucket(pair: MirrorPair, options: CopyOptions = {}): AsyncGenerator<ProgressEvent> {
+	const spill = (options.verify ?? true) ? new ListingSpill() : undefined;
+	// Stops the copy's background work when the consumer stops early.
+	const local = new AbortController();
+	const signal = options.signal ? AbortSignal.any([options.signal, local.signal]) : local.signal;
+	try {
+		yield * copyBucketWith(pair, {...options, signal}, spill);
+	} finally {
+		local.abort();
+		spill?.dispose();
+	}
+}
+
+async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: ListingSpill | undefined): AsyncGenerator<ProgressEvent> {
 	const started = Date.now();
 	const signal = options.signal;
 	const limiter = new AdaptiveLimiter(options.concurrency ?? 32);
@@ -171,6 +188,10 @@ export async function * copyBucket(pair: MirrorPair, options: CopyOptions = {}):
 		};
 
 		for await (const entry of bucketDrift(pair.source, pair.target, {signal, readAhead: 2})) {
+			if (entry.source) {
+				spill?.add(entry.source);
+			}
+
 			const copy = entry.kind === '+' || (entry.kind === '*' && options.overwriteChanged);
 			if (copy) {
 				const object = entry.source!;
@@ -252,16 +273,74 @@ export async function * copyBucket(pair: MirrorPair, options: CopyOptions = {}):
 	}
 
 	signal?.throwIfAborted();
+	const copied = snapshot();
 	let verify: VerifyResult | undefined;
-	if (options.verify ?? true) {
+	const verifyStarted = Date.now();
+	if (spill) {
 		yield {type: 'verify-start', bucket: pair.name};
-		const summary = await summarizeDrift(bucketDrift(pair.source, pair.target, {signal, checksums: true}), {keep: 20});
+		// The source as it was listed at the start (the mirror does not change while its CronJob is
+		// suspended) against a fresh listing of the target: one listing instead of two.
+		const summary = await summarizeDrift(bucketDrift(pair.source, pair.target, {signal, checksums: true, sourceListing: await spill.replay()}), {keep: 20});
 		const t = summary.totals;
 		const ok = t.onlySource === 0 && (!options.overwriteChanged || t.differs === 0) && (!options.remove || t.onlyTarget === 0);
 		verify = {ok, totals: t, differences: summary.differences};
 	}
 
-	yield {type: 'bucket-done', ...snapshot(), failedKeys, verify};
+	yield {type: 'bucket-done', ...copied, failedKeys, verify, verifyMs: spill ? Date.now() - verifyStarted : undefined};
+}
+
+/**
+The source listing saved to a temporary file as the copy walks it (JSON lines, in key order), so
+the verification can replay it instead of listing the source again. Constant memory.
+*/
+class ListingSpill {
+	private readonly file = path.join(os.tmpdir(), `ilum-restore-listing-${process.pid}-${randomUUID()}.jsonl`);
+	private readonly fd: number;
+	private buffer = '';
+	private closed = false;
+
+	constructor() {
+		this.fd = fs.openSync(this.file, 'w', 0o600);
+	}
+
+	add(object: ObjectInfo): void {
+		this.buffer += JSON.stringify([object.key, object.size, object.etag]) + '\n';
+		if (this.buffer.length >= 256 * 1024) {
+			this.flush();
+		}
+	}
+
+	async replay(): Promise<AsyncIterable<ObjectInfo>> {
+		this.flush();
+		fs.closeSync(this.fd);
+		this.closed = true;
+		const file = this.file;
+		return (async function * () {
+			const lines = readline.createInterface({input: fs.createReadStream(file, {encoding: 'utf8', highWaterMark: 256 * 1024}), crlfDelay: Infinity});
+			for await (const line of lines) {
+				if (line) {
+					const [key, size, etag] = JSON.parse(line) as [string, number, string];
+					yield {key, size, etag};
+				}
+			}
+		})();
+	}
+
+	dispose(): void {
+		if (!this.closed) {
+			fs.closeSync(this.fd);
+			this.closed = true;
+		}
+
+		fs.rmSync(this.file, {force: true});
+	}
+
+	private flush(): void {
+		if (this.buffer) {
+			fs.writeSync(this.fd, this.buffer);
+			this.buffer = '';
+		}
+	}
 }
 
 export type CopyResult = {readonly verified: boolean};

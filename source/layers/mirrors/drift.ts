@@ -156,11 +156,13 @@ export type BucketDriftOptions = {
 	readonly checksums?: boolean;
 	/** Listing pages fetched ahead per side. Default 2. */
 	readonly readAhead?: number;
+	/** Use this listing for the source instead of listing it (e.g. a listing saved earlier, in key order). */
+	readonly sourceListing?: AsyncIterable<ObjectInfo>;
 };
 
 /** The drift of two S3 buckets or prefixes (see the file header). */
 export async function * bucketDrift(source: BucketSide, target: BucketSide, options: BucketDriftOptions = {}): AsyncGenerator<DriftEntry> {
-	const sourceListing = source.client.list(source.bucket, {prefix: source.prefix, signal: options.signal, readAhead: options.readAhead});
+	const sourceListing = options.sourceListing ?? source.client.list(source.bucket, {prefix: source.prefix, signal: options.signal, readAhead: options.readAhead});
 	const targetListing = target.client.list(target.bucket, {prefix: target.prefix, signal: options.signal, readAhead: options.readAhead});
 	for await (const entry of drift(sourceListing, targetListing, {signal: options.signal, sourcePrefix: source.prefix, targetPrefix: target.prefix})) {
 		if (entry.kind === '?' && options.checksums) {

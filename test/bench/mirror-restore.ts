@@ -1,0 +1,161 @@
+/**
+The headline benchmark: restoring a mirror with ilum-restore versus `rclone sync --transfers 32
+--checkers 32`, on the same data, in the same run.
+
+Two data sets, each in its own bucket of one source S3 server (fauxqs, own process, loopback):
+(a) 5,000 objects of 4 KiB plus 20 of 8 MiB, (b) 100,000 objects of 1 KiB. For each data set and
+tool, a fresh empty target server (own process) receives the copy. Both tools run as child
+processes under `/usr/bin/time -v` (wall time and peak RSS of the tool's own process).
+ilum-restore runs the real CLI (`restore mirror --yes`, which also verifies the result by a full
+re-diff: work rclone does not do). The copy is checked afterwards (object count and bytes).
+
+`npm run bench -- mirror`. Options: BENCH_ROUNDS (default 1), BENCH_SETS (default "a,b").
+*/
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import {startServerProcess, type ServerProcess} from '../helpers/fauxqs-server.js';
+import {FastS3Client} from '../../source/storage/fast-s3.js';
+import {seedObjects, testCredentials} from '../helpers/s3-pair.js';
+import {projectRoot} from '../helpers/run-cli.js';
+
+type DataSet = {name: string; bucket: string; describe: string; seed(client: FastS3Client): Promise<void>; objects: number; bytes: number};
+
+const mib = 1024 * 1024;
+const sets: DataSet[] = [
+	{
+		name: 'a',
+		bucket: 'bench-a',
+		describe: '5,000 x 4 KiB + 20 x 8 MiB',
+		objects: 5020,
+		bytes: (5000 * 4096) + (20 * 8 * mib),
+		async seed(client) {
+			await seedObjects(client, 'bench-a', {count: 5000, size: 4096, prefix: 'small/', parallel: 64, metadata: index => index % 10 === 0 ? {origin: 'bench'} : undefined});
+			await seedObjects(client, 'bench-a', {count: 20, size: 8 * mib, prefix: 'large/', parallel: 4});
+		},
+	},
+	{
+		name: 'b',
+		bucket: 'bench-b',
+		describe: '100,000 x 1 KiB',
+		objects: 100_000,
+		bytes: 100_000 * 1024,
+		async seed(client) {
+			await seedObjects(client, 'bench-b', {count: 100_000, size: 1024, prefix: 'k/', parallel: 64});
+		},
+	},
+];
+
+type Run = {tool: string; wallMs: number; peakRssMb: number; exitCode: number; stderrTail: string};
+
+async function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+	const child = spawn('/usr/bin/time', ['-v', command, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
+	let stderr = '';
+	child.stdout.resume();
+	child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+		stderr += chunk;
+		if (stderr.length > 200_000) {
+			stderr = stderr.slice(-100_000);
+		}
+	});
+	const started = process.hrtime.bigint();
+	const exitCode = await new Promise<number>(resolve => {
+		child.on('close', code => {
+			resolve(code ?? 1);
+		});
+	});
+	const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+	const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+	return {tool: path.basename(command), wallMs, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, exitCode, stderrTail: stderr.split('\n').filter(line => !line.startsWith('\t')).slice(-6).join('\n')};
+}
+
+async function countTarget(endpoint: string, bucket: string): Promise<{objects: number; bytes: number}> {
+	const client = new FastS3Client({endpoint, ...testCredentials});
+	let objects = 0;
+	let bytes = 0;
+	try {
+		for await (const object of client.list(bucket)) {
+			objects++;
+			bytes += object.size;
+		}
+	} finally {
+		await client.close();
+	}
+
+	return {objects, bytes};
+}
+
+async function runIlum(source: string, target: string, set: DataSet): Promise<Run> {
+	const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-home-'));
+	const env = {
+		PATH: process.env['PATH'],
+		HOME: home,
+		AWS_ACCESS_KEY_ID: testCredentials.accessKeyId,
+		AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey,
+		AWS_REGION: 'us-east-1',
+	};
+	const run = await timed(process.execPath, [path.join(projectRoot, 'source/bin.js'), 'restore', 'mirror', '--yes', '--bucket', set.bucket, '--mirror-endpoint', source, '--s3-endpoint', target], env);
+	fs.rmSync(home, {recursive: true, force: true});
+	return {...run, tool: 'ilum-restore'};
+}
+
+async function runRclone(source: string, target: string, set: DataSet): Promise<Run> {
+	const side = (name: string, endpoint: string) => ({
+		[`RCLONE_CONFIG_${name}_TYPE`]: 's3',
+		[`RCLONE_CONFIG_${name}_PROVIDER`]: 'Other',
+		[`RCLONE_CONFIG_${name}_ENDPOINT`]: endpoint,
+		[`RCLONE_CONFIG_${name}_ACCESS_KEY_ID`]: testCredentials.accessKeyId,
+		[`RCLONE_CONFIG_${name}_SECRET_ACCESS_KEY`]: testCredentials.secretAccessKey,
+		[`RCLONE_CONFIG_${name}_REGION`]: 'us-east-1',
+		[`RCLONE_CONFIG_${name}_FORCE_PATH_STYLE`]: 'true',
+	});
+	const env = {PATH: process.env['PATH'], HOME: os.tmpdir(), RCLONE_CONFIG: '/dev/null', ...side('SRC', source), ...side('DST', target)};
+	const run = await timed('rclone', ['sync', `src:${set.bucket}`, `dst:${set.bucket}`, '--transfers', '32', '--checkers', '32'], env);
+	return {...run, tool: 'rclone'};
+}
+
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 1);
+const wanted = (process.env['BENCH_SETS'] ?? 'a,b').split(',');
+const source = await startServerProcess();
+const servers: ServerProcess[] = [source];
+const lines: string[] = [];
+try {
+	const seeder = new FastS3Client({endpoint: source.endpoint, ...testCredentials});
+	for (const set of sets.filter(candidate => wanted.includes(candidate.name))) {
+		const seedStart = Date.now();
+		await seeder.createBucket(set.bucket);
+		await set.seed(seeder);
+		process.stdout.write(`(${set.name}) ${set.describe}: seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s\n`);
+		const results: Record<string, Run[]> = {'ilum-restore': [], rclone: []};
+		for (let round = 0; round < rounds; round++) {
+			for (const tool of round % 2 === 0 ? ['rclone', 'ilum-restore'] : ['ilum-restore', 'rclone']) {
+				const target = await startServerProcess();
+				servers.push(target);
+				const run = tool === 'rclone' ? await runRclone(source.endpoint, target.endpoint, set) : await runIlum(source.endpoint, target.endpoint, set);
+				const copied = await countTarget(target.endpoint, set.bucket).catch(() => ({objects: -1, bytes: -1}));
+				await target.stop();
+				const complete = copied.objects === set.objects && copied.bytes === set.bytes;
+				process.stdout.write(`  ${tool.padEnd(12)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  peak RSS ${run.peakRssMb.toFixed(0).padStart(4)} MB  exit ${run.exitCode}  ${complete ? 'complete' : `INCOMPLETE (${copied.objects} objects, ${copied.bytes} B)`}\n`);
+				if (run.exitCode !== 0 || !complete) {
+					process.stdout.write(run.stderrTail + '\n');
+				}
+
+				results[tool]!.push(run);
+			}
+		}
+
+		const best = (runs: Run[]) => runs.reduce((a, b) => (a.wallMs <= b.wallMs ? a : b));
+		const ours = best(results['ilum-restore']!);
+		const theirs = best(results['rclone']!);
+		const line = `(${set.name}) ${set.describe}: ilum-restore ${(ours.wallMs / 1000).toFixed(2)} s / rclone ${(theirs.wallMs / 1000).toFixed(2)} s = ratio ${(ours.wallMs / theirs.wallMs).toFixed(2)}; peak RSS ilum-restore ${ours.peakRssMb.toFixed(0)} MB, rclone ${theirs.peakRssMb.toFixed(0)} MB`;
+		lines.push(line);
+	}
+
+	await seeder.close();
+} finally {
+	await Promise.all(servers.map(async server => server.stop()));
+}
+
+process.stdout.write('\n' + lines.join('\n') + '\n');
