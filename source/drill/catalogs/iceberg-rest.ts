@@ -24,6 +24,8 @@ export type IcebergRestServerOptions = {
 	/** Extra table config returned by loadTable (e.g. `s3.endpoint`). */
 	readonly tableConfig?: Record<string, string>;
 	readonly now?: () => number;
+	/** Do not keep the process alive for this server (the drill world's catalog). */
+	readonly unref?: boolean;
 };
 
 /** A failure injected into the next updateTable calls: answered before or after the commit is applied. */
@@ -110,6 +112,10 @@ export class IcebergRestCatalogServer {
 				resolve();
 			});
 		});
+		if (this.options.unref) {
+			this.server.unref();
+		}
+
 		const address = this.server.address() as AddressInfo;
 		this.baseUrl = `http://${address.address}:${address.port}`;
 		return this.baseUrl;

@@ -258,9 +258,15 @@ export class IcebergTableWriter {
 		this.options = options;
 	}
 
-	static async open(options: WriterOptions): Promise<IcebergTableWriter> {
+	/** Opens a table this writer creates the snapshots of (a new, empty table). Column expressions (SQL over the row number `i`) shape the data. */
+	static async open(options: WriterOptions & {columns?: readonly WriterColumn[]}): Promise<IcebergTableWriter> {
 		const writer = new IcebergTableWriter(options);
+		writer.columns = [...options.columns ?? []];
 		await writer.reload();
+		if (writer.currentSnapshotId !== undefined) {
+			throw new Error('IcebergTableWriter only writes tables it creates (this one already has snapshots)');
+		}
+
 		return writer;
 	}
 
@@ -322,7 +328,8 @@ export class IcebergTableWriter {
 		this.location = String(raw['location']).replace(/\/+$/, '');
 		this.mapper = new PathMapper(this.location);
 		const schema = (raw['schemas'] as any[]).find(item => Number(item['schema-id']) === Number(raw['current-schema-id']));
-		this.columns = (schema?.fields ?? []).map((field: any) => ({id: Number(field.id), name: String(field.name), type: field.type as ColumnType, required: Boolean(field.required)}));
+		const expressions = new Map(this.columns.map(column => [column.id, column.expr]));
+		this.columns = (schema?.fields ?? []).map((field: any) => ({id: Number(field.id), name: String(field.name), type: field.type as ColumnType, required: Boolean(field.required), expr: expressions.get(Number(field.id))}));
 	}
 
 	private tick(): number {

@@ -1,5 +1,7 @@
 import {clusterSeeder} from './cluster.js';
+import {deltaTablesSeeder} from './delta-tables.js';
 import {historySeeder} from './history-seeder.js';
+import {icebergTablesSeeder} from './iceberg-tables.js';
 import {objectsSeeder} from './objects-seeder.js';
 import type {SeedContext, Seeder, SeedTimeline} from './context.js';
 
@@ -14,7 +16,9 @@ capture different states.
 export const seeders: readonly Seeder[] = [
 	clusterSeeder,
 	objectsSeeder,
+	deltaTablesSeeder,
 	historySeeder,
+	icebergTablesSeeder,
 ];
 
 const hour = 3_600_000;

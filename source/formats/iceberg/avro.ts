@@ -65,14 +65,14 @@ class Cursor {
 }
 
 export type AvroHeader = {
-	readonly schema: any;
 	readonly schemaText: string;
 	readonly codec: string;
 	readonly meta: Readonly<Record<string, string>>;
 };
 
 type Compiled = {readonly reader: avro.Type; readonly resolver: any};
-const compiledCache = new Map<string, Compiled>();
+/** By selection, then by the writer schema's text: files of one table share a few schemas. */
+const compiledCache = new Map<string, Map<string, Compiled>>();
 
 /**
 Which fields to decode: `true` keeps a field whole, an object keeps some fields of a record field.
@@ -106,10 +106,16 @@ function pruneType(type: any, selection: FieldSelection): any {
 	return prune(type, selection);
 }
 
-function compile(schemaText: string, schema: any, selection: FieldSelection | undefined, key: string): Compiled {
-	const cacheKey = key + '\u0000' + schemaText;
-	let compiled = compiledCache.get(cacheKey);
+function compile(schemaText: string, selection: FieldSelection | undefined, key: string): Compiled {
+	let bySchema = compiledCache.get(key);
+	if (!bySchema) {
+		bySchema = new Map();
+		compiledCache.set(key, bySchema);
+	}
+
+	let compiled = bySchema.get(schemaText);
 	if (!compiled) {
+		const schema = JSON.parse(schemaText);
 		const writer = avroType(schema);
 		if (selection) {
 			const reader = avroType(prune(schema, selection));
@@ -118,11 +124,11 @@ function compile(schemaText: string, schema: any, selection: FieldSelection | un
 			compiled = {reader: writer, resolver: undefined};
 		}
 
-		if (compiledCache.size > 256) {
-			compiledCache.clear();
+		if (bySchema.size > 64) {
+			bySchema.clear();
 		}
 
-		compiledCache.set(cacheKey, compiled);
+		bySchema.set(schemaText, compiled);
 	}
 
 	return compiled;
@@ -192,9 +198,8 @@ export function readAvro(data: Uint8Array, options: {selection?: FieldSelection;
 		throw new Error('Avro file without a schema');
 	}
 
-	const schema = JSON.parse(schemaText);
 	const codec = meta['avro.codec'] ?? 'null';
-	const {reader, resolver} = compile(schemaText, schema, options.selection, options.selectionKey ?? (options.selection ? JSON.stringify(options.selection) : ''));
+	const {reader, resolver} = compile(schemaText, options.selection, options.selectionKey ?? (options.selection ? JSON.stringify(options.selection) : ''));
 	const records: any[] = [];
 	while (cursor.position < buffer.length) {
 		const count = cursor.long();
@@ -216,7 +221,7 @@ export function readAvro(data: Uint8Array, options: {selection?: FieldSelection;
 		}
 	}
 
-	return {header: {schema, schemaText, codec, meta}, records};
+	return {header: {schemaText, codec, meta}, records};
 }
 
 function zigzag(value: number): Buffer {

@@ -303,6 +303,7 @@ location are taken as relative to the table root. Returns undefined for a path o
 export class PathMapper {
 	readonly location: string;
 	private readonly normalized: string;
+	private readonly memo = new Map<string, string | undefined>();
 
 	constructor(location: string) {
 		this.location = location;
@@ -310,6 +311,19 @@ export class PathMapper {
 	}
 
 	toRelative(path: string): string | undefined {
+		if (this.memo.has(path)) {
+			return this.memo.get(path);
+		}
+
+		const relative = this.map(path);
+		if (this.memo.size < 1_000_000) {
+			this.memo.set(path, relative);
+		}
+
+		return relative;
+	}
+
+	private map(path: string): string | undefined {
 		const value = normalizeLocation(path);
 		if (this.normalized === '') {
 			return value.replace(/^\//, '');

@@ -59,6 +59,7 @@ export class SnapshotScanner {
 	private readonly limit: ReturnType<typeof limiter>;
 	private readonly lists = new Map<string, Promise<ListRead>>();
 	private readonly manifests = new Map<string, Promise<ManifestRead>>();
+	private readonly manifestsDone = new Map<string, ManifestRead>();
 
 	constructor(table: OpenTable, concurrency = 16) {
 		this.table = table;
@@ -115,9 +116,13 @@ export class SnapshotScanner {
 						}
 					}
 
-					return {ok: true as const, live, missing};
+					const read = {ok: true as const, live, missing};
+					this.manifestsDone.set(relative, read);
+					return read;
 				} catch (error) {
-					return {ok: false as const, error: (error as Error).message};
+					const read = {ok: false as const, error: (error as Error).message};
+					this.manifestsDone.set(relative, read);
+					return read;
 				}
 			});
 			this.manifests.set(relative, pending);
@@ -156,26 +161,31 @@ export class SnapshotScanner {
 		const unreadable: string[] = [];
 		const missingData: string[] = [];
 		const missingDeletes: string[] = [];
-		const reads = await Promise.all(manifests.map(async manifest => {
+		const pending: Array<Promise<ManifestRead>> = [];
+		for (const manifest of manifests) {
+			if (this.has(manifest.relative) && !this.manifestsDone.has(manifest.relative!)) {
+				pending.push(this.readManifest(manifest.relative!));
+			}
+		}
+
+		if (pending.length > 0) {
+			await Promise.all(pending);
+		}
+
+		const seen = new Set<string>();
+		for (const manifest of manifests) {
 			if (!this.has(manifest.relative)) {
 				missingManifests.push(manifest.relative ?? manifest.path);
-				return undefined;
-			}
-
-			return {manifest, read: await this.readManifest(manifest.relative!)};
-		}));
-		const seen = new Set<string>();
-		for (const item of reads) {
-			if (!item) {
 				continue;
 			}
 
-			if (!item.read.ok) {
-				unreadable.push(`${item.manifest.relative}: ${item.read.error}`);
+			const read = this.manifestsDone.get(manifest.relative!)!;
+			if (!read.ok) {
+				unreadable.push(`${manifest.relative}: ${read.error}`);
 				continue;
 			}
 
-			for (const file of item.read.missing) {
+			for (const file of read.missing) {
 				const name = file.relative ?? file.path;
 				if (!seen.has(name)) {
 					seen.add(name);
