@@ -1,0 +1,87 @@
+/**
+What the drill's S3 endpoints (fauxqs behind our front) keep and refuse, checked with the SDK.
+*/
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {createHash} from 'node:crypto';
+import {CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
+import {Upload} from '@aws-sdk/lib-storage';
+import {S3Endpoint} from '../../../source/drill/s3/s3-endpoint.js';
+import {VolumeData} from '../../../source/drill/s3/volume-data.js';
+
+const credentials = {accessKeyId: 'drillkey', secretAccessKey: 'drillsecret'};
+const client = (endpoint: S3Endpoint, accessKeyId = credentials.accessKeyId) => new S3Client({endpoint: endpoint.url, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId, secretAccessKey: 'x'}, maxAttempts: 1});
+
+test('objects keep content type, metadata and cache headers; ETags are MD5 or multipart MD5-of-MD5s', async () => {
+	const volume = await VolumeData.empty();
+	const endpoint = await S3Endpoint.start({name: 'test', credentials, volume});
+	const s3 = client(endpoint);
+	try {
+		await s3.send(new CreateBucketCommand({Bucket: 'bkt'}));
+		const put = await s3.send(new PutObjectCommand({Bucket: 'bkt', Key: 'a/b/c.json', Body: '{"x":1}', ContentType: 'application/json', CacheControl: 'max-age=60', ContentDisposition: 'attachment', ContentEncoding: 'identity', Metadata: {owner: 'me', 'mixed-case': 'Value'}}));
+		assert.equal(put.ETag, `"${createHash('md5').update('{"x":1}').digest('hex')}"`);
+		const head = await s3.send(new HeadObjectCommand({Bucket: 'bkt', Key: 'a/b/c.json'}));
+		assert.equal(head.ContentType, 'application/json');
+		assert.equal(head.CacheControl, 'max-age=60');
+		assert.equal(head.ContentDisposition, 'attachment');
+		assert.deepEqual(head.Metadata, {owner: 'me', 'mixed-case': 'Value'});
+
+		const body = Buffer.alloc(9 * 1024 * 1024, 1);
+		await new Upload({client: s3, params: {Bucket: 'bkt', Key: 'big', Body: body, ContentType: 'application/x-big', Metadata: {k: 'v'}}, partSize: 5 * 1024 * 1024}).done();
+		const parts = [body.subarray(0, 5 * 1024 * 1024), body.subarray(5 * 1024 * 1024)].map(part => createHash('md5').update(part).digest());
+		const bigHead = await s3.send(new HeadObjectCommand({Bucket: 'bkt', Key: 'big'}));
+		assert.equal(bigHead.ETag, `"${createHash('md5').update(Buffer.concat(parts)).digest('hex')}-2"`);
+		assert.equal(bigHead.ContentType, 'application/x-big');
+		assert.deepEqual(bigHead.Metadata, {k: 'v'});
+
+		await s3.send(new CopyObjectCommand({Bucket: 'bkt', Key: 'copy.json', CopySource: 'bkt/a/b/c.json'}));
+		assert.deepEqual((await s3.send(new HeadObjectCommand({Bucket: 'bkt', Key: 'copy.json'}))).Metadata, {owner: 'me', 'mixed-case': 'Value'});
+		// What the endpoint served is what the volume holds.
+		assert.equal(volume.objects('bkt').get('a/b/c.json')!.body.toString(), '{"x":1}');
+	} finally {
+		s3.destroy();
+		await endpoint.close();
+	}
+});
+
+test('conditional writes: If-None-Match: * refuses to overwrite, If-Match checks the ETag', async () => {
+	const volume = await VolumeData.empty();
+	volume.ensureBucket('bkt');
+	const endpoint = await S3Endpoint.start({name: 'test', credentials, volume});
+	const s3 = client(endpoint);
+	try {
+		const first = await s3.send(new PutObjectCommand({Bucket: 'bkt', Key: '_delta_log/00000000000000000001.json', Body: 'one', IfNoneMatch: '*'}));
+		await assert.rejects(s3.send(new PutObjectCommand({Bucket: 'bkt', Key: '_delta_log/00000000000000000001.json', Body: 'two', IfNoneMatch: '*'})), (error: any) => error.name === 'PreconditionFailed' && error.$metadata.httpStatusCode === 412);
+		assert.equal(await (await s3.send(new GetObjectCommand({Bucket: 'bkt', Key: '_delta_log/00000000000000000001.json'}))).Body!.transformToString(), 'one');
+		await assert.rejects(s3.send(new PutObjectCommand({Bucket: 'bkt', Key: '_delta_log/00000000000000000001.json', Body: 'three', IfMatch: '"0000"'})), /PreconditionFailed|pre-conditions/);
+		await s3.send(new PutObjectCommand({Bucket: 'bkt', Key: '_delta_log/00000000000000000001.json', Body: 'four', IfMatch: first.ETag}));
+		assert.equal(await (await s3.send(new GetObjectCommand({Bucket: 'bkt', Key: '_delta_log/00000000000000000001.json'}))).Body!.transformToString(), 'four');
+	} finally {
+		s3.destroy();
+		await endpoint.close();
+	}
+});
+
+test('a wrong access key is refused; serving nothing refuses connections on the same port', async () => {
+	const volume = await VolumeData.empty();
+	const endpoint = await S3Endpoint.start({name: 'test', credentials, volume});
+	const wrong = client(endpoint, 'someone-else');
+	const right = client(endpoint);
+	try {
+		await assert.rejects(wrong.send(new ListBucketsCommand({})), (error: any) => error.name === 'InvalidAccessKeyId' && error.$metadata.httpStatusCode === 403);
+		const anonymous = await fetch(`${endpoint.url}/`);
+		assert.equal(anonymous.status, 403);
+		assert.match(await anonymous.text(), /<Code>AccessDenied<\/Code>/);
+		const port = endpoint.port;
+		await endpoint.serve(undefined);
+		await assert.rejects(right.send(new ListBucketsCommand({})), (error: any) => error.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(String(error?.message ?? error)));
+		const copy = await volume.copy();
+		await endpoint.serve(copy);
+		assert.equal(endpoint.port, port);
+		assert.deepEqual((await right.send(new ListBucketsCommand({}))).Buckets, []);
+	} finally {
+		wrong.destroy();
+		right.destroy();
+		await endpoint.close();
+	}
+});
