@@ -52,6 +52,8 @@ export type ResourceDef = {
 	/** Not stored: only `create` answers (SelfSubjectAccessReview). */
 	readonly virtual?: boolean;
 	readonly columns: readonly Column[];
+	/** Top-level fields besides apiVersion, kind and metadata (default spec and status): others are unknown to `fieldValidation`. */
+	readonly topLevel?: readonly string[];
 	/** Field selector labels beyond metadata.name / metadata.namespace, with their values. */
 	readonly fields?: (object: KubeObject) => Record<string, string>;
 	readonly defaults?: (object: KubeObject, now: Date) => void;
@@ -386,6 +388,7 @@ export const resources: ResourceDef[] = [
 	}),
 	defineResource({
 		group: '', version: 'v1', kind: 'Secret', plural: 'secrets', singular: 'secret', namespaced: true,
+		topLevel: ['data', 'stringData', 'type', 'immutable'],
 		columns: [nameColumn, {name: 'Type', type: 'string', cell: o => o['type'] ?? 'Opaque'}, {name: 'Data', type: 'string', cell: o => Object.keys((o.data as object | undefined) ?? {}).length}, ageColumn],
 		fields: o => ({type: String(o['type'] ?? 'Opaque')}),
 		defaults(o) {
@@ -416,6 +419,7 @@ export const resources: ResourceDef[] = [
 	}),
 	defineResource({
 		group: '', version: 'v1', kind: 'ConfigMap', plural: 'configmaps', singular: 'configmap', shortNames: ['cm'], namespaced: true,
+		topLevel: ['data', 'binaryData', 'immutable'],
 		columns: [nameColumn, {name: 'Data', type: 'string', cell: o => Object.keys((o.data as object | undefined) ?? {}).length + Object.keys((o['binaryData'] as object | undefined) ?? {}).length}, ageColumn],
 	}),
 	defineResource({
@@ -452,6 +456,7 @@ export const resources: ResourceDef[] = [
 	}),
 	defineResource({
 		group: '', version: 'v1', kind: 'Event', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true,
+		topLevel: ['involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance'],
 		columns: [
 			{name: 'Last Seen', type: 'string', cell: (o, now) => since(o['lastTimestamp'] ?? o['eventTime'] ?? o['firstTimestamp'] ?? o.metadata.creationTimestamp, now)},
 			{name: 'Type', type: 'string', cell: o => o['type'] ?? ''},
@@ -588,6 +593,7 @@ export const resources: ResourceDef[] = [
 	}),
 	defineResource({
 		group: 'storage.k8s.io', version: 'v1', kind: 'StorageClass', plural: 'storageclasses', singular: 'storageclass', shortNames: ['sc'], namespaced: false,
+		topLevel: ['provisioner', 'parameters', 'reclaimPolicy', 'mountOptions', 'allowVolumeExpansion', 'volumeBindingMode', 'allowedTopologies'],
 		columns: [
 			{...nameColumn, cell: o => o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? `${o.metadata.name} (default)` : o.metadata.name},
 			{name: 'Provisioner', type: 'string', cell: o => o['provisioner'] ?? ''},
@@ -759,6 +765,7 @@ export const resources: ResourceDef[] = [
 	}),
 	defineResource({
 		group: 'snapshot.storage.k8s.io', version: 'v1', kind: 'VolumeSnapshotClass', plural: 'volumesnapshotclasses', singular: 'volumesnapshotclass', shortNames: ['vsclass', 'vsclasses'], namespaced: false, custom: true,
+		topLevel: ['driver', 'parameters', 'deletionPolicy'],
 		columns: [nameColumn, crdColumn('Driver', 'string', 'driver'), crdColumn('DeletionPolicy', 'string', 'deletionPolicy', 'Determines whether a VolumeSnapshotContent created through the VolumeSnapshotClass should be deleted when its bound VolumeSnapshot is deleted.'), crdAge],
 		validate(o, old) {
 			const causes = [...required(o['driver'], 'driver'), ...required(o['deletionPolicy'], 'deletionPolicy')];

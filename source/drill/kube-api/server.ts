@@ -438,19 +438,35 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		return o;
 	}
 
-	function checkFieldValidation(parameters: URLSearchParams, object: KubeObject): void {
-		const mode = parameters.get('fieldValidation');
-		if (mode !== null && !['Ignore', 'Warn', 'Strict', ''].includes(mode)) {
+	/**
+	Unknown fields (top level, and in metadata) as `fieldValidation` asks: Strict is a 400 like the
+	real decoder's, Warn (the default) a `Warning` header, Ignore nothing.
+	*/
+	function checkFieldValidation(parameters: URLSearchParams, def: ResourceDef, object: KubeObject, res: http.ServerResponse): void {
+		const mode = parameters.get('fieldValidation') || 'Warn';
+		if (!['Ignore', 'Warn', 'Strict'].includes(mode)) {
 			throw ApiError.badRequest(`fieldValidation: Unsupported value: "${mode}": supported values: "Ignore", "Strict", "Warn"`);
 		}
 
-		if (mode === 'Strict' && object.metadata && typeof object.metadata === 'object') {
-			const known = new Set(['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']);
-			const unknown = Object.keys(object.metadata).filter(key => !known.has(key));
-			if (unknown.length > 0) {
-				throw ApiError.badRequest(`strict decoding error: ${unknown.map(key => `unknown field "metadata.${key}"`).join(', ')}`);
-			}
+		if (mode === 'Ignore') {
+			return;
 		}
+
+		const knownTop = new Set(['apiVersion', 'kind', 'metadata', ...(def.topLevel ?? ['spec', 'status'])]);
+		const knownMeta = new Set(['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']);
+		const unknown = [
+			...Object.keys(object).filter(key => !knownTop.has(key)),
+			...(object.metadata && typeof object.metadata === 'object' ? Object.keys(object.metadata).filter(key => !knownMeta.has(key)).map(key => `metadata.${key}`) : []),
+		].map(field => `unknown field "${field}"`);
+		if (unknown.length === 0) {
+			return;
+		}
+
+		if (mode === 'Strict') {
+			throw ApiError.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.join(', ')}`);
+		}
+
+		res.setHeader('Warning', unknown.map(text => `299 - ${JSON.stringify(text)}`));
 	}
 
 	function checkDryRun(parameters: URLSearchParams): boolean {
@@ -620,7 +636,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
 		}
 
-		checkFieldValidation(parameters, patched);
+		checkFieldValidation(parameters, def, patched, res);
 		const written = store.update(def.plural, patched, {dryRun: context.dryRun, subresource: r.subresource === 'status' ? 'status' : undefined});
 		send(res, 200, render(def, written, format, parameters));
 	}
@@ -1054,7 +1070,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 					object.metadata.namespace = ns;
 				}
 
-				checkFieldValidation(parameters, object);
+				checkFieldValidation(parameters, def, object, res);
 				const created = store.create(def.plural, object, {dryRun: context.dryRun});
 				send(res, 201, render(def, created, format, parameters));
 				return;
@@ -1086,7 +1102,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 					object.metadata.namespace = ns;
 				}
 
-				checkFieldValidation(parameters, object);
+				checkFieldValidation(parameters, def, object, res);
 				const updated = store.update(def.plural, object, {dryRun: context.dryRun, subresource: r.subresource === 'status' ? 'status' : undefined});
 				send(res, 200, render(def, updated, format, parameters));
 				return;

@@ -262,6 +262,16 @@ test('dry-run=server answers without storing; delete removes', async () => {
 	assert.equal(gone.stderr, 'Error from server (NotFound): configmaps "restore-settings" not found\n');
 });
 
+test('server-side field validation refuses a typo (Strict from kubectl), warns with --validate=warn', async () => {
+	const typo = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\ndatta:\n  a: b\n';
+	const strict = await t.kubectl(['apply', '-f', '-'], {input: typo});
+	assert.equal(strict.stderr, 'Error from server (BadRequest): error when creating "STDIN": ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "datta"\n');
+	assert.equal(t.store.get('configmaps', 'ilum', 'typo'), undefined);
+	const warned = await t.kubectl(['create', '-f', '-', '--validate=warn'], {input: typo});
+	assert.equal(warned.stdout, 'configmap/typo created\n');
+	assert.equal(warned.stderr, 'Warning: unknown field "datta"\n');
+});
+
 test('a read-only identity can read, is refused every write with the real Forbidden message, and can-i says so', async () => {
 	t.api.resetStats();
 	const can = await t.kubectl(['auth', 'can-i', 'create', 'volumesnapshots.snapshot.storage.k8s.io'], {context: 'drill-viewer'});
