@@ -33,6 +33,8 @@ export type DeltaWriterOptions = {
 	/** Deletes a file (VACUUM). Default: a local store's own folder; required for other stores. */
 	readonly removeFile?: (path: string) => Promise<void>;
 	readonly engineInfo?: string;
+	/** Random ids (file names, table id, txnId); default `crypto.randomUUID` (a seeded generator makes tables reproducible). */
+	readonly uuid?: () => string;
 	/** `parquet` (default): real files through DuckDB. `placeholder`: a few bytes each (benchmarks: history lists data files, it does not read them). */
 	readonly data?: 'parquet' | 'placeholder';
 };
@@ -106,7 +108,7 @@ export class DeltaTableWriter {
 	private readonly live = new Map<string, DataFile>();
 	private readonly everWritten = new Set<string>();
 	private readonly options: DeltaWriterOptions;
-	private readonly tableId = randomUUID();
+	private readonly tableId: string;
 	private readonly createdTime: number;
 	private lastTime = 0;
 	private configuration: Record<string, string> = {};
@@ -114,6 +116,7 @@ export class DeltaTableWriter {
 	constructor(store: FileStore, options: DeltaWriterOptions = {}) {
 		this.store = store;
 		this.options = options;
+		this.tableId = this.uuid();
 		this.createdTime = this.now();
 	}
 
@@ -240,6 +243,10 @@ export class DeltaTableWriter {
 		return [...this.live.values()].reduce((sum, file) => sum + file.rows.length, 0);
 	}
 
+	private uuid(): string {
+		return this.options.uuid?.() ?? randomUUID();
+	}
+
 	private now(): number {
 		const time = Math.max(this.options.clock?.() ?? Date.now(), this.lastTime + 1);
 		this.lastTime = time;
@@ -277,7 +284,7 @@ export class DeltaTableWriter {
 			isBlindAppend: extra.isBlindAppend,
 			operationMetrics: extra.metrics,
 			engineInfo: this.options.engineInfo ?? 'ilum-restore-writer',
-			txnId: randomUUID(),
+			txnId: this.uuid(),
 		};
 		const body = [{commitInfo}, ...actions].map(action => JSON.stringify(action)).join('\n') + '\n';
 		await this.store.putIfAbsent(commitFileName(version), new TextEncoder().encode(body));
@@ -289,7 +296,7 @@ export class DeltaTableWriter {
 		const columns = Object.fromEntries(this.columns.map(column => [column.name, duckTypes[column.type]]));
 		const normalized = rows.map(row => Object.fromEntries(this.columns.map(column => [column.name, row[column.name] ?? null])));
 		const bytes = this.options.data === 'placeholder' ? new TextEncoder().encode(`placeholder ${rows.length} rows\n`) : await this.viaDuckDb(normalized, columns);
-		const file = `part-00000-${randomUUID()}-c000.snappy.parquet`;
+		const file = `part-00000-${this.uuid()}-c000.snappy.parquet`;
 		await this.store.put(file, bytes);
 		const data: DataFile = {path: file, size: bytes.length, rows: normalized as Row[], stats: statsFor(normalized as Row[], this.columns), modificationTime: this.now()};
 		this.live.set(file, data);
@@ -318,26 +325,17 @@ export class DeltaTableWriter {
 }
 
 /**
-The demo table histories the drill world and tests use: 12 versions (appends, an overwrite,
-deletes, a schema change, a property change), optionally checkpointed every `checkpointEvery`
-versions, optionally VACUUMed at the end (older versions lose their files).
+The demo table history the drill world and tests use, as steps (one commit each): 12 versions
+(appends, copy-on-write deletes, a schema change, a property change, an overwrite).
 */
-export async function writeDemoTable(store: FileStore, options: DeltaWriterOptions & {checkpointEvery?: number; vacuum?: boolean; startTime?: number} = {}): Promise<DeltaTableWriter> {
-	let time = options.startTime ?? Date.UTC(2025, 0, 6, 9, 0, 0);
-	const writer = new DeltaTableWriter(store, {clock: options.clock ?? (() => (time += 3_600_000)), ...(options.removeFile ? {removeFile: options.removeFile} : {})});
+export function demoSteps(writer: DeltaTableWriter): Array<() => Promise<number>> {
 	const order = (start: number, count: number) => Array.from({length: count}, (_, index) => ({
 		order_id: start + index,
 		customer: `customer-${(start + index) % 17}`,
 		amount: Math.round(((start + index) * 7.31) % 500 * 100) / 100,
 		status: index % 5 === 0 ? 'cancelled' : 'paid',
 	}));
-	const afterCommit = async () => {
-		if (options.checkpointEvery && writer.version > 0 && writer.version % options.checkpointEvery === 0) {
-			await writer.checkpoint();
-		}
-	};
-
-	const steps: Array<() => Promise<unknown>> = [
+	return [
 		async () => writer.create([{name: 'order_id', type: 'long'}, {name: 'customer', type: 'string'}, {name: 'amount', type: 'double'}, {name: 'status', type: 'string'}], order(1, 100)),
 		async () => writer.append(order(101, 50)),
 		async () => writer.append(order(151, 50)),
@@ -351,11 +349,19 @@ export async function writeDemoTable(store: FileStore, options: DeltaWriterOptio
 		async () => writer.append(order(1120, 25).map(row => ({...row, channel: 'web'}))),
 		async () => writer.append(order(1145, 25).map(row => ({...row, channel: 'app'}))),
 	];
-	for (const step of steps) {
+}
+
+/** `demoSteps` run at once, checkpointed every `checkpointEvery` versions, VACUUMed at the end if asked. */
+export async function writeDemoTable(store: FileStore, options: DeltaWriterOptions & {checkpointEvery?: number; vacuum?: boolean; startTime?: number} = {}): Promise<DeltaTableWriter> {
+	let time = options.startTime ?? Date.UTC(2025, 0, 6, 9, 0, 0);
+	const writer = new DeltaTableWriter(store, {...options, clock: options.clock ?? (() => (time += 3_600_000))});
+	for (const step of demoSteps(writer)) {
 		// eslint-disable-next-line no-await-in-loop
 		await step();
-		// eslint-disable-next-line no-await-in-loop
-		await afterCommit();
+		if (options.checkpointEvery && writer.version > 0 && writer.version % options.checkpointEvery === 0) {
+			// eslint-disable-next-line no-await-in-loop
+			await writer.checkpoint();
+		}
 	}
 
 	if (options.vacuum) {
