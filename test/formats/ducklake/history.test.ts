@@ -9,7 +9,8 @@ import {DuckDBInstance} from '@duckdb/node-api';
 import {readTableAt} from '../../../source/drill/catalogs/ducklake-writer.js';
 import {catalogVersion} from '../../../source/formats/ducklake/catalog.js';
 import {openCatalog, parseConninfo, parseDuckLakeRef, redact} from '../../../source/formats/ducklake/connect.js';
-import {DuckLakeFormat} from '../../../source/formats/ducklake/index.js';
+import {DuckLakeFormat, resolveTarget} from '../../../source/formats/ducklake/index.js';
+import type {CatalogState} from '../../../source/formats/ducklake/catalog.js';
 import {parseChanges} from '../../../source/formats/ducklake/history.js';
 import {formatEnvironment} from '../../../source/formats/index.js';
 import {projectRoot, runCli} from '../../helpers/run-cli.js';
@@ -173,5 +174,16 @@ describe('DuckLake refs and connection strings', () => {
 			{kind: 'created_table', target: '"main"."a,b"'},
 			{kind: 'inserted_into_table', target: '3'},
 		]);
+	});
+
+	test('--to: a snapshot id, or an ISO time meaning the newest snapshot at or before it', () => {
+		const snapshot = (id: number, time: string) => ({id, time, schemaVersion: 0, nextCatalogId: 1, nextFileId: 0, changes: ''});
+		const state = {snapshots: [snapshot(0, '2026-01-01T00:00:00.000Z'), snapshot(1, '2026-01-01T01:00:00.000Z'), snapshot(2, '2026-01-01T02:00:00.000Z')]} as unknown as CatalogState;
+		assert.equal(resolveTarget(state, '1').id, 1);
+		assert.equal(resolveTarget(state, '2026-01-01T01:59:59Z').id, 1);
+		assert.equal(resolveTarget(state, '2026-01-01T02:00:00Z').id, 2);
+		assert.throws(() => resolveTarget(state, '7'), /no snapshot 7/);
+		assert.throws(() => resolveTarget(state, '2025-12-31T00:00:00Z'), /no snapshot at or before/);
+		assert.throws(() => resolveTarget(state, 'yesterday'), /neither a snapshot id nor an ISO 8601 timestamp/);
 	});
 });
