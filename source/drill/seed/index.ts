@@ -1,5 +1,6 @@
 import {clusterSeeder} from './cluster.js';
 import {deltaTablesSeeder} from './delta-tables.js';
+import {ducklakeTablesSeeder} from './ducklake-tables.js';
 import {historySeeder} from './history-seeder.js';
 import {icebergTablesSeeder} from './iceberg-tables.js';
 import {objectsSeeder} from './objects-seeder.js';
@@ -19,6 +20,7 @@ export const seeders: readonly Seeder[] = [
 	deltaTablesSeeder,
 	historySeeder,
 	icebergTablesSeeder,
+	ducklakeTablesSeeder,
 ];
 
 const hour = 3_600_000;
