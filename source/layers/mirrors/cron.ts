@@ -129,7 +129,13 @@ export function describeBackupCron(cronJob: V1CronJob, options: {jobs?: readonly
 	const line = commandLine(container);
 	const tool = toolOf(line);
 	const remove = /--remove\b/.test(line) || (tool === 'rclone' && /\bsync\b/.test(line)) || (tool === 'aws' && /--delete\b/.test(line));
-	const buckets = [...line.matchAll(/\b[\w-]+\/(ilum-[\w-]+)/g)].map(match => match[1]!).filter((bucket, index, all) => all.indexOf(bucket) === index);
+	// `mc mirror [flags] src/<bucket> dst/<bucket>[/<prefix>]`: the sources are the first of each pair.
+	const words = line.split(/\s+/);
+	const buckets = words.flatMap((word, index) => {
+		const source = /^[\w-]+\/([\w.-]+)\/?$/.exec(word);
+		const next = words[index + 1];
+		return source && next && /^[\w-]+\/[\w.-]+/.test(next) && !/^[\w-]+\/[\w.-]+/.test(words[index - 1] ?? '') ? [source[1]!] : [];
+	}).filter((bucket, index, all) => all.indexOf(bucket) === index);
 	const env = container?.env ?? [];
 	const fromEnv = env.find(variable => /ENDPOINT|MC_HOST|_URL$/i.test(variable.name) && variable.value && !/source|src|provider/i.test(variable.name))?.value;
 	const fromSecret = options.secret ? Object.entries(options.secret).find(([key]) => /endpoint|url|host/i.test(key) && !/source|src/i.test(key))?.[1] : undefined;
