@@ -1,5 +1,8 @@
 import type {Command} from './command.js';
+import {bucketsExportCommand, bucketsImportCommand} from './buckets.js';
 import {doctorCommand} from './doctor.js';
+import {mirrorInstallCommand, mirrorRunCommand} from './mirror-setup.js';
+import {snapshotClassCreateCommand, snapshotCreateCommand, snapshotScheduleInstallCommand} from './snapshot.js';
 import {drillServeCommand} from './drill-serve.js';
 import {historyCommand} from './history.js';
 import {inventoryCommand} from './inventory.js';
@@ -17,5 +20,12 @@ export const commands: readonly Command[] = [
 	restoreMirror,
 	restoreVolumeCommand,
 	doctorCommand,
+	snapshotCreateCommand,
+	snapshotClassCreateCommand,
+	snapshotScheduleInstallCommand,
+	mirrorInstallCommand,
+	mirrorRunCommand,
+	bucketsExportCommand,
+	bucketsImportCommand,
 	drillServeCommand,
 ];

@@ -34,6 +34,17 @@ export async function listBuckets(client: S3Client): Promise<string[]> {
 	return (answer.Buckets ?? []).map(bucket => bucket.Name!).filter(Boolean).sort();
 }
 
+class UnsupportedAnswer extends Error {}
+
+const isJson = (text: string) => {
+	try {
+		JSON.parse(text);
+		return true;
+	} catch {
+		return false;
+	}
+};
+
 type Reading<T> = {state: BucketSetting['state']; value: T | null; detail?: string};
 
 async function read<T>(call: () => Promise<T | null>): Promise<Reading<T>> {
@@ -43,6 +54,10 @@ async function read<T>(call: () => Promise<T | null>): Promise<Reading<T>> {
 	} catch (error) {
 		if (isNone(error)) {
 			return {state: 'none', value: null};
+		}
+
+		if (error instanceof UnsupportedAnswer) {
+			return {state: 'unsupported', value: null, detail: error.message};
 		}
 
 		if (isUnsupported(error)) {
@@ -63,7 +78,15 @@ async function read<T>(call: () => Promise<T | null>): Promise<Reading<T>> {
 /** Reads the three settings of one bucket. Never throws for one setting's failure. */
 export async function readBucketSettings(client: S3Client, bucket: string): Promise<{file: BucketSettingsFile; settings: BucketSetting[]}> {
 	const [policy, lifecycle, versioning] = await Promise.all([
-		read(async () => (await client.send(new GetBucketPolicyCommand({Bucket: bucket}))).Policy ?? null),
+		read(async () => {
+			const policy = (await client.send(new GetBucketPolicyCommand({Bucket: bucket}))).Policy;
+			if (policy && !isJson(policy)) {
+				// A server that ignores `?policy` answers with the bucket's listing.
+				throw new UnsupportedAnswer(`answered GetBucketPolicy with ${policy.includes('ListBucketResult') ? 'a bucket listing' : 'something that is not a policy document'}`);
+			}
+
+			return policy ?? null;
+		}),
 		read(async () => {
 			const rules = (await client.send(new GetBucketLifecycleConfigurationCommand({Bucket: bucket}))).Rules;
 			return rules && rules.length > 0 ? rules : null;
