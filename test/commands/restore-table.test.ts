@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import process from 'node:process';
 import {after, describe, test} from 'node:test';
-import {runCli} from '../helpers/run-cli.js';
+import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
 import {commitName, copyFixture} from '../formats/delta/fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -14,6 +16,30 @@ async function copy(name: string) {
 	const copied = await copyFixture(name);
 	cleanups.push(copied.remove);
 	return copied.dir;
+}
+
+/** Runs the CLI in a pseudo-terminal (util-linux `script`), answers the prompt with `answer` once it shows. */
+async function inTerminal(args: readonly string[], answer: string): Promise<{code: number; output: string}> {
+	const quote = (word: string) => `'${word.replaceAll('\'', '\'\\\'\'')}'`;
+	const command = [process.execPath, binPath, ...args].map(word => quote(word)).join(' ');
+	const child = spawn('script', ['-qec', command, '/dev/null'], {cwd: projectRoot, stdio: ['pipe', 'pipe', 'pipe']});
+	let output = '';
+	let answered = false;
+	const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+	child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+		output += chunk;
+		if (!answered && output.includes('Type the table name')) {
+			answered = true;
+			child.stdin.write(`${answer}\r`);
+		}
+	});
+	const code = await new Promise<number>(resolve => {
+		child.on('close', exitCode => {
+			resolve(exitCode ?? 1);
+		});
+	});
+	clearTimeout(timer);
+	return {code, output};
 }
 
 const logOf = async (dir: string) => (await fs.readdir(path.join(dir, '_delta_log'))).sort();
@@ -77,6 +103,20 @@ describe('ilum-restore restore table (Delta)', () => {
 		assert.equal(result.stderr.trimEnd().split('\n').length, 1);
 		assert.deepEqual(await logOf(dir), before);
 		assert.equal(before.includes(commitName(6)), false);
+	});
+
+	test('in a terminal without --yes: the plan, then typing the table name confirms; anything else stops', async () => {
+		const dir = await copy('simple_table');
+		const before = await logOf(dir);
+		const refused = await inTerminal(['restore', 'table', dir, '--to', '1'], 'orders');
+		assert.equal(refused.code, 3, refused.output);
+		assert.match(refused.output, /Type the table name \(simple_table\) to write this commit/);
+		assert.match(refused.output, /not confirmed: nothing was written/);
+		assert.deepEqual(await logOf(dir), before);
+		const confirmed = await inTerminal(['restore', 'table', dir, '--to', '1'], 'simple_table');
+		assert.equal(confirmed.code, 0, confirmed.output);
+		assert.match(confirmed.output, /Restored .* to 1 \(new version 5\)/);
+		assert.deepEqual(await logOf(dir), [...before, commitName(5)].sort());
 	});
 
 	test('--to missing or --dry-run with --yes: usage errors (exit 2)', async () => {
