@@ -217,10 +217,10 @@ export class FastS3Client {
 		});
 	}
 
-	/** HEAD; `undefined` when the object does not exist. */
+	/** HEAD (retried on transient errors); `undefined` when the object does not exist. */
 	async head(bucket: string, key: string, options: {checksums?: boolean; signal?: AbortSignal} = {}): Promise<ObjectHead | undefined> {
 		try {
-			const response = await this.request('HEAD', bucket, key, {headers: options.checksums ? {'x-amz-checksum-mode': 'ENABLED'} : undefined, signal: options.signal});
+			const response = await withRetry(async () => this.request('HEAD', bucket, key, {headers: options.checksums ? {'x-amz-checksum-mode': 'ENABLED'} : undefined, signal: options.signal}), {signal: options.signal});
 			return headOf(response.headers);
 		} catch (error) {
 			if (error instanceof S3Error && error.status === 404) {

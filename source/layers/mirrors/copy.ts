@@ -187,54 +187,60 @@ async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: L
 			}
 		};
 
-		for await (const entry of bucketDrift(pair.source, pair.target, {signal, readAhead: 2})) {
-			if (entry.source) {
-				spill?.add(entry.source);
-			}
-
-			const copy = entry.kind === '+' || (entry.kind === '*' && options.overwriteChanged);
-			if (copy) {
-				const object = entry.source!;
-				stats.objectsTotal++;
-				stats.bytesTotal += object.size;
-				// eslint-disable-next-line no-await-in-loop
-				await limiter.acquire();
-				if (signal?.aborted) {
-					limiter.release();
-					break;
+		try {
+			for await (const entry of bucketDrift(pair.source, pair.target, {signal, readAhead: 2})) {
+				if (entry.source) {
+					spill?.add(entry.source);
 				}
 
-				const task = copier.copy(entry).then(result => {
-					stats.objectsDone++;
-					stats.bytesDone += object.size;
-					if (!result.verified) {
-						stats.unverified++;
+				const copy = entry.kind === '+' || (entry.kind === '*' && options.overwriteChanged);
+				if (copy) {
+					const object = entry.source!;
+					stats.objectsTotal++;
+					stats.bytesTotal += object.size;
+					// eslint-disable-next-line no-await-in-loop
+					await limiter.acquire();
+					if (signal?.aborted) {
+						limiter.release();
+						break;
 					}
-				}, error => {
-					fail(entry.key, error);
-				}).finally(() => {
-					limiter.release();
-					inflight.delete(task);
-				});
-				inflight.add(task);
-			} else if (entry.kind === '-') {
-				if (options.remove) {
-					deletions.push(entry.target!.key);
-					if (deletions.length >= 1000) {
-						// eslint-disable-next-line no-await-in-loop
-						await flushDeletions();
+
+					const task = copier.copy(entry).then(result => {
+						stats.objectsDone++;
+						stats.bytesDone += object.size;
+						if (!result.verified) {
+							stats.unverified++;
+						}
+					}, error => {
+						fail(entry.key, error);
+					}).finally(() => {
+						limiter.release();
+						inflight.delete(task);
+					});
+					inflight.add(task);
+				} else if (entry.kind === '-') {
+					if (options.remove) {
+						deletions.push(entry.target!.key);
+						if (deletions.length >= 1000) {
+							// eslint-disable-next-line no-await-in-loop
+							await flushDeletions();
+						}
+					} else {
+						stats.onlyTargetKept++;
+						stats.skipped++;
 					}
 				} else {
-					stats.onlyTargetKept++;
+					if (entry.kind === '*') {
+						stats.changedKept++;
+					}
+
 					stats.skipped++;
 				}
-			} else {
-				if (entry.kind === '*') {
-					stats.changedKept++;
-				}
-
-				stats.skipped++;
 			}
+
+		} finally {
+			// Never leave copies running behind a failure or an abort.
+			await Promise.allSettled(inflight);
 		}
 
 		stats.listingDone = true;
