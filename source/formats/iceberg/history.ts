@@ -4,7 +4,8 @@ import {SnapshotScanner} from './scan.js';
 import type {OpenTable} from './table.js';
 
 /** The table's snapshots, oldest first, each with whether every file it needs is still in storage. */
-export async function icebergHistory(table: OpenTable, concurrency = 16): Promise<TableHistory> {
+export async function icebergHistory(opened: OpenTable, concurrency?: number): Promise<TableHistory> {
+	const table = opened;
 	const {metadata} = table;
 	const scanner = new SnapshotScanner(table, concurrency);
 	const snapshots = [...metadata.snapshots.values()].sort((a, b) => a.timestampMs - b.timestampMs || (Number(a.sequenceNumber ?? 0) - Number(b.sequenceNumber ?? 0)) || a.index - b.index);
@@ -23,6 +24,11 @@ export async function icebergHistory(table: OpenTable, concurrency = 16): Promis
 	}
 
 	const checks = await Promise.all(snapshots.map(async snapshot => scanner.check(snapshot)));
+	const confirmed = await table.confirm();
+	if (confirmed !== table) {
+		return icebergHistory(confirmed, concurrency);
+	}
+
 	const entries: HistoryEntry[] = snapshots.map((snapshot, index) => {
 		const check = checks[index]!;
 		const summary: Record<string, string | number> = {};

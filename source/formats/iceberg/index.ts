@@ -1,7 +1,7 @@
 import type {RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
 import {icebergHistory} from './history.js';
 import {executeRestore, planRestore} from './restore.js';
-import {openTable, type IcebergOptions} from './table.js';
+import {openTable, openTableFast, type IcebergOptions} from './table.js';
 
 export type {IcebergOptions, StoreOpener} from './table.js';
 export {isIcebergCatalogRef, openTable} from './table.js';
@@ -21,7 +21,7 @@ export class IcebergFormat implements TableFormat {
 	}
 
 	async history(ref: TableRef): Promise<TableHistory> {
-		return icebergHistory(await openTable(ref, this.options), this.options.concurrency);
+		return icebergHistory(await openTableFast(ref, this.options), this.options.concurrency);
 	}
 
 	async plan(ref: TableRef, to: string, options: RestoreOptions = {}): Promise<TableRestorePlan> {

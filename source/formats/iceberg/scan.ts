@@ -1,3 +1,4 @@
+import {FileNotFoundError, type FileInfo} from '../../storage/file-store.js';
 import {readAvro, type FieldSelection} from './avro.js';
 import type {SnapshotInfo} from './metadata.js';
 import type {OpenTable} from './table.js';
@@ -15,8 +16,10 @@ export type LiveFile = {
 	readonly bytes: number;
 };
 
-type ManifestRead = {readonly ok: true; readonly live: readonly LiveFile[]; readonly missing: readonly LiveFile[]} | {readonly ok: false; readonly error: string};
-type ListRead = {readonly ok: true; readonly manifests: ReadonlyArray<{readonly path: string; readonly relative?: string}>} | {readonly ok: false; readonly error: string};
+type ManifestRead = {readonly ok: true; readonly live: readonly LiveFile[]} | {readonly ok: false; readonly missing: boolean; readonly error: string};
+/** A manifest list as indices into the scanner's manifest table (lists share most manifests: no object per entry is kept). */
+type ListRead = {readonly ok: true; readonly manifests: Int32Array} | {readonly ok: false; readonly missing: boolean; readonly error: string};
+type ManifestRef = {readonly path: string; readonly relative?: string};
 
 const manifestListSelection: FieldSelection = {manifest_path: true, content: true};
 const manifestSelection: FieldSelection = {status: true, data_file: {content: true, file_path: true, file_format: true, record_count: true, file_size_in_bytes: true, content_size_in_bytes: true}};
@@ -60,27 +63,54 @@ export class SnapshotScanner {
 	private readonly lists = new Map<string, Promise<ListRead>>();
 	private readonly manifests = new Map<string, Promise<ManifestRead>>();
 	private readonly manifestsDone = new Map<string, ManifestRead>();
+	private readonly missingByManifest = new Map<string, readonly LiveFile[]>();
+	private files: ReadonlyMap<string, FileInfo> | undefined;
+	private readonly manifestIndex = new Map<string, number>();
+	private readonly manifestTable: ManifestRef[] = [];
 
-	constructor(table: OpenTable, concurrency = 16) {
+	/**
+	Manifest lists and manifests are read directly (a read that finds nothing means the file is
+	missing); data and delete files are checked against the table's one listing.
+	*/
+	constructor(table: OpenTable, concurrency = 32) {
 		this.table = table;
 		this.limit = limiter(concurrency);
 	}
 
-	private has(relative: string | undefined): boolean {
-		return relative !== undefined && this.table.files.has(relative);
+	private async read<T>(relative: string, decode: (bytes: Uint8Array) => T): Promise<{ok: true; value: T} | {ok: false; missing: boolean; error: string}> {
+		return this.limit(async () => {
+			try {
+				return {ok: true as const, value: decode(await this.table.store.read(relative))};
+			} catch (error) {
+				if (error instanceof FileNotFoundError) {
+					return {ok: false as const, missing: true, error: 'missing'};
+				}
+
+				return {ok: false as const, missing: false, error: (error as Error).message};
+			}
+		});
 	}
 
 	private readList(relative: string): Promise<ListRead> {
 		let pending = this.lists.get(relative);
 		if (!pending) {
-			pending = this.limit(async () => {
-				try {
-					const {records} = readAvro(await this.table.store.read(relative), {selection: manifestListSelection, selectionKey: 'manifest-list'});
-					return {ok: true as const, manifests: records.map(record => ({path: record.manifest_path as string, relative: this.table.mapper.toRelative(record.manifest_path)}))};
-				} catch (error) {
-					return {ok: false as const, error: (error as Error).message};
+			pending = this.read(relative, bytes => {
+				const {records} = readAvro(bytes, {selection: manifestListSelection, selectionKey: 'manifest-list'});
+				const indices = new Int32Array(records.length);
+				for (const [position, record] of records.entries()) {
+					const path = record.manifest_path as string;
+					let index = this.manifestIndex.get(path);
+					if (index === undefined) {
+						index = this.manifestTable.length;
+						this.manifestTable.push({path, relative: this.table.mapper.toRelative(path)});
+						this.manifestIndex.set(path, index);
+					}
+
+					indices[position] = index;
 				}
-			});
+
+				return indices;
+			}).then(read => read.ok ? {ok: true as const, manifests: read.value} : read);
 			this.lists.set(relative, pending);
 		}
 
@@ -90,40 +120,29 @@ export class SnapshotScanner {
 	private readManifest(relative: string): Promise<ManifestRead> {
 		let pending = this.manifests.get(relative);
 		if (!pending) {
-			pending = this.limit(async () => {
-				try {
-					const {records} = readAvro(await this.table.store.read(relative), {selection: manifestSelection, selectionKey: 'manifest'});
-					const live: LiveFile[] = [];
-					const missing: LiveFile[] = [];
-					for (const record of records) {
-						if (record.status === 2) {
-							continue;
-						}
-
-						const file = record.data_file;
-						const mapped = this.table.mapper.toRelative(file.file_path);
-						const entry: LiveFile = {
-							path: file.file_path,
-							relative: mapped,
-							content: file.content ?? 0,
-							format: String(file.file_format ?? ''),
-							records: Number(file.record_count ?? 0),
-							bytes: Number(file.content_size_in_bytes ?? file.file_size_in_bytes ?? 0),
-						};
-						live.push(entry);
-						if (!this.has(mapped)) {
-							missing.push(entry);
-						}
+			pending = this.read(relative, bytes => {
+				const live: LiveFile[] = [];
+				for (const record of readAvro(bytes, {selection: manifestSelection, selectionKey: 'manifest'}).records) {
+					if (record.status === 2) {
+						continue;
 					}
 
-					const read = {ok: true as const, live, missing};
-					this.manifestsDone.set(relative, read);
-					return read;
-				} catch (error) {
-					const read = {ok: false as const, error: (error as Error).message};
-					this.manifestsDone.set(relative, read);
-					return read;
+					const file = record.data_file;
+					live.push({
+						path: file.file_path,
+						relative: this.table.mapper.toRelative(file.file_path),
+						content: file.content ?? 0,
+						format: String(file.file_format ?? ''),
+						records: Number(file.record_count ?? 0),
+						bytes: Number(file.content_size_in_bytes ?? file.file_size_in_bytes ?? 0),
+					});
 				}
+
+				return live;
+			}).then(read => {
+				const result: ManifestRead = read.ok ? {ok: true, live: read.value} : read;
+				this.manifestsDone.set(relative, result);
+				return result;
 			});
 			this.manifests.set(relative, pending);
 		}
@@ -132,15 +151,19 @@ export class SnapshotScanner {
 	}
 
 	/** The manifests a snapshot names (from its manifest list, or inline for old v1 writers). */
-	private async manifestsOf(snapshot: SnapshotInfo): Promise<{manifests?: ReadonlyArray<{path: string; relative?: string}>; problem?: string}> {
+	private async manifestsOf(snapshot: SnapshotInfo): Promise<{manifests?: readonly ManifestRef[]; problem?: string}> {
 		if (snapshot.manifestList !== undefined) {
 			const relative = this.table.mapper.toRelative(snapshot.manifestList);
-			if (!this.has(relative)) {
-				return {problem: relative === undefined ? `manifest list ${snapshot.manifestList} is outside the table location` : `missing manifest list ${relative}`};
+			if (relative === undefined) {
+				return {problem: `manifest list ${snapshot.manifestList} is outside the table location`};
 			}
 
-			const read = await this.readList(relative!);
-			return read.ok ? {manifests: read.manifests} : {problem: `unreadable manifest list ${relative}: ${read.error}`};
+			const read = await this.readList(relative);
+			if (read.ok) {
+				return {manifests: Array.from(read.manifests, index => this.manifestTable[index]!)};
+			}
+
+			return {problem: read.missing ? `missing manifest list ${relative}` : `unreadable manifest list ${relative}: ${read.error}`};
 		}
 
 		if (snapshot.manifests) {
@@ -150,6 +173,21 @@ export class SnapshotScanner {
 		return {problem: 'the snapshot names no manifest list'};
 	}
 
+	private async listing(): Promise<ReadonlyMap<string, FileInfo>> {
+		this.files ??= await this.table.listing;
+		return this.files;
+	}
+
+	private missingOf(relative: string, live: readonly LiveFile[], files: ReadonlyMap<string, FileInfo>): readonly LiveFile[] {
+		let missing = this.missingByManifest.get(relative);
+		if (!missing) {
+			missing = live.filter(file => file.relative === undefined || !files.has(file.relative));
+			this.missingByManifest.set(relative, missing);
+		}
+
+		return missing;
+	}
+
 	/** Restorable when the manifest list, every manifest and every live data and delete file exist. */
 	async check(snapshot: SnapshotInfo): Promise<SnapshotCheck> {
 		const {manifests, problem} = await this.manifestsOf(snapshot);
@@ -157,14 +195,10 @@ export class SnapshotScanner {
 			return {restorable: false, reason: problem};
 		}
 
-		const missingManifests: string[] = [];
-		const unreadable: string[] = [];
-		const missingData: string[] = [];
-		const missingDeletes: string[] = [];
 		const pending: Array<Promise<ManifestRead>> = [];
 		for (const manifest of manifests) {
-			if (this.has(manifest.relative) && !this.manifestsDone.has(manifest.relative!)) {
-				pending.push(this.readManifest(manifest.relative!));
+			if (manifest.relative !== undefined && !this.manifestsDone.has(manifest.relative)) {
+				pending.push(this.readManifest(manifest.relative));
 			}
 		}
 
@@ -172,20 +206,25 @@ export class SnapshotScanner {
 			await Promise.all(pending);
 		}
 
+		const files = await this.listing();
+		const missingManifests: string[] = [];
+		const unreadable: string[] = [];
+		const missingData: string[] = [];
+		const missingDeletes: string[] = [];
 		const seen = new Set<string>();
 		for (const manifest of manifests) {
-			if (!this.has(manifest.relative)) {
+			const read = manifest.relative === undefined ? undefined : this.manifestsDone.get(manifest.relative)!;
+			if (!read || (!read.ok && read.missing)) {
 				missingManifests.push(manifest.relative ?? manifest.path);
 				continue;
 			}
 
-			const read = this.manifestsDone.get(manifest.relative!)!;
 			if (!read.ok) {
 				unreadable.push(`${manifest.relative}: ${read.error}`);
 				continue;
 			}
 
-			for (const file of read.missing) {
+			for (const file of this.missingOf(manifest.relative!, read.live, files)) {
 				const name = file.relative ?? file.path;
 				if (!seen.has(name)) {
 					seen.add(name);
@@ -214,23 +253,19 @@ export class SnapshotScanner {
 		return reasons.length > 0 ? {restorable: false, reason: reasons.join('; ')} : {restorable: true};
 	}
 
-	/** The snapshot's live files (data and delete files), each path once. Throws when a manifest cannot be read. */
+	/** The snapshot's live files (data and delete files). Throws when a manifest cannot be read. */
 	async liveFiles(snapshot: SnapshotInfo): Promise<LiveFile[]> {
 		const {manifests, problem} = await this.manifestsOf(snapshot);
 		if (!manifests) {
 			throw new Error(`snapshot ${snapshot.id}: ${problem}`);
 		}
 
+		const reads = await Promise.all(manifests.map(async manifest => manifest.relative === undefined ? undefined : this.readManifest(manifest.relative)));
 		const files: LiveFile[] = [];
-		for (const manifest of manifests) {
-			if (!this.has(manifest.relative)) {
-				throw new Error(`snapshot ${snapshot.id}: missing manifest ${manifest.relative ?? manifest.path}`);
-			}
-
-			// eslint-disable-next-line no-await-in-loop
-			const read = await this.readManifest(manifest.relative!);
-			if (!read.ok) {
-				throw new Error(`snapshot ${snapshot.id}: unreadable manifest ${manifest.relative}: ${read.error}`);
+		for (const [index, read] of reads.entries()) {
+			const manifest = manifests[index]!;
+			if (!read || !read.ok) {
+				throw new Error(`snapshot ${snapshot.id}: ${read && !read.missing ? `unreadable manifest ${manifest.relative}: ${read.error}` : `missing manifest ${manifest.relative ?? manifest.path}`}`);
 			}
 
 			files.push(...read.live);

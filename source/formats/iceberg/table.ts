@@ -39,9 +39,14 @@ export type OpenTable = {
 	readonly metadataLocation: string;
 	readonly metadata: TableMetadata;
 	readonly mapper: PathMapper;
-	/** Every file under the table root, by relative path: one listing. */
-	readonly files: ReadonlyMap<string, FileInfo>;
+	/** Every file under the table root, by relative path: one listing, started when the table is opened. */
+	readonly listing: Promise<ReadonlyMap<string, FileInfo>>;
 	readonly notes: readonly string[];
+	/**
+	Resolves to this table once the listing confirms its current metadata file, or to the table
+	re-opened at the file the listing shows is current (a Hadoop table whose hint lags behind).
+	*/
+	confirm(): Promise<OpenTable>;
 };
 
 const defaultOpener = (options: IcebergOptions) => async (uri: string): Promise<FileStore> => {
@@ -95,13 +100,30 @@ function splitTable(table: string | undefined, what: string): {namespace: string
 	return {namespace: parts.slice(0, -1), name: parts.at(-1)!};
 }
 
-async function listAll(store: FileStore): Promise<Map<string, FileInfo>> {
-	const files = new Map<string, FileInfo>();
-	for (const file of await store.list('')) {
-		files.set(file.path, file);
-	}
+function listAll(store: FileStore): Promise<Map<string, FileInfo>> {
+	const listing = (async () => {
+		const files = new Map<string, FileInfo>();
+		for (const file of await store.list('')) {
+			files.set(file.path, file);
+		}
 
-	return files;
+		return files;
+	})();
+	// Awaited later (or not at all when opening fails first): never an unhandled rejection.
+	listing.catch(() => undefined);
+	return listing;
+}
+
+async function readIfExists(store: FileStore, file: string): Promise<Uint8Array | undefined> {
+	try {
+		return await store.read(file);
+	} catch (error) {
+		if (error instanceof FileNotFoundError) {
+			return undefined;
+		}
+
+		throw error;
+	}
 }
 
 async function readMetadataFile(store: FileStore, relative: string) {
@@ -178,6 +200,14 @@ export function locateCurrent(files: ReadonlyMap<string, FileInfo>, hintText: st
 
 /** Opens an Iceberg table from a ref: a REST catalog URL, a pyiceberg SQL catalog file, a table folder (path, file://, s3://) or one metadata file. */
 export async function openTable(ref: TableRef, options: IcebergOptions = {}): Promise<OpenTable> {
+	return (await openTableFast(ref, options)).confirm();
+}
+
+/**
+Like `openTable`, but returns as soon as the current metadata is read, with the table's listing
+still under way (history reads manifests meanwhile); call `confirm()` before trusting the result.
+*/
+export async function openTableFast(ref: TableRef, options: IcebergOptions = {}): Promise<OpenTable> {
 	const given = ref.ref;
 	if (isUrl(given)) {
 		return openRest(ref, options);
@@ -222,35 +252,75 @@ export async function openTable(ref: TableRef, options: IcebergOptions = {}): Pr
 }
 
 async function openPath(ref: TableRef, store: FileStore, options: IcebergOptions, pinned?: string): Promise<OpenTable> {
-	const files = await listAll(store);
+	const listing = listAll(store);
 	let hint: string | undefined;
 	let hintText: string | undefined;
 	for (const name of ['metadata/version-hint.text', 'metadata/version-hint.txt']) {
-		if (files.has(name)) {
+		// eslint-disable-next-line no-await-in-loop
+		const bytes = await readIfExists(store, name);
+		if (bytes) {
 			hint = name;
-			hintText = Buffer.from(await store.read(name)).toString('utf8');
+			hintText = Buffer.from(bytes).toString('utf8');
 			break;
 		}
 	}
 
-	const located = pinned ? {file: pinned, notes: [] as string[]} : locateCurrent(files, hintText);
-	if (!located) {
-		throw new UserError(`${store.root}: not an Iceberg table (no metadata/*.metadata.json)`, {hint: files.has('_delta_log') || [...files.keys()].some(file => file.startsWith('_delta_log/')) ? 'this is a Delta table' : 'name the table folder, the one holding metadata/'});
+	// With a numeric hint the current file can be read before the listing is back.
+	let file = pinned;
+	let bytes: Uint8Array | undefined;
+	if (!file && hintText && /^\d+$/.test(hintText.trim())) {
+		const n = Number(hintText.trim());
+		for (const candidate of [`metadata/v${n}.metadata.json`, `metadata/v${n}.gz.metadata.json`, `metadata/v${n}.metadata.json.gz`]) {
+			// eslint-disable-next-line no-await-in-loop
+			bytes = await readIfExists(store, candidate);
+			if (bytes) {
+				file = candidate;
+				break;
+			}
+		}
 	}
 
-	const metadata = await readMetadataFile(store, located.file);
+	let notes: string[] = [];
+	if (!file) {
+		const files = await listing;
+		const located = locateCurrent(files, hintText);
+		if (!located) {
+			throw new UserError(`${store.root}: not an Iceberg table (no metadata/*.metadata.json)`, {hint: [...files.keys()].some(name => name.startsWith('_delta_log/')) ? 'this is a Delta table' : 'name the table folder, the one holding metadata/'});
+		}
+
+		file = located.file;
+		notes = located.notes;
+	}
+
+	const metadata = bytes ? readMetadata(decodeMetadataBytes(bytes, `${store.root}/${file}`), `${store.root}/${file}`) : await readMetadataFile(store, file);
 	const mapper = new PathMapper(metadata.location);
-	return {
+	const table: OpenTable = {
 		ref,
 		source: {kind: 'path', hint, pinned: Boolean(pinned)},
 		store,
-		metadataFile: located.file,
-		metadataLocation: mapper.toWritten(located.file),
+		metadataFile: file,
+		metadataLocation: mapper.toWritten(file),
 		metadata,
 		mapper,
-		files,
-		notes: located.notes,
+		listing,
+		notes,
+		async confirm() {
+			if (pinned) {
+				return table;
+			}
+
+			const located = locateCurrent(await listing, hintText);
+			if (!located || located.file === file) {
+				return table;
+			}
+
+			// The hint lags behind a newer vN file (a writer stopped between the two): that file is current.
+			const reopened = await openPath(ref, store, options, located.file);
+			const fixed: OpenTable = {...reopened, source: {kind: 'path', hint, pinned: false}, notes: located.notes, confirm: async () => fixed};
+			return fixed;
+		},
 	};
+	return table;
 }
 
 type SqlRow = {catalog_name: string; table_namespace: string; table_name: string; metadata_location: string | null};
@@ -319,9 +389,9 @@ async function openSql(ref: TableRef, database: string, options: IcebergOptions)
 		metadataFile = path.relative(root, found).split(path.sep).join('/');
 	}
 
-	const files = await listAll(store);
+	const listing = listAll(store);
 	const metadata = await readMetadataFile(store, metadataFile);
-	return {
+	const table: OpenTable = {
 		ref,
 		source: {kind: 'sql', database, catalog: row.catalog_name, namespace: row.table_namespace, table: row.table_name},
 		store,
@@ -329,9 +399,11 @@ async function openSql(ref: TableRef, database: string, options: IcebergOptions)
 		metadataLocation: written,
 		metadata,
 		mapper: new PathMapper(metadata.location),
-		files,
+		listing,
 		notes: [],
+		confirm: async () => table,
 	};
+	return table;
 }
 
 function restClient(ref: TableRef, options: IcebergOptions): RestCatalogClient {
@@ -364,9 +436,9 @@ async function openRest(ref: TableRef, options: IcebergOptions): Promise<OpenTab
 	const label = `${ref.ref} ${ref.table}`;
 	const metadata = readMetadata(loaded.metadata, `${label} (${loaded.metadataLocation})`);
 	const store = await openStore(metadata.location, options);
-	const files = await listAll(store);
+	const listing = listAll(store);
 	const mapper = new PathMapper(metadata.location);
-	return {
+	const table: OpenTable = {
 		ref,
 		source: {kind: 'rest', client, namespace, table: name},
 		store,
@@ -374,7 +446,9 @@ async function openRest(ref: TableRef, options: IcebergOptions): Promise<OpenTab
 		metadataLocation: loaded.metadataLocation,
 		metadata,
 		mapper,
-		files,
+		listing,
 		notes: [],
+		confirm: async () => table,
 	};
+	return table;
 }
