@@ -6,6 +6,9 @@ import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
 import {GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client} from '@aws-sdk/client-s3';
 import {startFauxqs, type FauxqsServer} from 'fauxqs';
+import {UserError} from '../../source/errors.js';
+import {DeltaFormat} from '../../source/formats/delta/index.js';
+import {formatEnvironment} from '../../source/formats/index.js';
 import {createS3Client} from '../../source/storage/s3-client.js';
 import {runCli} from '../helpers/run-cli.js';
 import {fixture} from '../formats/delta/fixtures.js';
@@ -38,6 +41,7 @@ before(async () => {
 	await upload('simple_table', 'simple');
 	await upload('snapshot-vacuumed', 'vacuumed');
 	await upload('dv-with-columnmapping', 'warehouse/dv');
+	await upload('simple_table', 'race');
 });
 
 after(async () => {
@@ -88,6 +92,17 @@ describe('history and restore table on S3 (path-style, AWS environment variables
 		assert.equal(result.code, 3);
 		assert.match(result.stderr, /not all files of version 2 exist/);
 		assert.deepEqual(await keys('vacuumed/_delta_log/'), before);
+	});
+
+	test('a writer that commits between plan and execute: refused with exit 3, their commit kept', async () => {
+		const format = new DeltaFormat(formatEnvironment({env}));
+		const plan = await format.plan({ref: `s3://${bucket}/race`}, '1');
+		const theirs = '{"commitInfo":{"timestamp":1,"operation":"WRITE"}}\n';
+		await client.send(new PutObjectCommand({Bucket: bucket, Key: 'race/_delta_log/00000000000000000005.json', Body: theirs}));
+		await assert.rejects(format.execute(plan), (error: unknown) => error instanceof UserError && error.exitCode === 3 && /moved since the plan/.test(error.message));
+		const kept = await client.send(new GetObjectCommand({Bucket: bucket, Key: 'race/_delta_log/00000000000000000005.json'}));
+		assert.equal(await kept.Body!.transformToString(), theirs);
+		assert.equal((await keys('race/_delta_log/')).filter(key => /^race\/_delta_log\/\d{20}\.json$/.test(key)).length, 6);
 	});
 
 	test('--s3-endpoint takes precedence over AWS_ENDPOINT_URL', async () => {

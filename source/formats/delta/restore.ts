@@ -22,7 +22,9 @@ export function parseTarget(to: string): {version: number} | {timestampMs: numbe
 		return {version: Number(trimmed)};
 	}
 
-	const timestampMs = Date.parse(trimmed);
+	// A time without an offset is UTC (as every time this tool prints), not the machine's zone.
+	const zoned = /T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(trimmed) ? `${trimmed}Z` : trimmed;
+	const timestampMs = Date.parse(zoned);
 	if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed) || Number.isNaN(timestampMs)) {
 		throw usageError(`--to '${to}' is neither a version number nor an ISO 8601 time`, 'give e.g. --to 3 or --to 2024-05-01T12:00:00Z');
 	}
