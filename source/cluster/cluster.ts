@@ -1,6 +1,6 @@
 import {
 	AppsV1Api, AuthorizationV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, StorageV1Api,
-	type CoreV1Event, type KubeConfig, type V1CronJob, type V1CSIDriver, type V1Job, type V1PersistentVolume,
+	type CoreV1Event, type KubeConfig, type V1ConfigMap, type V1CronJob, type V1CSIDriver, type V1Job, type V1PersistentVolume,
 	type V1PersistentVolumeClaim, type V1Pod, type V1Secret, type V1Service, type V1StatefulSet, type V1StorageClass,
 } from '@kubernetes/client-node';
 import {toClusterError, type RequestInfo} from './cluster-errors.js';
@@ -34,6 +34,7 @@ export interface Cluster {
 	listServices(namespace: string, options?: ListOptions): Promise<V1Service[]>;
 	listCronJobs(namespace: string): Promise<V1CronJob[]>;
 	listJobs(namespace: string, options?: ListOptions): Promise<V1Job[]>;
+	listConfigMaps(namespace: string, options?: ListOptions): Promise<V1ConfigMap[]>;
 	/** Decoded data of a Secret, or undefined when it does not exist. Never shown or logged. */
 	readSecret(namespace: string, name: string): Promise<SecretData | undefined>;
 	/** Events about one object, oldest first. */
@@ -134,6 +135,11 @@ export class KubeCluster implements Cluster {
 
 	async listJobs(namespace: string, options: ListOptions = {}): Promise<V1Job[]> {
 		const list = await this.call({verb: 'list', resource: 'jobs.batch', namespace}, async () => this.batch.listNamespacedJob({namespace, ...options}));
+		return list.items;
+	}
+
+	async listConfigMaps(namespace: string, options: ListOptions = {}): Promise<V1ConfigMap[]> {
+		const list = await this.call({verb: 'list', resource: 'configmaps', namespace}, async () => this.core.listNamespacedConfigMap({namespace, ...options}));
 		return list.items;
 	}
 

@@ -1,10 +1,10 @@
 import type {Command, CommandContext, FlagSpec, Flags} from './command.js';
 import {writeJson} from '../output.js';
-import {exitCodes, UserError} from '../errors.js';
+import {exitCodes} from '../errors.js';
 import {connectLayers, type ConnectOptions} from '../layers/connect.js';
 import {gatherInventory, type Inventory} from '../layers/inventory.js';
 import {bucketColumns, bucketRow, snapshotColumns, snapshotRow, tableColumns, tableRow} from '../ui/presenters/rows.js';
-import {renderHeader, renderRow, layoutColumns, type Column} from '../ui/presenters/columns.js';
+import {renderHeader, renderRow, type Column} from '../ui/presenters/columns.js';
 import {formatAge} from '../ui/presenters/format.js';
 
 /** Flags shared by `inventory` and the console (cli.tsx merges every command's flags). */
@@ -16,31 +16,22 @@ export const inventoryFlags = {
 
 /** Starts the drill world in-process for `--drill` (only commands may import drill). */
 export async function drillWorld(flags: Flags, signal: AbortSignal): Promise<ConnectOptions['world']> {
-	const path = '../drill/world.js';
-	let module: any;
-	try {
-		module = await import(path);
-	} catch (error) {
-		throw new UserError('The drill world is not available in this build', {hint: 'run against a cluster (--kubeconfig/--context)', cause: error});
-	}
+	const module = await import('../drill/world.js');
+	signal.throwIfAborted();
 
-	const world = await module.startWorld({stateDir: flags['stateDir'], signal, quiet: true});
+	const world = await module.startWorld({stateDir: flags['stateDir']});
 	return {
-		kubeconfig: world.kubeconfigPath ?? world.kubeconfig,
-		s3Endpoint: world.providerEndpoint ?? world.s3Endpoint,
-		mirrorEndpoint: world.mirrorEndpoint,
-		tableSources: {
-			icebergCatalogs: world.icebergCatalogs ?? (world.icebergCatalog ? [world.icebergCatalog] : []),
-			buckets: world.tableBuckets ?? [],
-			ducklakeCatalogs: world.ducklakeCatalogs ?? (world.ducklakeCatalog ? [world.ducklakeCatalog] : []),
-		},
-		close: async () => world.close?.() ?? world.stop?.(),
+		kubeconfig: world.kubeconfigPath,
+		s3Endpoint: world.provider.endpoint,
+		mirrorEndpoint: world.backup.endpoint,
+		close: async () => world.stop(),
 	};
 }
 
 const section = (title: string, columns: readonly Column[], rows: string[][], extra: readonly string[] = []) => {
-	const widths = layoutColumns(columns.map(column => column.grow ? {...column, width: Math.max(column.width, ...rows.map(row => row[0]!.length))} : column), 200);
-	const fitted = columns.map((column, index) => ({...column, width: widths[index]!}));
+	// Text output is not cut: every column is as wide as its widest cell.
+	const fitted = columns.map((column, index) => ({...column, grow: false, width: Math.max(column.header.length, ...rows.map(row => (row[index] ?? '').length))}));
+	const widths = fitted.map(column => column.width);
 	return [`${title}`, ...extra.map(line => `  ${line}`), `  ${renderHeader(fitted, widths).trimEnd()}`, ...rows.map(row => `  ${renderRow(row, fitted, widths).trimEnd()}`), ''].join('\n');
 };
 

@@ -71,10 +71,12 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 
 	const formats = formatEnvironment({s3Endpoint: providerEndpoint, env: providerEnv});
 	const tableSources = tableSourcesFrom(flags);
+	const announced = await announcedCatalogs(cluster, namespace);
 	const merged: TableSources = {
-		icebergCatalogs: [...tableSources.icebergCatalogs, ...(world?.tableSources?.icebergCatalogs ?? [])],
+		icebergCatalogs: [...new Set([...tableSources.icebergCatalogs, ...(world?.tableSources?.icebergCatalogs ?? []), ...announced.icebergCatalogs])],
 		buckets: [...new Set([...tableSources.buckets, ...(world?.tableSources?.buckets ?? [])])],
-		ducklakeCatalogs: [...tableSources.ducklakeCatalogs, ...(world?.tableSources?.ducklakeCatalogs ?? [])],
+		ducklakeCatalogs: [...new Set([...tableSources.ducklakeCatalogs, ...(world?.tableSources?.ducklakeCatalogs ?? []), ...announced.ducklakeCatalogs])],
+		warehouses: announced.warehouses,
 	};
 	const mirrorEndpoint: string | undefined = flags['mirrorEndpoint'] ?? world?.mirrorEndpoint ?? (env['MIRROR_ENDPOINT_URL'] || undefined) ?? mirrorEndpointFrom(mirrorSecret);
 	const mirrorCredentials = credentialsFrom(mirrorSecret) ?? (env['MIRROR_ACCESS_KEY_ID'] && env['MIRROR_SECRET_ACCESS_KEY'] ? {accessKeyId: env['MIRROR_ACCESS_KEY_ID'], secretAccessKey: env['MIRROR_SECRET_ACCESS_KEY']} : undefined);
@@ -133,6 +135,21 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 			await Promise.all(fastClients.map(async client => client.close()));
 			await world?.close?.();
 		},
+	};
+}
+
+/**
+Table catalogs announced in the namespace: ConfigMaps labelled `ilum.cloud/table-format`
+(`iceberg` or `ducklake`) whose `ref` names the catalog as `history` takes it. Unreadable
+ConfigMaps (RBAC) just mean no announced catalogs.
+*/
+export async function announcedCatalogs(cluster: Cluster, namespace: string): Promise<{icebergCatalogs: string[]; ducklakeCatalogs: string[]; warehouses: string[]}> {
+	const maps = await cluster.listConfigMaps(namespace, {labelSelector: 'ilum.cloud/table-format'}).catch(() => []);
+	const of = (format: string) => maps.filter(map => map.metadata?.labels?.['ilum.cloud/table-format'] === format && map.data?.['ref']);
+	return {
+		icebergCatalogs: of('iceberg').map(map => map.data!['ref']!),
+		ducklakeCatalogs: of('ducklake').map(map => map.data!['ref']!),
+		warehouses: of('iceberg').map(map => map.data?.['warehouse']).filter((warehouse): warehouse is string => Boolean(warehouse)),
 	};
 }
 

@@ -1,4 +1,4 @@
-import type {CoreV1Event, V1CronJob, V1CSIDriver, V1Job, V1PersistentVolume, V1PersistentVolumeClaim, V1StatefulSet, V1StorageClass} from '@kubernetes/client-node';
+import type {CoreV1Event, V1ConfigMap, V1CronJob, V1CSIDriver, V1Job, V1PersistentVolume, V1PersistentVolumeClaim, V1StatefulSet, V1StorageClass} from '@kubernetes/client-node';
 import type {Cluster, ObjectRef, WatchKind} from '../../source/cluster/cluster.js';
 import type {ClusterError} from '../../source/cluster/cluster-errors.js';
 import type {VolumeSnapshot, VolumeSnapshotClass} from '../../source/cluster/cluster-types.js';
@@ -18,6 +18,7 @@ export type FakeWorld = {
 	events: CoreV1Event[];
 	/** Per method name: the error it throws. */
 	failures: Partial<Record<string, ClusterError>>;
+	configMaps?: V1ConfigMap[];
 };
 
 const hour = 3_600_000;
@@ -106,6 +107,10 @@ export class FakeCluster implements Cluster {
 
 	async listJobs(_namespace: string) {
 		return this.answer('listJobs', this.world.jobs);
+	}
+
+	async listConfigMaps() {
+		return this.answer('listConfigMaps', this.world.configMaps ?? []);
 	}
 
 	async readSecret(_namespace: string, name: string) {

@@ -11,6 +11,8 @@ export type TableSources = {
 	readonly buckets: readonly string[];
 	/** DuckLake catalogs as `ducklake:...` refs. */
 	readonly ducklakeCatalogs: readonly string[];
+	/** `s3://bucket/prefix` warehouses of the catalogs: their tables are listed through the catalog, not found again in the bucket. */
+	readonly warehouses?: readonly string[];
 };
 
 /** A table found, before its history is read. */
@@ -112,7 +114,7 @@ export async function findBucketTables(s3: S3Client, location: string, options: 
 			return;
 		}
 
-		await Promise.all(children.filter(child => !child.slice(prefix.length).startsWith('_')).map(async child => visit(child, depth + 1)));
+		await Promise.all(children.filter(child => !/^[_.]/.test(child.slice(prefix.length))).map(async child => visit(child, depth + 1)));
 	};
 
 	await visit(root, 0);
@@ -198,8 +200,9 @@ export async function tableInventory(sources: TableSources, discovery: TableDisc
 			continue;
 		}
 
+		const warehouses = (sources.warehouses ?? []).map(warehouse => warehouse.replace(/\/*$/, '/'));
 		searches.push(findBucketTables(discovery.s3(), bucket, {signal: discovery.signal}).then(tables => {
-			found.push(...tables);
+			found.push(...tables.filter(table => !warehouses.some(warehouse => `${table.ref}/`.startsWith(warehouse))));
 		}, (error: unknown) => {
 			errors.push(`${bucket}: ${message(error)}`);
 		}));

@@ -5,6 +5,10 @@ import type {TableItem} from '../../layers/tables/table-inventory.js';
 import type {SnapshotItem} from '../../layers/volumes/volume-inventory.js';
 import type {TableHistory} from '../../formats/types.js';
 import {UserError} from '../../errors.js';
+import {maskCredentials} from '../../layers/mirrors/cron.js';
+
+/** Refs can carry a password (`ducklake:postgres:... password=x`, `https://user:pass@`): never on screen. */
+const redact = (text: string) => maskCredentials(text.replaceAll(/(password=)\S+/gi, '$1***'));
 import type {Detail, DetailDeps, ToneLine} from '../panes/pane.js';
 import {formatAge, formatAgo, formatBytes, formatTime} from '../presenters/format.js';
 
@@ -97,8 +101,8 @@ export async function tableDetail(item: TableItem, deps: DetailDeps): Promise<De
 	const lines: ToneLine[] = [
 		field('Table', item.name),
 		field('Format', item.format),
-		field('Ref', item.table ? `${item.ref} --table ${item.table}` : item.ref),
-		field('Found in', item.source),
+		field('Ref', redact(item.table ? `${item.ref} --table ${item.table}` : item.ref)),
+		field('Found in', redact(item.source)),
 		{text: ''},
 	];
 	try {
