@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {after, describe, test} from 'node:test';
+import {DuckDBInstance} from '@duckdb/node-api';
 import {historyFromLog} from '../../../source/formats/delta/index.js';
 import {readDeltaLog} from '../../../source/formats/delta/log.js';
 import {LocalFileStore} from '../../../source/storage/local-file-store.js';
@@ -129,6 +130,30 @@ describe('Delta history when old commits were cleaned up (checkpoints must carry
 		await fs.rm(path.join(dir, '_delta_log', '_sidecars', '00000000000000000006.checkpoint.0000000001.0000000001.1a1516f4-8a39-48f0-9ccd-cc3790d824c7.parquet'));
 		const broken = await history(dir);
 		assert.deepEqual(broken.entries.map(entry => entry.restorable), [false, true, true]);
+	});
+
+	test('V2 checkpoint with a Parquet top level (its sidecar named in a sidecar column)', async () => {
+		const dir = await copy('checkpoint-v2-table');
+		const expected = await liveKeys(fixture('checkpoint-v2-table'), 9);
+		const log = path.join(dir, '_delta_log');
+		const name = '00000000000000000008.checkpoint.e5ac4dc4-be27-4106-8a55-609707487f83';
+		const instance = await DuckDBInstance.create(':memory:');
+		const connection = await instance.connect();
+		const columns = {
+			checkpointMetadata: 'STRUCT(version BIGINT)',
+			sidecar: 'STRUCT(path VARCHAR, sizeInBytes BIGINT, modificationTime BIGINT)',
+			protocol: 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], writerFeatures VARCHAR[])',
+			metaData: 'STRUCT(id VARCHAR, format STRUCT(provider VARCHAR, options MAP(VARCHAR, VARCHAR)), schemaString VARCHAR, partitionColumns VARCHAR[], configuration MAP(VARCHAR, VARCHAR), createdTime BIGINT)',
+		};
+		const spec = Object.entries(columns).map(([column, type]) => `${column}: '${type}'`).join(', ');
+		await connection.run(`COPY (SELECT * FROM read_json('${path.join(log, `${name}.json`)}', format = 'newline_delimited', columns = {${spec}})) TO '${path.join(log, `${name}.parquet`)}' (FORMAT parquet)`);
+		connection.closeSync();
+		instance.closeSync();
+		await fs.rm(path.join(log, `${name}.json`));
+		await deleteCommits(dir, 0, 8);
+		const result = await history(dir);
+		assert.deepEqual(result.entries.map(entry => [entry.id, entry.restorable]), [['9', true]]);
+		assert.deepEqual(await liveKeys(dir, 9), expected);
 	});
 
 	test('parquet checkpoint with deletion vectors and column mapping', async () => {
