@@ -826,6 +826,26 @@ export const resources: ResourceDef[] = [
 		generationChanged: specChanged,
 	}),
 	defineResource({
+		group: '', version: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', singular: 'serviceaccount', shortNames: ['sa'], namespaced: true,
+		topLevel: ['secrets', 'imagePullSecrets', 'automountServiceAccountToken'],
+		columns: [nameColumn, {name: 'Secrets', type: 'integer', cell: o => ((o['secrets'] as unknown[] | undefined) ?? []).length}, ageColumn],
+	}),
+	defineResource({
+		group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'Role', plural: 'roles', singular: 'role', namespaced: true,
+		topLevel: ['rules'],
+		columns: [nameColumn, {name: 'Created At', type: 'string', cell: o => o.metadata.creationTimestamp}],
+	}),
+	defineResource({
+		group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', singular: 'rolebinding', namespaced: true,
+		topLevel: ['roleRef', 'subjects'],
+		columns: [
+			nameColumn,
+			{name: 'Role', type: 'string', cell: o => `${(o['roleRef'] as {kind?: string} | undefined)?.kind ?? ''}/${(o['roleRef'] as {name?: string} | undefined)?.name ?? ''}`},
+			ageColumn,
+		],
+		validate: (o, old) => [...required(o['roleRef'], 'roleRef'), ...(old && JSON.stringify(old['roleRef']) !== JSON.stringify(o['roleRef']) ? [{reason: 'FieldValueInvalid', message: 'Invalid value: cannot change roleRef', field: 'roleRef'}] : [])],
+	}),
+	defineResource({
 		group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false, virtual: true,
 		verbs: ['create'],
 		columns: [nameColumn, ageColumn],

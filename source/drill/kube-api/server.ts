@@ -904,7 +904,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		let prefixIdentity: Identity | undefined;
 		if (segments[0] === 'as' && segments.length >= 2) {
 			// kubectl sends no credentials over plain HTTP, so identities are also told apart by a path prefix.
-			prefixIdentity = Object.values(options.identities ?? {}).find(identity => identity.name === segments[1]);
+			prefixIdentity = options.identities ? Object.values(options.identities).find(identity => identity.name === segments[1]) : {name: segments[1]!};
 			if (!prefixIdentity) {
 				throw ApiError.unauthorized();
 			}
