@@ -2,7 +2,7 @@ import {
 	AppsV1Api, AuthorizationV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, StorageV1Api, setHeaderOptions,
 	type KubeConfig, type V1CronJob, type V1PersistentVolume, type V1PersistentVolumeClaim, type V1Pod, type V1Service, type V1StatefulSet, type V1StorageClass,
 } from '@kubernetes/client-node';
-import type {AccessRequirement} from '../restore/plan.js';
+import type {AccessRequirement, StepProgress} from '../restore/plan.js';
 import type {AccessVerdict} from '../restore/executor.js';
 import {waitFor} from './waits.js';
 
@@ -81,11 +81,11 @@ export interface VolumeRestoreCluster {
 	/** Makes a Released PV bindable again by a new claim (clears `spec.claimRef`). */
 	clearClaimRef(volume: string): Promise<void>;
 
-	waitForSnapshotReady(namespace: string, name: string, options: WaitLimits): AsyncGenerator<import('../restore/plan.js').StepProgress, VolumeSnapshotObject>;
-	waitForPodsGone(namespace: string, labelSelector: string, options: WaitLimits): AsyncGenerator<import('../restore/plan.js').StepProgress, void>;
-	waitForStatefulSetReady(namespace: string, name: string, replicas: number, options: WaitLimits): AsyncGenerator<import('../restore/plan.js').StepProgress, void>;
-	waitForClaimGone(namespace: string, name: string, options: WaitLimits): AsyncGenerator<import('../restore/plan.js').StepProgress, void>;
-	waitForClaimBound(namespace: string, name: string, options: WaitLimits): AsyncGenerator<import('../restore/plan.js').StepProgress, V1PersistentVolumeClaim>;
+	waitForSnapshotReady(namespace: string, name: string, options: WaitLimits): AsyncGenerator<StepProgress, VolumeSnapshotObject>;
+	waitForPodsGone(namespace: string, labelSelector: string, options: WaitLimits & {names?: readonly string[]}): AsyncGenerator<StepProgress, void>;
+	waitForStatefulSetReady(namespace: string, name: string, replicas: number, options: WaitLimits): AsyncGenerator<StepProgress, void>;
+	waitForClaimGone(namespace: string, name: string, options: WaitLimits): AsyncGenerator<StepProgress, void>;
+	waitForClaimBound(namespace: string, name: string, options: WaitLimits): AsyncGenerator<StepProgress, V1PersistentVolumeClaim>;
 }
 
 export type WaitLimits = {readonly timeoutMs: number; readonly signal: AbortSignal};
@@ -265,13 +265,14 @@ export class KubeVolumeRestoreCluster implements VolumeRestoreCluster {
 			},
 			describe: items => items[0] ? `readyToUse: ${items[0].status?.readyToUse ?? false}` : 'not created yet',
 			what: `VolumeSnapshot ${namespace}/${name} to be ready`,
+			events: {namespace, names: [name]},
 			object: `VolumeSnapshot/${name}`,
 			...limits,
 		});
 		return items[0]!;
 	}
 
-	async * waitForPodsGone(namespace: string, labelSelector: string, limits: WaitLimits) {
+	async * waitForPodsGone(namespace: string, labelSelector: string, limits: WaitLimits & {names?: readonly string[]}) {
 		yield * waitFor<V1Pod>({
 			config: this.config,
 			path: `/api/v1/namespaces/${namespace}/pods`,
@@ -283,6 +284,7 @@ export class KubeVolumeRestoreCluster implements VolumeRestoreCluster {
 			satisfied: items => items.length === 0,
 			describe: items => `${items.length} pod(s) left: ${items.map(pod => `${pod.metadata?.name} ${pod.metadata?.deletionTimestamp ? 'Terminating' : pod.status?.phase ?? ''}`).join(', ')}`,
 			what: `the pods (${labelSelector}) to be gone`,
+			events: {namespace, names: limits.names ?? []},
 			object: `Pods/${labelSelector}`,
 			...limits,
 		});
@@ -304,6 +306,7 @@ export class KubeVolumeRestoreCluster implements VolumeRestoreCluster {
 			describe: items => `${items[0]?.status?.readyReplicas ?? 0}/${replicas} ready`,
 			quantity: items => ({current: items[0]?.status?.readyReplicas ?? 0, total: replicas, unit: 'ready'}),
 			what: `StatefulSet ${namespace}/${name} to have ${replicas} ready replica(s)`,
+			events: {namespace, names: [name, ...Array.from({length: replicas}, (_, index) => `${name}-${index}`)]},
 			object: `StatefulSet/${name}`,
 			...limits,
 		});
@@ -331,6 +334,7 @@ export class KubeVolumeRestoreCluster implements VolumeRestoreCluster {
 			describe,
 			what,
 			object: `PersistentVolumeClaim/${name}`,
+			events: {namespace, names: [name]},
 			...limits,
 		});
 	}

@@ -1,4 +1,4 @@
-import {Watch, type KubeConfig} from '@kubernetes/client-node';
+import {CoreV1Api, Watch, type CoreV1Event, type KubeConfig} from '@kubernetes/client-node';
 import type {StepProgress} from '../restore/plan.js';
 
 /**
@@ -27,6 +27,8 @@ export type WaitOptions<T extends Meta> = {
 	readonly object?: string;
 	readonly timeoutMs: number;
 	readonly signal: AbortSignal;
+	/** Also report the Kubernetes events of these objects while waiting. */
+	readonly events?: {readonly namespace: string; readonly names: readonly string[]};
 	/** Optional quantity for progress bars (e.g. ready replicas of wanted). */
 	readonly quantity?: (items: T[]) => {current: number; total: number; unit: string};
 };
@@ -50,122 +52,169 @@ export async function * waitFor<T extends Meta>(options: WaitOptions<T>): AsyncG
 	};
 
 	let watchFailures = 0;
-	for (;;) {
-		if (options.signal.aborted) {
-			throw new Error(`stopped while waiting for ${options.what}`);
-		}
+	let wake: (() => void) | undefined;
+	const pendingEvents: StepProgress[] = [];
+	const stopEvents = await watchEvents(options, progress => {
+		pendingEvents.push(progress);
+		wake?.();
+	});
+	try {
+		for (;;) {
+			if (options.signal.aborted) {
+				throw new Error(`stopped while waiting for ${options.what}`);
+			}
 
-		if (Date.now() > deadline) {
-			throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what} (last seen: ${lastLine || 'nothing'})`);
-		}
+			if (Date.now() > deadline) {
+				throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what} (last seen: ${lastLine || 'nothing'})`);
+			}
 
-		const listed = await options.list();
-		current = listed.items;
-		const objects = new Map(current.map(item => [keyOf(item), item]));
-		if (options.satisfied(current)) {
-			return current;
-		}
+			const listed = await options.list();
+			current = listed.items;
+			const objects = new Map(current.map(item => [keyOf(item), item]));
+			if (options.satisfied(current)) {
+				return current;
+			}
 
-		const first = progress(current);
-		if (first) {
-			yield first;
-		}
+			const first = progress(current);
+			if (first) {
+				yield first;
+			}
 
-		// Watch from the list's resourceVersion; a queue turns callbacks into awaited signals.
-		const queue: Signal[] = [];
-		let wake: (() => void) | undefined;
-		const push = (signal: Signal) => {
-			queue.push(signal);
-			wake?.();
-		};
+			// Watch from the list's resourceVersion; a queue turns callbacks into awaited signals.
+			const queue: Signal[] = [];
+			const push = (signal: Signal) => {
+				queue.push(signal);
+				wake?.();
+			};
 
-		const timer = setTimeout(() => {
-			push({kind: 'deadline'});
-		}, Math.max(0, deadline - Date.now()));
-		const onAbort = () => {
-			push({kind: 'aborted'});
-		};
+			const timer = setTimeout(() => {
+				push({kind: 'deadline'});
+			}, Math.max(0, deadline - Date.now()));
+			const onAbort = () => {
+				push({kind: 'aborted'});
+			};
 
-		options.signal.addEventListener('abort', onAbort, {once: true});
-		let controller: AbortController | undefined;
-		try {
+			options.signal.addEventListener('abort', onAbort, {once: true});
+			let controller: AbortController | undefined;
 			try {
-				controller = await new Watch(options.config).watch(options.path, {
-					...(options.labelSelector ? {labelSelector: options.labelSelector} : {}),
-					...(options.fieldSelector ? {fieldSelector: options.fieldSelector} : {}),
-					...(listed.resourceVersion ? {resourceVersion: listed.resourceVersion} : {}),
-					allowWatchBookmarks: true,
-					timeoutSeconds: Math.max(1, Math.min(300, Math.ceil((deadline - Date.now()) / 1000))),
-				}, (phase, object) => {
-					if (phase === 'ADDED' || phase === 'MODIFIED') {
-						objects.set(keyOf(object as T), object as T);
-						push({kind: 'change'});
-					} else if (phase === 'DELETED') {
-						objects.delete(keyOf(object as T));
-						push({kind: 'change'});
-					} else if (phase === 'ERROR') {
-						push({kind: 'ended'});
-					}
-				}, error => {
-					push(error ? {kind: 'error', error} : {kind: 'ended'});
-				});
-			} catch (error) {
-				push({kind: 'error', error});
-			}
-
-			let relist = false;
-			while (!relist) {
-				if (queue.length === 0) {
-					// eslint-disable-next-line no-await-in-loop
-					await new Promise<void>(resolve => {
-						wake = resolve;
+				try {
+					controller = await new Watch(options.config).watch(options.path, {
+						...(options.labelSelector ? {labelSelector: options.labelSelector} : {}),
+						...(options.fieldSelector ? {fieldSelector: options.fieldSelector} : {}),
+						...(listed.resourceVersion ? {resourceVersion: listed.resourceVersion} : {}),
+						allowWatchBookmarks: true,
+						timeoutSeconds: Math.max(1, Math.min(300, Math.ceil((deadline - Date.now()) / 1000))),
+					}, (phase, object) => {
+						if (phase === 'ADDED' || phase === 'MODIFIED') {
+							objects.set(keyOf(object as T), object as T);
+							push({kind: 'change'});
+						} else if (phase === 'DELETED') {
+							objects.delete(keyOf(object as T));
+							push({kind: 'change'});
+						} else if (phase === 'ERROR') {
+							push({kind: 'ended'});
+						}
+					}, error => {
+						push(error ? {kind: 'error', error} : {kind: 'ended'});
 					});
-					wake = undefined;
+				} catch (error) {
+					push({kind: 'error', error});
 				}
 
-				const signal = queue.shift()!;
-				switch (signal.kind) {
-					case 'change': {
-						current = [...objects.values()];
-						if (options.satisfied(current)) {
-							return current;
-						}
-
-						const line = progress(current);
-						if (line) {
-							yield line;
-						}
-
-						break;
+				let relist = false;
+				while (!relist) {
+					while (pendingEvents.length > 0) {
+						yield pendingEvents.shift()!;
 					}
 
-					case 'ended': {
-						relist = true;
-						break;
-					}
-
-					case 'error': {
-						watchFailures++;
-						relist = true;
-						// Watching does not work here: poll instead (once a second, with the same deadline).
+					if (queue.length === 0) {
 						// eslint-disable-next-line no-await-in-loop
-						await new Promise(resolve => setTimeout(resolve, Math.min(1000, 100 * watchFailures)));
-						break;
+						await new Promise<void>(resolve => {
+							wake = resolve;
+						});
+						wake = undefined;
 					}
 
-					case 'deadline': {
-						throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what} (last seen: ${lastLine || 'nothing'})`);
+					if (queue.length === 0) {
+						continue;
 					}
 
-					case 'aborted': {
-						throw new Error(`stopped while waiting for ${options.what}`);
+					const signal = queue.shift()!;
+					switch (signal.kind) {
+						case 'change': {
+							current = [...objects.values()];
+							if (options.satisfied(current)) {
+								return current;
+							}
+
+							const line = progress(current);
+							if (line) {
+								yield line;
+							}
+
+							break;
+						}
+
+						case 'ended': {
+							relist = true;
+							break;
+						}
+
+						case 'error': {
+							watchFailures++;
+							relist = true;
+							// Watching does not work here: poll instead (once a second, with the same deadline).
+							// eslint-disable-next-line no-await-in-loop
+							await new Promise(resolve => setTimeout(resolve, Math.min(1000, 100 * watchFailures)));
+							break;
+						}
+
+						case 'deadline': {
+							throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what} (last seen: ${lastLine || 'nothing'})`);
+						}
+
+						case 'aborted': {
+							throw new Error(`stopped while waiting for ${options.what}`);
+						}
 					}
 				}
+			} finally {
+				clearTimeout(timer);
+				options.signal.removeEventListener('abort', onAbort);
+				controller?.abort();
 			}
-		} finally {
-			clearTimeout(timer);
-			options.signal.removeEventListener('abort', onAbort);
-			controller?.abort();
 		}
+	} finally {
+		stopEvents();
+	}
+}
+
+/** Watches the namespace's events from now on and reports those about the named objects. */
+async function watchEvents(options: WaitOptions<any>, report: (progress: StepProgress) => void): Promise<() => void> {
+	if (!options.events || options.events.names.length === 0) {
+		return () => {};
+	}
+
+	const {namespace, names} = options.events;
+	try {
+		const list = await options.config.makeApiClient(CoreV1Api).listNamespacedEvent({namespace, limit: 1});
+		const controller = await new Watch(options.config).watch(`/api/v1/namespaces/${namespace}/events`, {
+			...(list.metadata?.resourceVersion ? {resourceVersion: list.metadata.resourceVersion} : {}),
+			allowWatchBookmarks: true,
+		}, (phase, object: CoreV1Event) => {
+			if ((phase === 'ADDED' || phase === 'MODIFIED') && names.includes(object.involvedObject?.name ?? '')) {
+				report({
+					message: `${object.reason ?? ''}: ${object.message ?? ''}`,
+					kind: object.type === 'Warning' ? 'warning' : 'event',
+					object: `${object.involvedObject.kind ?? ''}/${object.involvedObject.name ?? ''}`,
+				});
+			}
+		}, () => {});
+		return () => {
+			controller.abort();
+		};
+	} catch {
+		// Events are a help, not a requirement (RBAC may not allow them).
+		return () => {};
 	}
 }

@@ -53,9 +53,13 @@ export type ExecuteOptions = {
 	readonly signal?: AbortSignal;
 };
 
-/** A test hook: SIGKILL this process right after journaling the start or the end of a step. */
-const crashHook = (moment: 'before' | 'after', stepId: string) => {
-	const wanted = process.env[moment === 'before' ? 'ILUM_RESTORE_CRASH_BEFORE_STEP' : 'ILUM_RESTORE_CRASH_AFTER_STEP'];
+/**
+A test hook: SIGKILL this process at a step boundary. `before`: right after journaling the start;
+`before-done`: after the step did its work but before its end is journaled (the worst moment: the
+change is made and the journal does not know); `after`: right after journaling the end.
+*/
+const crashHook = (moment: 'before' | 'before-done' | 'after', stepId: string) => {
+	const wanted = process.env[{before: 'ILUM_RESTORE_CRASH_BEFORE_STEP', 'before-done': 'ILUM_RESTORE_CRASH_BEFORE_DONE', after: 'ILUM_RESTORE_CRASH_AFTER_STEP'}[moment]];
 	if (wanted && wanted === stepId) {
 		process.kill(process.pid, 'SIGKILL');
 	}
@@ -265,6 +269,11 @@ export async function * executePlan(options: ExecuteOptions): AsyncGenerator<Eng
 				outcome = 'already';
 				detail = 'already in place';
 			} else {
+				if (step.kind === 'mutation') {
+					// Recorded before the change is made, so a crash mid-step still leaves the attempt audited.
+					audit.record({identity, action: `step.${step.id}`, target: plan.target, outcome: 'started', runId, detail: step.changes});
+				}
+
 				const run = step.run(context);
 				let next = await run.next();
 				while (!next.done) {
@@ -301,6 +310,7 @@ export async function * executePlan(options: ExecuteOptions): AsyncGenerator<Eng
 			return report;
 		}
 
+		crashHook('before-done', step.id);
 		const endedAt = new Date().toISOString();
 		journal.append({type: 'done', runId, at: endedAt, step: step.id, outcome, ...(detail ? {detail} : {}), ...(result === undefined ? {} : {result})});
 		if (step.kind === 'mutation') {

@@ -132,7 +132,8 @@ test('a full run walks every step once, journals, audits and saves the report', 
 	]);
 	const audit = new AuditLog(stateDir).read();
 	assert.deepEqual(audit.map(entry => `${entry.action} ${entry.outcome}`), [
-		'restore.fake started', 'step.scale-down succeeded', 'step.delete-claim succeeded', 'step.create-claim succeeded', 'step.scale-up succeeded', 'restore.fake succeeded',
+		'restore.fake started', 'step.scale-down started', 'step.scale-down succeeded', 'step.delete-claim started', 'step.delete-claim succeeded',
+		'step.create-claim started', 'step.create-claim succeeded', 'step.scale-up started', 'step.scale-up succeeded', 'restore.fake succeeded',
 	]);
 	assert.ok(audit.every(entry => entry.identity === 'alice@ctx' && entry.target === 'fake/ns/data-0' && entry.time));
 	assert.ok(events.some(event => event.type === 'step-progress' && event.progress.total === 1));

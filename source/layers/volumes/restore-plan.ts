@@ -3,7 +3,7 @@ import {MutationError, type VolumeRestoreCluster, type VolumeSnapshotObject} fro
 import {
 	bucketSummaryAnnotation, compareSummaries, formatDifference, parseBucketSummary, type BucketSummary, type ProviderProbe,
 } from '../../restore/bucket-summary.js';
-import type {AccessRequirement, RestorePlan, Step} from '../../restore/plan.js';
+import type {AccessRequirement, RestorePlan, Step, StepProgress} from '../../restore/plan.js';
 import {findProviderClaim} from './volume-inventory.js';
 
 /**
@@ -340,7 +340,7 @@ export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRe
 			return (await cluster.listPods(ns, facts.statefulSet.selector)).length === 0;
 		},
 		async * run(context) {
-			yield * cluster.waitForPodsGone(ns, facts.statefulSet.selector, {timeoutMs: timeout('pods', 10 * 60_000), signal: context.signal});
+			yield * cluster.waitForPodsGone(ns, facts.statefulSet.selector, {timeoutMs: timeout('pods', 10 * 60_000), signal: context.signal, names: Array.from({length: facts.statefulSet.replicas}, (_, index) => `${sts}-${index}`)});
 		},
 	});
 	if (oldVolume && facts.volume?.reclaimPolicy !== 'Retain') {
@@ -557,7 +557,7 @@ type Verification = {
 	readonly limitation?: string;
 };
 
-async function * verify(facts: VolumeRestoreFacts, deps: VolumeRestoreDeps, baseline: BucketSummary | undefined, signal: AbortSignal): AsyncGenerator<import('../../restore/plan.js').StepProgress, Verification> {
+async function * verify(facts: VolumeRestoreFacts, deps: VolumeRestoreDeps, baseline: BucketSummary | undefined, signal: AbortSignal): AsyncGenerator<StepProgress, Verification> {
 	const {cluster, probe} = deps;
 	const claim = await cluster.getPersistentVolumeClaim(facts.namespace, facts.claim.name);
 	if (!claim || claim.metadata?.uid === facts.claim.uid || claim.spec?.dataSource?.name !== facts.snapshot.name) {
