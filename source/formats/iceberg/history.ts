@@ -1,6 +1,6 @@
 import type {HistoryEntry, TableHistory} from '../types.js';
 import {ancestry} from './metadata.js';
-import {SnapshotScanner} from './scan.js';
+import {SnapshotScanner, type SnapshotCheck} from './scan.js';
 import type {OpenTable} from './table.js';
 
 /** The table's snapshots, oldest first, each with whether every file it needs is still in storage. */
@@ -23,7 +23,16 @@ export async function icebergHistory(opened: OpenTable, concurrency?: number): P
 		refsBySnapshot.set(metadata.mainSnapshotId, names);
 	}
 
-	const checks = await Promise.all(snapshots.map(async snapshot => scanner.check(snapshot)));
+	// A pool of workers rather than one promise per snapshot: few objects live at once, little GC.
+	const checks: SnapshotCheck[] = Array.from({length: snapshots.length});
+	let next = 0;
+	await Promise.all(Array.from({length: Math.min(concurrency ?? 32, snapshots.length)}, async () => {
+		while (next < snapshots.length) {
+			const index = next++;
+			// eslint-disable-next-line no-await-in-loop
+			checks[index] = await scanner.check(snapshots[index]!);
+		}
+	}));
 	const confirmed = await table.confirm();
 	if (confirmed !== table) {
 		return icebergHistory(confirmed, concurrency);

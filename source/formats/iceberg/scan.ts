@@ -21,7 +21,7 @@ type ManifestRead = {readonly ok: true; readonly live: readonly LiveFile[]} | {r
 type ListRead = {readonly ok: true; readonly manifests: Int32Array} | {readonly ok: false; readonly missing: boolean; readonly error: string};
 type ManifestRef = {readonly path: string; readonly relative?: string};
 
-const manifestListSelection: FieldSelection = {manifest_path: true, content: true};
+const manifestListSelection: FieldSelection = {manifest_path: true};
 const manifestSelection: FieldSelection = {status: true, data_file: {content: true, file_path: true, file_format: true, record_count: true, file_size_in_bytes: true, content_size_in_bytes: true}};
 
 /** A small limiter: at most `limit` reads in flight. */
