@@ -4,8 +4,12 @@ import {parquetMetadata, parquetMetadataAsync, parquetReadObjects, type AsyncBuf
 import type {FileStore} from '../../storage/file-store.js';
 import {LocalFileStore} from '../../storage/local-file-store.js';
 
-/** Turns hyparquet's values into what the JSON log would hold: bigints as numbers, no nulls. */
-export function normalizeParquetValue(value: unknown): unknown {
+/**
+Turns hyparquet's values into what the JSON log would hold: bigints as numbers, absent fields
+dropped (a null struct field is an absent one), but null map values kept: a partition value can
+be null and its key must stay.
+*/
+export function normalizeParquetValue(value: unknown, keepNulls = false): unknown {
 	if (typeof value === 'bigint') {
 		return Number(value);
 	}
@@ -22,7 +26,9 @@ export function normalizeParquetValue(value: unknown): unknown {
 		const result: Record<string, unknown> = {};
 		for (const [key, item] of Object.entries(value)) {
 			if (item !== null && item !== undefined) {
-				result[key] = normalizeParquetValue(item);
+				result[key] = normalizeParquetValue(item, key === 'partitionValues');
+			} else if (keepNulls) {
+				result[key] = null;
 			}
 		}
 
