@@ -21,6 +21,8 @@ import {ilum} from './seed/ilum.js';
 import {makeTimeline, runSeeders, seeders as defaultSeeders, type Seeder, type SeedTimeline} from './seed/index.js';
 import {Rng} from './seed/rng.js';
 import {loadWorld, saveWorld} from './persist.js';
+import {stopDuckLakeCatalogServers} from './seed/ducklake-tables.js';
+import {stopIcebergCatalogServers} from './seed/iceberg-tables.js';
 
 export type S3Access = {
 	/** `http://127.0.0.1:PORT`, path-style, region us-east-1. */
@@ -116,7 +118,19 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 	}
 
 	const closers: Array<() => Promise<void>> = [];
+	const seedClosers: Array<() => Promise<void> | void> = [];
+	const stopSeeded = async () => {
+		for (const close of seedClosers.splice(0).reverse()) {
+			// eslint-disable-next-line no-await-in-loop
+			await close();
+		}
+
+		await stopIcebergCatalogServers();
+		await stopDuckLakeCatalogServers();
+	};
+
 	try {
+		closers.push(stopSeeded);
 		const providerEndpoint = await S3Endpoint.start({name: 'provider', credentials: {accessKeyId: providerCredentials.accessKeyId, secretAccessKey: providerCredentials.secretAccessKey}, volume: saved ? undefined : providerVolume, port: saved?.provider.port});
 		closers.push(async () => providerEndpoint.close());
 		const backupEndpoint = await S3Endpoint.start({name: 'backup', credentials: {accessKeyId: backupCredentials.accessKeyId, secretAccessKey: backupCredentials.secretAccessKey}, volume: backupVolume, port: saved?.backup.port});
@@ -133,6 +147,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 				objects,
 				timeline,
 				log,
+				onStop(close) {
+					seedClosers.push(close);
+				},
 				provider: {endpoint: providerEndpoint, url: providerEndpoint.url, ...providerCredentials, client: drillS3Client(providerEndpoint.url, providerCredentials.accessKeyId, providerCredentials.secretAccessKey), volume: providerVolume},
 				backup: {endpoint: backupEndpoint, url: backupEndpoint.url, ...backupCredentials, client: drillS3Client(backupEndpoint.url, backupCredentials.accessKeyId, backupCredentials.secretAccessKey), volume: backupVolume},
 			}, options.seeders ?? defaultSeeders);
@@ -238,6 +255,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 				}
 
 				await api.close();
+				await stopSeeded();
 				await providerEndpoint.close();
 				await backupEndpoint.close();
 				if (temporary) {

@@ -47,7 +47,7 @@ type Listed = {key: string; size: number; etag: string; lastModified: number};
 /**
 `mc mirror SRC DST` between two S3 endpoints, with mc's semantics:
 - objects missing on the target are copied;
-- objects that differ (size, single-part ETag, or the source is newer) are replaced when
+- objects that differ (size; the MD5 ETag; for multipart ETags, a different ETag on a newer source) are replaced when
   `--overwrite` or `--remove` is given, else reported ("Overwrite not allowed") and the mirror
   ends with an error, as mc does;
 - with `--remove`, target objects absent from the source are deleted;
@@ -150,11 +150,12 @@ function differs(source: Listed, target: Listed): boolean {
 		return true;
 	}
 
-	if (!source.etag.includes('-') && !target.etag.includes('-') && source.etag !== target.etag) {
-		return true;
+	// Same MD5: same bytes, whatever the times say (mc's --preserve keeps mtimes for the same end).
+	if (!source.etag.includes('-') && !target.etag.includes('-')) {
+		return source.etag !== target.etag;
 	}
 
-	return source.lastModified > target.lastModified;
+	return source.etag !== target.etag && source.lastModified > target.lastModified;
 }
 
 async function bucketExists(side: MirrorSide): Promise<boolean> {

@@ -49,6 +49,8 @@ export type SeedContext = {
 	at(time: number, step: (time: number) => Promise<void> | void): void;
 	/** A line on the world's log (stderr of `drill serve`). */
 	log(line: string): void;
+	/** Registers what to close when the world stops (a catalog server the seeder started). */
+	onStop(close: () => Promise<void> | void): void;
 };
 
 export type SeedTimeline = {

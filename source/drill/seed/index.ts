@@ -47,7 +47,7 @@ type Step = {time: number; order: number; run: (time: number) => Promise<void> |
 Runs the seeders against a fresh world whose clock reads `timeline.installedAt`, then their
 steps in time order (advancing the clock), and leaves the clock at `timeline.now`.
 */
-export async function runSeeders(base: Omit<SeedContext, 'rng' | 'at'> & {rng: SeedContext['rng']}, list: readonly Seeder[] = seeders): Promise<void> {
+export async function runSeeders(base: Omit<SeedContext, 'at'>, list: readonly Seeder[] = seeders): Promise<void> {
 	const steps: Step[] = [];
 	let order = 0;
 	for (const seeder of list) {

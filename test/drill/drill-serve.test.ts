@@ -1,0 +1,91 @@
+/**
+`ilum-restore drill serve` as a user runs it: one JSON line on stdout when ready, logs on stderr,
+exit 0 on SIGTERM; with --state-dir the world survives a restart.
+*/
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
+import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
+import {waitFor} from '../helpers/drill-world.js';
+
+type Ready = {kubeconfig: string; namespace: string; provider: {endpoint: string; accessKeyId: string; secretAccessKey: string}; backup: {endpoint: string; accessKeyId: string; secretAccessKey: string}};
+
+async function serve(args: string[]): Promise<{ready: Ready; stop(): Promise<{code: number; stdout: string; stderr: string}>}> {
+	const child = spawn(process.execPath, [binPath, 'drill', 'serve', ...args], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.setEncoding('utf8').on('data', chunk => {
+		stdout += chunk;
+	});
+	child.stderr.setEncoding('utf8').on('data', chunk => {
+		stderr += chunk;
+	});
+	const exited = new Promise<number>(resolve => {
+		child.on('close', code => {
+			resolve(code ?? 1);
+		});
+	});
+	const line = await waitFor(() => {
+		if (child.exitCode !== null) {
+			throw new Error(`drill serve exited ${child.exitCode}: ${stderr}`);
+		}
+
+		return stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : undefined;
+	}, 'the ready line', 90_000);
+	return {
+		ready: JSON.parse(line) as Ready,
+		async stop() {
+			child.kill('SIGTERM');
+			const code = await exited;
+			return {code, stdout, stderr};
+		},
+	};
+}
+
+const s3 = (side: Ready['provider']) => new S3Client({endpoint: side.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: side, maxAttempts: 1});
+
+test('drill serve prints one JSON line, serves kubectl and S3, and exits 0 on SIGTERM; --state-dir keeps the world', {timeout: 240_000}, async () => {
+	const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-state-'));
+	try {
+		const first = await serve(['--seed', '3', '--objects', '200', '--state-dir', stateDir]);
+		assert.equal(first.ready.namespace, 'ilum');
+		assert.match(first.ready.provider.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+		const cacheDir = path.join(stateDir, 'kube-cache');
+		const kubectl = await new Promise<string>((resolve, reject) => {
+			const child = spawn('kubectl', ['--cache-dir', cacheDir, '-n', 'ilum', 'get', 'statefulset', 'ilum-objectstorage', '-o', 'jsonpath={.status.readyReplicas}'], {env: {...process.env, KUBECONFIG: first.ready.kubeconfig}});
+			let out = '';
+			child.stdout.on('data', chunk => {
+				out += chunk;
+			});
+			child.on('close', code => code === 0 ? resolve(out) : reject(new Error(`kubectl exited ${code}`)));
+		});
+		assert.equal(kubectl, '1');
+		const provider = s3(first.ready.provider);
+		await provider.send(new PutObjectCommand({Bucket: 'ilum-files', Key: 'kept/across-restart.txt', Body: 'still here'}));
+		provider.destroy();
+		const stopped = await first.stop();
+		assert.equal(stopped.code, 0, stopped.stderr);
+		assert.equal(stopped.stdout.trim().split('\n').length, 1);
+		assert.match(stopped.stderr, /world ready in \d+ ms/);
+
+		const second = await serve(['--state-dir', stateDir]);
+		const again = s3(second.ready.provider);
+		const listed = await waitFor(async () => (await again.send(new ListObjectsV2Command({Bucket: 'ilum-files', Prefix: 'kept/'}))).Contents, 'the provider after the restart');
+		assert.deepEqual(listed.map(item => item.Key), ['kept/across-restart.txt']);
+		again.destroy();
+		assert.equal((await second.stop()).code, 0);
+	} finally {
+		await fs.rm(stateDir, {recursive: true, force: true});
+	}
+});
+
+test('drill serve refuses bad flags with a usage error', async () => {
+	const result = await runCli(['drill', 'serve', '--objects', '-5']);
+	assert.equal(result.code, 2);
+	assert.match(result.stderr, /--objects must be an integer/);
+	assert.equal(result.stdout, '');
+});
