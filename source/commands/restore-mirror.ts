@@ -10,6 +10,8 @@ import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
 import {copyMirror, type MirrorPair, type ProgressEvent} from '../layers/mirrors/copy.js';
 import {planBucket, preflightPairs, type BucketPlan} from '../layers/mirrors/restore-plan.js';
 import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJobHold, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
+import {AuditLog} from '../restore/audit.js';
+import {resolveStateDir} from '../restore/state-dir.js';
 
 const defaultBuckets = ['ilum-files', 'ilum-data', 'ilum-tables', 'ilum-mlflow', 'ilum-kestra', 'ilum-ducklake', 'ilum-langfuse'];
 
@@ -51,7 +53,7 @@ const flags = {
 	skipVerify: {type: 'boolean', default: false, description: 'Do not re-compare the buckets after copying'},
 } as const;
 
-type Sides = {provider: S3Endpoint; mirror: S3Endpoint; cluster?: MirrorCluster; namespace: string};
+type Sides = {provider: S3Endpoint; mirror: S3Endpoint; cluster?: MirrorCluster; namespace: string; identity: string};
 
 export const restoreMirror: Command = {
 	path: ['restore', 'mirror'],
@@ -66,6 +68,10 @@ export const restoreMirror: Command = {
 
 		if (!values['dryRun'] && !values['yes'] && !context.interactive) {
 			throw refusal('Not a terminal: nothing was changed', 'pass --dry-run to see the plan, or --yes to restore');
+		}
+
+		if (values['readOnly'] && !values['dryRun']) {
+			throw refusal('Refused: --read-only is set, so restore mirror changes nothing', 'drop --read-only to restore, or add --dry-run to see the plan');
 		}
 
 		const concurrency = Number(values['concurrency'] ?? 32);
@@ -140,6 +146,9 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 		}
 	}
 
+	const audit = new AuditLog(resolveStateDir(values['stateDir']));
+	const target = `mirror/${states.map(state => state.pair.name).join(',')}`;
+	audit.record({identity: sides.identity, action: 'restore.mirror.start', target, outcome: 'started', detail: `from ${sides.mirror.endpoint} to ${sides.provider.endpoint}${options.remove ? ' --remove' : ''}${options.overwriteChanged ? ' --overwrite-changed' : ''}`});
 	let hold: CronJobHold | undefined;
 	if (sides.cluster) {
 		hold = await holdBackupCronJob(sides.cluster, sides.namespace);
@@ -176,6 +185,13 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 				log(`${event.bucket}: failed ${event.key}: ${event.error}`);
 			}
 		}
+	} catch (error) {
+		if (signal.aborted) {
+			audit.record({identity: sides.identity, action: 'restore.mirror', target, outcome: 'stopped', detail: 'interrupted'});
+			throw new UserError('Interrupted: the objects copied so far are in place', {hint: 'run the same command again to copy the rest'});
+		}
+
+		throw error;
 	} finally {
 		if (hold?.suspendedByUs) {
 			await hold.release();
@@ -185,7 +201,8 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 
 	const failed = results.reduce((sum, result) => sum + result.failed, 0);
 	const drift = results.filter(result => result.verify && !result.verify.ok).map(result => result.bucket);
-	const ok = failed === 0 && drift.length === 0;
+	const ok = failed === 0 && drift.length === 0 && results.length === states.length;
+	audit.record({identity: sides.identity, action: 'restore.mirror', target, outcome: ok ? 'succeeded' : 'failed', detail: `${results.reduce((sum, result) => sum + result.objectsDone, 0)} objects copied, ${results.reduce((sum, result) => sum + result.deleted, 0)} deleted, ${failed} failed${drift.length > 0 ? `, drift in ${drift.join(', ')}` : ''}`});
 	const summary = {
 		type: 'result',
 		ok,
@@ -286,6 +303,7 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 	const env = process.env;
 	const namespace: string = values['namespace'] ?? 'ilum';
 	let cluster: (MirrorCluster & {readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>}) | undefined;
+	let identity = `${os.userInfo().username}@local`;
 	const kubeconfigPath: string | undefined = values['kubeconfig'] ?? (env['KUBECONFIG'] || undefined);
 	if (kubeconfigPath || fs.existsSync(path.join(os.homedir(), '.kube', 'config'))) {
 		const {loadKubeConfig} = await import('../config/kube.js');
@@ -293,6 +311,7 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 		const [{createCluster}, {KubeVolumeRestoreCluster}] = await Promise.all([import('../cluster/cluster.js'), import('../cluster/mutations.js')]);
 		const reads = createCluster(config);
 		const writes = new KubeVolumeRestoreCluster(config);
+		identity = writes.identity;
 		cluster = {
 			listJobs: async ns => reads.listJobs(ns),
 			getCronJob: async (ns, name) => writes.getCronJob(ns, name),
@@ -340,6 +359,7 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 		mirror: {endpoint: mirrorEndpoint, region: env['MIRROR_REGION'] || region, ...mirrorKeys},
 		cluster,
 		namespace,
+		identity,
 	};
 }
 
