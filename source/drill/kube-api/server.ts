@@ -252,7 +252,71 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		return {name: group, versions: list, preferredVersion: list[0]};
 	}
 
-	function discovery(segments: string[], res: http.ServerResponse, serverAddress: string): boolean {
+	/** Aggregated discovery (`apidiscovery.k8s.io/v2`): every group version's resources in one document. */
+	function aggregatedDiscovery(core: boolean) {
+		const groups = core ? [{group: '', versions: ['v1']}] : table.groups();
+		return {
+			kind: 'APIGroupDiscoveryList',
+			apiVersion: 'apidiscovery.k8s.io/v2',
+			metadata: {},
+			items: groups.map(g => ({
+				metadata: core ? {creationTimestamp: null} : {name: g.group, creationTimestamp: null},
+				versions: g.versions.map(v => ({
+					version: v,
+					resources: table.all.filter(def => def.group === g.group && def.version === v).map(def => {
+						const responseKind = {group: def.group, version: def.version, kind: def.kind};
+						const subresources: unknown[] = [];
+						if (def.subresources.scale) {
+							subresources.push({subresource: 'scale', responseKind: {group: 'autoscaling', version: 'v1', kind: 'Scale'}, verbs: ['get', 'patch', 'update']});
+						}
+
+						if (def.subresources.status) {
+							subresources.push({subresource: 'status', responseKind, verbs: ['get', 'patch', 'update']});
+						}
+
+						if (def.plural === 'pods' && !def.group) {
+							subresources.push({subresource: 'log', responseKind: {group: '', version: 'v1', kind: 'Pod'}, verbs: ['get']});
+						}
+
+						return {
+							resource: def.plural,
+							responseKind,
+							scope: def.namespaced ? 'Namespaced' : 'Cluster',
+							singularResource: def.singular,
+							verbs: def.verbs,
+							...(def.shortNames.length > 0 ? {shortNames: def.shortNames} : {}),
+							...(def.categories ? {categories: def.categories} : {}),
+							...(subresources.length > 0 ? {subresources} : {}),
+						};
+					}),
+					freshness: 'Current',
+				})),
+			})),
+		};
+	}
+
+	function wantsAggregated(accept: string | undefined): boolean {
+		for (const range of parseAccept(accept)) {
+			if (range.type === 'application/json' && range.params['g'] === 'apidiscovery.k8s.io' && range.params['v'] === 'v2' && range.params['as'] === 'APIGroupDiscoveryList') {
+				return true;
+			}
+
+			if (range.params['as'] === undefined) {
+				return false;
+			}
+		}
+
+		return false;
+	}
+
+	function discovery(segments: string[], req: http.IncomingMessage, res: http.ServerResponse, serverAddress: string): boolean {
+		if (segments.length === 1 && (segments[0] === 'api' || segments[0] === 'apis') && wantsAggregated(req.headers.accept)) {
+			const text = JSON.stringify(aggregatedDiscovery(segments[0] === 'api'));
+			res.writeHead(200, {'Content-Type': 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList', Vary: 'Accept', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text)});
+			res.end(text);
+			return true;
+		}
+
 		if (segments.length === 1 && segments[0] === 'api') {
 			send(res, 200, {kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{clientCIDR: '0.0.0.0/0', serverAddress}]});
 			return true;
@@ -962,7 +1026,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			return;
 		}
 
-		if (req.method === 'GET' && discovery(segments, res, serverAddress)) {
+		if (req.method === 'GET' && discovery(segments, req, res, serverAddress)) {
 			return;
 		}
 
