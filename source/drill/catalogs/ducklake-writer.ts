@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {DuckDBInstance, type DuckDBConnection} from '@duckdb/node-api';
 import {sqlTimestamp} from '../../formats/ducklake/backends.js';
-import {findTable, liveFiles, loadCatalog} from '../../formats/ducklake/catalog.js';
+import {findTable, liveFiles, loadCatalog, loadInlined} from '../../formats/ducklake/catalog.js';
 import {int, type SqlCatalog, type SqlValue} from '../../formats/ducklake/sql.js';
 import {DataStorage, resolveLocation} from '../../formats/ducklake/storage.js';
 import type {FileStore} from '../../storage/file-store.js';
@@ -237,6 +237,70 @@ export class DuckLakeWriter {
 		});
 	}
 
+	/**
+	INSERT of a few rows as DuckLake 1.0 inlines them: into `ducklake_inlined_data_<table>_<schema
+	version>` in the catalog, no Parquet file.
+	*/
+	async insertInlined(qualified: string, select: string): Promise<number> {
+		const table = await this.table(qualified);
+		const rows = (await this.duck.runAndReadAll(`SELECT ${table.columns.map(column => `CAST(src.${ident(column.name)} AS ${duckTypes[column.type] ?? column.type.toUpperCase()}) AS ${ident(column.name)}`).join(', ')} FROM (${select}) AS src`)).getRows();
+		return this.commit([`inserted_into_table:${table.id}`], `insert ${rows.length} inlined rows into ${qualified}`, async context => {
+			const [version] = await context.tx.query('SELECT schema_version FROM ducklake_snapshot ORDER BY snapshot_id DESC LIMIT 1');
+			const schemaVersion = int(version!.schema_version);
+			const name = `ducklake_inlined_data_${table.id}_${schemaVersion}`;
+			if ((await context.tx.columns(name)).length === 0) {
+				const sqlTypes: Record<string, string> = {int64: 'BIGINT', int32: 'INTEGER', varchar: 'VARCHAR', float64: 'DOUBLE PRECISION', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP'};
+				await context.tx.run(`CREATE TABLE ${name} (row_id BIGINT, begin_snapshot BIGINT, end_snapshot BIGINT, ${table.columns.map(column => `${ident(column.name)} ${sqlTypes[column.type] ?? 'VARCHAR'}`).join(', ')})`);
+				await context.tx.run('INSERT INTO ducklake_inlined_data_tables (table_id, table_name, schema_version) VALUES (?, ?, ?)', [table.id, name, schemaVersion]);
+			}
+
+			const [stats] = await context.tx.query('SELECT next_row_id FROM ducklake_table_stats WHERE table_id = ?', [table.id]);
+			let rowId = int(stats?.next_row_id ?? 0);
+			for (const row of rows) {
+				const values = row.map(value => typeof value === 'bigint' ? Number(value) : (value === null || typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' ? value : String(value)));
+				// eslint-disable-next-line no-await-in-loop
+				await context.tx.run(`INSERT INTO ${name} (row_id, begin_snapshot, end_snapshot, ${table.columns.map(column => ident(column.name)).join(', ')}) VALUES (?, ?, NULL, ${table.columns.map(() => '?').join(', ')})`, [rowId++, context.snapshot, ...values]);
+			}
+
+			await context.tx.run('UPDATE ducklake_table_stats SET record_count = record_count + ?, next_row_id = ? WHERE table_id = ?', [rows.length, rowId, table.id]);
+		});
+	}
+
+	/**
+	DELETE as DuckLake 1.0 inlines small ones: positions of Parquet rows into
+	`ducklake_inlined_delete_<table>` (file_id, row_id, begin_snapshot), inlined rows ended in place.
+	*/
+	async deleteInlined(qualified: string, where: string): Promise<number> {
+		const table = await this.table(qualified);
+		const state = await loadCatalog(this.sql);
+		const storage = new DataStorage(state, {base: this.base, open: location => new LocalFileStore(location)});
+		const positions: Array<[number, number]> = [];
+		for (const file of liveFiles(state, table.id, state.snapshots.at(-1)!.id)) {
+			const local = this.localPath(storage.display(storage.locate(file.data)));
+			// eslint-disable-next-line no-await-in-loop
+			for (const [position] of (await this.duck.runAndReadAll(`SELECT file_row_number FROM read_parquet(${sqlString(local)}, file_row_number = true) WHERE ${where}`)).getRows()) {
+				positions.push([file.data.id, Number(position)]);
+			}
+		}
+
+		return this.commit([`deleted_from_table:${table.id}`], `delete (inlined) from ${qualified} where ${where}`, async context => {
+			const name = `ducklake_inlined_delete_${table.id}`;
+			if (positions.length > 0 && (await context.tx.columns(name)).length === 0) {
+				await context.tx.run(`CREATE TABLE ${name} (file_id BIGINT, row_id BIGINT, begin_snapshot BIGINT)`);
+			}
+
+			for (const [fileId, position] of positions) {
+				// eslint-disable-next-line no-await-in-loop
+				await context.tx.run(`INSERT INTO ${name} (file_id, row_id, begin_snapshot) VALUES (?, ?, ?)`, [fileId, position, context.snapshot]);
+			}
+
+			for (const row of await context.tx.query('SELECT table_name FROM ducklake_inlined_data_tables WHERE table_id = ?', [table.id])) {
+				// eslint-disable-next-line no-await-in-loop
+				await context.tx.run(`UPDATE ${String(row.table_name)} SET end_snapshot = ? WHERE end_snapshot IS NULL AND (${where})`, [context.snapshot]);
+			}
+		});
+	}
+
 	private localPath(key: string): string {
 		return this.localRoot + key;
 	}
@@ -320,12 +384,23 @@ export async function readTableAt(sql: SqlCatalog, options: {table: string; snap
 	const connection = await instance.connect();
 	try {
 		const values: string[] = [];
+		const inlined = await loadInlined(sql, found.table.id);
 		for (const file of liveFiles(state, found.table.id, snapshot)) {
 			const data = storage.locate(file.data);
-			const deleted = file.deletes ? `WHERE file_row_number NOT IN (SELECT pos FROM read_parquet(${sqlString(storage.locate(file.deletes))}))` : '';
+			const positions = [
+				...inlined.deletes.filter(row => row.fileId === file.data.id && row.begin <= snapshot).map(row => `SELECT ${row.rowId} AS pos`),
+				...(file.deletes ? [`SELECT pos FROM read_parquet(${sqlString(storage.locate(file.deletes))})`] : []),
+			];
+			const deleted = positions.length > 0 ? `WHERE file_row_number NOT IN (${positions.join(' UNION ALL ')})` : '';
 			// eslint-disable-next-line no-await-in-loop
 			const reader = await connection.runAndReadAll(`SELECT CAST(${options.expression ?? 'id'} AS VARCHAR) FROM read_parquet(${sqlString(data)}, file_row_number = true) ${deleted}`);
 			values.push(...reader.getRows().map(row => String(row[0])));
+		}
+
+		for (const table of inlined.dataTables) {
+			// eslint-disable-next-line no-await-in-loop
+			const rows = await sql.query(`SELECT CAST(${options.expression ?? 'id'} AS VARCHAR) AS v FROM ${table.name} WHERE begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)`, [snapshot, snapshot]);
+			values.push(...rows.map(row => String(row.v)));
 		}
 
 		return values.sort((a, b) => a.localeCompare(b, 'en', {numeric: true}));

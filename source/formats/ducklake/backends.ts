@@ -1,5 +1,5 @@
 import {DatabaseSync, type SQLInputValue} from 'node:sqlite';
-import {DuckDBInstance, type DuckDBConnection} from '@duckdb/node-api';
+import {DuckDBBlobValue, DuckDBInstance, type DuckDBConnection} from '@duckdb/node-api';
 import pg from 'pg';
 import {normalizeValue, numberedPlaceholders, type Dialect, type SqlCatalog, type SqlRow, type SqlValue} from './sql.js';
 
@@ -135,6 +135,10 @@ export class DuckDbCatalog implements SqlCatalog {
 }
 
 function duckValue(value: SqlValue): unknown {
+	if (value instanceof Uint8Array) {
+		return new DuckDBBlobValue(value);
+	}
+
 	if (typeof value === 'number' && Number.isInteger(value)) {
 		return BigInt(value);
 	}
@@ -165,6 +169,11 @@ export class PostgresCatalog implements SqlCatalog {
 				getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
 					if (oid === 20) {
 						return (text: string) => BigInt(text);
+					}
+
+					// date, timestamp, timestamptz as text: microseconds kept when rows are copied.
+					if (oid === 1082 || oid === 1114 || oid === 1184) {
+						return (text: string) => text;
 					}
 
 					return pg.types.getTypeParser(oid, format as any);
@@ -217,6 +226,10 @@ export class PostgresCatalog implements SqlCatalog {
 }
 
 function pgValue(value: SqlValue): unknown {
+	if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
+		return Buffer.from(value);
+	}
+
 	if (typeof value === 'bigint') {
 		return value.toString();
 	}
@@ -234,13 +247,12 @@ function normalizeRow(row: Record<string, unknown>): SqlRow {
 }
 
 function normalizeDriverValue(value: unknown): SqlValue {
-	if (value && typeof value === 'object' && !(value instanceof Date)) {
-		// DuckDB TIMESTAMP / TIMESTAMPTZ values carry microseconds since the epoch.
-		const micros = (value as {micros?: unknown}).micros;
-		if (typeof micros === 'bigint') {
-			return new Date(Number(micros / 1000n));
-		}
+	if (value instanceof DuckDBBlobValue) {
+		return value.bytes;
+	}
 
+	if (value && typeof value === 'object' && !(value instanceof Date) && !(value instanceof Uint8Array)) {
+		// DuckDB dates, times, timestamps (as text: full precision), decimals, UUIDs...
 		return String(value);
 	}
 

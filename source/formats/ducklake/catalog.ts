@@ -235,3 +235,51 @@ export function rowsOf(files: readonly LiveFile[]): number {
 export function bytesOf(files: readonly LiveFile[]): number {
 	return files.reduce((sum, file) => sum + file.data.sizeBytes + (file.deletes?.sizeBytes ?? 0), 0);
 }
+
+/** A row of an inlined data table (`ducklake_inlined_data_<table>_<schema_version>`): rows kept in the catalog instead of Parquet. */
+export type InlinedRow = Versioned & {readonly rowId: number; readonly raw: SqlRow};
+/** A deletion kept in the catalog (`ducklake_inlined_delete_<table>`): position `rowId` of data file `fileId`, from `begin` on. */
+export type InlinedDelete = {readonly fileId: number; readonly rowId: number; readonly begin: number; readonly raw: SqlRow};
+
+export type Inlined = {
+	readonly dataTables: ReadonlyArray<{readonly name: string; readonly rows: readonly InlinedRow[]}>;
+	/** Undefined when the table has none (DuckDB creates it on the first inlined delete). */
+	readonly deleteTable?: string;
+	readonly deletes: readonly InlinedDelete[];
+};
+
+export const noInlined: Inlined = {dataTables: [], deletes: []};
+
+/** Data inlining (on by default since DuckLake 1.0, 10 rows): the table's inlined rows and deletions. */
+export async function loadInlined(sql: SqlCatalog, tableId: number): Promise<Inlined> {
+	const dataTables: Array<{name: string; rows: InlinedRow[]}> = [];
+	if ((await sql.columns('ducklake_inlined_data_tables')).length > 0) {
+		for (const row of await sql.query('SELECT table_name FROM ducklake_inlined_data_tables WHERE table_id = ?', [tableId])) {
+			const name = String(row.table_name);
+			// eslint-disable-next-line no-await-in-loop
+			if (!/^\w+$/.test(name) || (await sql.columns(name)).length === 0) {
+				continue;
+			}
+
+			// eslint-disable-next-line no-await-in-loop
+			const rows = (await sql.query(`SELECT * FROM ${name}`)).map(raw => ({rowId: int(raw.row_id), begin: int(raw.begin_snapshot), end: intOrNull(raw.end_snapshot), raw}));
+			dataTables.push({name, rows});
+		}
+	}
+
+	const deleteTable = `ducklake_inlined_delete_${tableId}`;
+	if ((await sql.columns(deleteTable)).length === 0) {
+		return {dataTables, deletes: []};
+	}
+
+	const deletes = (await sql.query(`SELECT * FROM ${deleteTable}`)).map(raw => ({fileId: int(raw.file_id), rowId: int(raw.row_id), begin: int(raw.begin_snapshot), raw}));
+	return {dataTables, deleteTable, deletes};
+}
+
+/** Rows of the table at `snapshot`: data file rows minus delete file rows and inlined deletions, plus inlined rows. */
+export function tableRowsAt(files: readonly LiveFile[], inlined: Inlined, snapshot: number): number {
+	const live = new Set(files.map(file => file.data.id));
+	const inlinedDeletes = inlined.deletes.filter(row => live.has(row.fileId) && row.begin <= snapshot).length;
+	const inlinedRows = inlined.dataTables.reduce((sum, table) => sum + table.rows.filter(row => liveAt(row, snapshot)).length, 0);
+	return rowsOf(files) - inlinedDeletes + inlinedRows;
+}

@@ -1,5 +1,5 @@
 import type {HistoryEntry} from '../types.js';
-import {bytesOf, liveFiles, rowsOf, type CatalogState, type ColumnRow, type LiveFile, type Snapshot, type TableRow} from './catalog.js';
+import {bytesOf, liveFiles, noInlined, rowsOf, type CatalogState, type ColumnRow, type Inlined, type LiveFile, type Snapshot, type TableRow} from './catalog.js';
 import type {DataStorage} from './storage.js';
 
 export type Change = {readonly kind: string; readonly target: string};
@@ -81,7 +81,7 @@ function namesTable(change: Change, table: TableRow, schemaName: string): boolea
 const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Snapshots that changed the table: its changes_made mentions it, or one of its rows begins or ends there. */
-export function snapshotsChangingTable(state: CatalogState, tableId: number, schemaName: string, columns: readonly ColumnRow[]): Set<number> {
+export function snapshotsChangingTable(state: CatalogState, tableId: number, schemaName: string, columns: readonly ColumnRow[], inlined: Inlined = noInlined): Set<number> {
 	const touched = new Set<number>();
 	const mark = (rows: ReadonlyArray<{begin: number; end?: number}>) => {
 		for (const row of rows) {
@@ -97,6 +97,11 @@ export function snapshotsChangingTable(state: CatalogState, tableId: number, sch
 	mark(state.dataFiles.filter(row => row.tableId === tableId));
 	mark(state.deleteFiles.filter(row => row.tableId === tableId));
 	mark(columns);
+	for (const table of inlined.dataTables) {
+		mark(table.rows);
+	}
+
+	mark(inlined.deletes);
 	for (const snapshot of state.snapshots) {
 		if (parseChanges(snapshot.changes).some(change => tableRows.some(table => namesTable(change, table, schemaName)))) {
 			touched.add(snapshot.id);
@@ -135,7 +140,7 @@ export function missingReason(missing: readonly string[]): string {
 	return `${missing.length} file${missing.length === 1 ? '' : 's'} missing: ${shown}${missing.length > 5 ? `, and ${missing.length - 5} more` : ''}`;
 }
 
-export function summaryOf(snapshot: Snapshot, files?: readonly LiveFile[]): Record<string, string | number> {
+export function summaryOf(snapshot: Snapshot, files?: readonly LiveFile[], rows?: number): Record<string, string | number> {
 	const summary: Record<string, string | number> = {};
 	if (snapshot.author) {
 		summary.author = snapshot.author;
@@ -149,7 +154,7 @@ export function summaryOf(snapshot: Snapshot, files?: readonly LiveFile[]): Reco
 	if (files) {
 		summary.files = files.length;
 		summary.deleteFiles = files.filter(file => file.deletes).length;
-		summary.rows = rowsOf(files);
+		summary.rows = rows ?? rowsOf(files);
 		summary.bytes = bytesOf(files);
 	}
 
@@ -157,7 +162,7 @@ export function summaryOf(snapshot: Snapshot, files?: readonly LiveFile[]): Reco
 }
 
 /** A history entry; `files` are the live files it needs (the table's, or every table's for the catalog-wide view). */
-export async function entryFor(options: {snapshot: Snapshot; operation: string; parent?: number; current: boolean; files: readonly LiveFile[]; storage: DataStorage; withCounts: boolean}): Promise<HistoryEntry> {
+export async function entryFor(options: {snapshot: Snapshot; operation: string; parent?: number; current: boolean; files: readonly LiveFile[]; storage: DataStorage; withCounts: boolean; rows?: number}): Promise<HistoryEntry> {
 	const check = await checkFiles(options.storage, options.files);
 	const reasons = check.restorable ? check.notes : [missingReason(check.missing), ...check.notes];
 	return {
@@ -168,7 +173,7 @@ export async function entryFor(options: {snapshot: Snapshot; operation: string; 
 		current: options.current,
 		restorable: check.restorable,
 		...(reasons.length > 0 ? {reason: reasons.join('; ')} : {}),
-		summary: summaryOf(options.snapshot, options.withCounts ? options.files : undefined),
+		summary: summaryOf(options.snapshot, options.withCounts ? options.files : undefined, options.rows),
 	};
 }
 

@@ -5,7 +5,7 @@ import type {FormatEnvironment} from '../index.js';
 import {storageError} from '../index.js';
 import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
 import {sqlTimestamp} from './backends.js';
-import {bytesOf, findTable, liveAt, liveFiles, loadCatalog, loadColumns, rowsOf, tableNames, type CatalogState, type LiveFile, type Snapshot} from './catalog.js';
+import {bytesOf, findTable, liveAt, liveFiles, loadCatalog, loadColumns, loadInlined, rowsOf, tableNames, tableRowsAt, type CatalogState, type Inlined, type LiveFile, type Snapshot} from './catalog.js';
 import {openCatalog, parseDuckLakeRef, type CatalogLocation} from './connect.js';
 import {allLiveFiles, checkFiles, entryFor, missingReason, operationOf, parseChanges, snapshotsChangingTable, tableChanges} from './history.js';
 import {buildCommit, ConcurrentChangeError, perFileTables, runStatements, schemaDifferences, type DuckLakeCommit} from './restore.js';
@@ -66,7 +66,8 @@ export class DuckLakeFormat implements TableFormat {
 
 			const {schema, table} = needTable(state, ref.table, latest.id, sql);
 			const columns = await loadColumns(sql, table.id);
-			const touched = snapshotsChangingTable(state, table.id, schema.name, columns);
+			const inlined = await loadInlined(sql, table.id);
+			const touched = snapshotsChangingTable(state, table.id, schema.name, columns, inlined);
 			const snapshots = state.snapshots.filter(snapshot => touched.has(snapshot.id) && snapshot.id >= Math.min(...state.tables.filter(row => row.id === table.id).map(row => row.begin)));
 			const current = snapshots.at(-1)!;
 			const entries: HistoryEntry[] = [];
@@ -75,7 +76,9 @@ export class DuckLakeFormat implements TableFormat {
 				const changes = tableChanges(snapshot, state, table.id, schema.name);
 				const operation = changes.length > 0 || snapshot.message ? operationOf(snapshot, changes) : 'CHANGE';
 				// eslint-disable-next-line no-await-in-loop
-				entries.push(await entryFor({snapshot, operation, parent, current: snapshot.id === current.id, files: liveFiles(state, table.id, snapshot.id), storage, withCounts: true}));
+				const files = liveFiles(state, table.id, snapshot.id);
+				// eslint-disable-next-line no-await-in-loop
+				entries.push(await entryFor({snapshot, operation, parent, current: snapshot.id === current.id, files, storage, withCounts: true, rows: tableRowsAt(files, inlined, snapshot.id)}));
 				parent = snapshot.id;
 			}
 
@@ -183,7 +186,8 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 	const qualified = `${schema.name}.${table.name}`;
 	const base = {format: 'ducklake' as const, ref: ref.ref, table: qualified, target: String(target.id), from: String(current.id)};
 	const now = liveFiles(state, table.id, current.id);
-	const before = sideOf(now);
+	const inlined = await loadInlined(sql, table.id);
+	const before = sideOf(now, inlined, current.id);
 	const checks = [
 		`the catalog is still at snapshot ${current.id} when writing (checked inside the transaction)`,
 		'every row closed by the restore is still live (each UPDATE changes exactly one row)',
@@ -199,7 +203,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 	}
 
 	const then = liveFiles(state, table.id, target.id);
-	const after = sideOf(then);
+	const after = sideOf(then, inlined, target.id);
 	const columns = await loadColumns(sql, table.id);
 	const warnings: string[] = [];
 	if (tableAtTarget.name !== table.name) {
@@ -208,6 +212,17 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 
 	const nowIds = new Set(now.map(file => file.data.id));
 	const thenIds = new Set(then.map(file => file.data.id));
+	const swapped = new Set(inlined.deletes.filter(row => row.begin > target.id && row.begin <= current.id && nowIds.has(row.fileId) && thenIds.has(row.fileId)).map(row => row.fileId));
+	if (swapped.size > 0) {
+		warnings.push(`${swapped.size} data file(s) got inlined deletions after snapshot ${target.id}: the restore re-registers them under new file ids without those deletions`);
+	}
+
+	const inlinedNow = inlined.dataTables.reduce((sum, table) => sum + table.rows.filter(row => liveAt(row, current.id)).length, 0);
+	const inlinedThen = inlined.dataTables.reduce((sum, table) => sum + table.rows.filter(row => liveAt(row, target.id)).length, 0);
+	if (inlinedNow > 0 || inlinedThen > 0) {
+		warnings.push(`inlined rows in the catalog: ${inlinedNow} now, ${inlinedThen} at snapshot ${target.id}; they are restored with the files`);
+	}
+
 	const filesReturning = then.filter(file => !nowIds.has(file.data.id)).map(file => storage.display(storage.locate(file.data)));
 	const filesLeaving = now.filter(file => !thenIds.has(file.data.id)).map(file => storage.display(storage.locate(file.data)));
 	const nowDeletes = new Set(now.flatMap(file => file.deletes ? [file.deletes.id] : []));
@@ -218,7 +233,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 
 	const refuse = (reason: string): TableRestorePlan => ({...base, before, after, filesReturning, filesLeaving, schemaChanges, commit: null, checks, warnings, refusal: reason});
 
-	if (filesReturning.length === 0 && filesLeaving.length === 0 && schemaChanges.length === 0) {
+	if (filesReturning.length === 0 && filesLeaving.length === 0 && schemaChanges.length === 0 && swapped.size === 0 && inlinedChanged(inlined, current.id, target.id) === false) {
 		return refuse(`${qualified} at snapshot ${target.id} already equals the current table (snapshot ${current.id}): nothing to restore`);
 	}
 
@@ -233,13 +248,8 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		return refuse(`${qualified} at snapshot ${target.id} uses partial files (${partial.map(file => storage.display(storage.locate(file.data))).join(', ')}), which this tool does not restore`);
 	}
 
-	const inlined = await inlinedRows(sql, table.id, [current.id, target.id]);
-	if (inlined > 0) {
-		return refuse(`${qualified} has ${inlined} inlined rows in the catalog at snapshot ${current.id} or ${target.id}, which this tool does not restore; flush them first (CALL ducklake_flush_inlined_data)`);
-	}
-
 	const tableColumns = new Map<string, string[]>();
-	for (const catalogTable of ['ducklake_data_file', 'ducklake_delete_file', 'ducklake_column', 'ducklake_snapshot_changes', 'ducklake_schema_versions', ...perFileTables]) {
+	for (const catalogTable of ['ducklake_data_file', 'ducklake_delete_file', 'ducklake_column', 'ducklake_snapshot_changes', 'ducklake_schema_versions', ...perFileTables, ...inlined.dataTables.map(inlinedTable => inlinedTable.name), ...(inlined.deleteTable ? [inlined.deleteTable] : [])]) {
 		// eslint-disable-next-line no-await-in-loop
 		tableColumns.set(catalogTable, await sql.columns(catalogTable));
 	}
@@ -279,35 +289,18 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		columns,
 		perFileRows,
 		scheduledForDeletion,
+		inlined,
 		time: sqlTimestamp(new Date()),
 	});
 	return {...base, before, after, filesReturning, filesLeaving, schemaChanges, commit, checks, warnings};
 }
 
-function sideOf(files: readonly LiveFile[]) {
-	return {files: files.length + files.filter(file => file.deletes).length, rows: rowsOf(files), bytes: bytesOf(files)};
+function sideOf(files: readonly LiveFile[], inlined: Inlined, snapshot: number) {
+	return {files: files.length + files.filter(file => file.deletes).length, rows: tableRowsAt(files, inlined, snapshot), bytes: bytesOf(files)};
 }
 
-async function inlinedRows(sql: SqlCatalog, tableId: number, snapshots: readonly number[]): Promise<number> {
-	if ((await sql.columns('ducklake_inlined_data_tables')).length === 0) {
-		return 0;
-	}
-
-	let total = 0;
-	for (const row of await sql.query('SELECT table_name FROM ducklake_inlined_data_tables WHERE table_id = ?', [tableId])) {
-		const name = String(row.table_name);
-		if (!/^[\w]+$/.test(name)) {
-			continue;
-		}
-
-		for (const snapshot of snapshots) {
-			// eslint-disable-next-line no-await-in-loop
-			const count = await sql.query(`SELECT count(*) AS n FROM ${name} WHERE begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)`, [snapshot, snapshot]).catch(() => [{n: 0}]);
-			total += int(count[0]?.n ?? 0);
-		}
-	}
-
-	return total;
+function inlinedChanged(inlined: Inlined, current: number, target: number): boolean {
+	return inlined.dataTables.some(table => table.rows.some(row => liveAt(row, current) !== liveAt(row, target)));
 }
 
 async function verify(session: Session, plan: TableRestorePlan, commit: DuckLakeCommit): Promise<TableRestoreResult> {
@@ -322,12 +315,14 @@ async function verify(session: Session, plan: TableRestorePlan, commit: DuckLake
 	checks.push({name: 'snapshot written', ok: snapshotWritten, detail: snapshotWritten ? `snapshot ${written}: ${commit.commitMessage}` : `snapshot ${written} is not in the catalog`});
 	const same = JSON.stringify(key(then)) === JSON.stringify(key(after));
 	checks.push({name: 'live files', ok: same, detail: same ? `${after.length} data files and ${after.filter(file => file.deletes).length} delete files, as at snapshot ${target}` : `snapshot ${written} has ${after.length} data files, snapshot ${target} had ${then.length}`});
-	const expected = rowsOf(then);
-	const catalogRows = rowsOf(after);
+	const inlined = await loadInlined(sql, commit.tableId);
+	const expected = tableRowsAt(then, inlined, target);
+	const catalogRows = tableRowsAt(after, inlined, written);
+	const inlinedAdjust = catalogRows - rowsOf(after);
 	checks.push({name: 'row count (catalog)', ok: catalogRows === expected, detail: `${catalogRows} rows, expected ${expected}`});
 	let footerRows: number | undefined;
 	try {
-		footerRows = await storage.footerRows(after);
+		footerRows = await storage.footerRows(after) + inlinedAdjust;
 		checks.push({name: 'row count (Parquet footers)', ok: footerRows === expected, detail: `${footerRows} rows read from ${after.length} data and ${after.filter(file => file.deletes).length} delete file footers, expected ${expected}`});
 	} catch (error) {
 		checks.push({name: 'row count (Parquet footers)', ok: false, detail: `could not read the footers: ${(error as Error).message.split('\n')[0]}`});

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import {liveAt, type CatalogState, type ColumnRow, type DataFileRow, type DeleteFileRow, type LiveFile, type Snapshot} from './catalog.js';
+import {liveAt, noInlined, type CatalogState, type ColumnRow, type DataFileRow, type DeleteFileRow, type Inlined, type LiveFile, type Snapshot} from './catalog.js';
 import type {SqlCatalog, SqlRow, SqlValue} from './sql.js';
 import {restoreMessagePrefix} from './history.js';
 
@@ -22,6 +22,9 @@ export type DuckLakeCommit = {
 	readonly reopenedDataFiles: ReadonlyArray<readonly [number, number]>;
 	readonly closedDeleteFiles: readonly number[];
 	readonly reopenedDeleteFiles: ReadonlyArray<readonly [number, number]>;
+	readonly closedInlinedRows: number;
+	readonly reopenedInlinedRows: number;
+	readonly copiedInlinedDeletes: number;
 	readonly statements: readonly Statement[];
 	/** The statements as SQL text with the values in place, for --dry-run. */
 	readonly sql: readonly string[];
@@ -41,6 +44,8 @@ export type CommitInput = {
 	/** Rows of ducklake_file_column_stats / _file_partition_value / _file_variant_stats per data file id, for the files returning. */
 	readonly perFileRows: ReadonlyMap<string, readonly SqlRow[]>;
 	readonly scheduledForDeletion: readonly SqlRow[];
+	/** Inlined rows and deletions of the table (data inlining). */
+	readonly inlined?: Inlined;
 	/** snapshot_time, as `sqlTimestamp` writes it. */
 	readonly time: string;
 	readonly author?: string;
@@ -79,10 +84,18 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 	const nowDeletes = new Map(input.now.filter(file => file.deletes).map(file => [file.deletes!.id, file.deletes!]));
 	const thenDeletes = new Map(input.then.filter(file => file.deletes).map(file => [file.deletes!.id, file.deletes!]));
 
-	const closedDataFiles = [...nowData.keys()].filter(id => !thenData.has(id));
-	const returningData = [...thenData.values()].filter(row => !nowData.has(row.id));
-	const closedDeleteFiles = [...nowDeletes.keys()].filter(id => !thenDeletes.has(id));
-	const returningDeletes = [...thenDeletes.values()].filter(row => !nowDeletes.has(row.id));
+	const inlined = input.inlined ?? noInlined;
+	// A file live at both snapshots that got inlined deletions since the target is swapped for a
+	// copy: inlined deletions have no end, so only a new file id leaves them behind.
+	const deletedSince = new Set(inlined.deletes.filter(row => row.begin > target.id && row.begin <= current.id).map(row => row.fileId));
+	const kept = new Set([...nowData.keys()].filter(id => thenData.has(id) && !deletedSince.has(id)));
+	const closedDataFiles = [...nowData.keys()].filter(id => !kept.has(id));
+	const returningData = [...thenData.values()].filter(row => !kept.has(row.id));
+	const closedDeleteFiles = [...nowDeletes.values()].filter(row => !thenDeletes.has(row.id) || !kept.has(row.dataFileId)).map(row => row.id);
+	const returningDeletes = [...thenDeletes.values()].filter(row => !nowDeletes.has(row.id) || !kept.has(row.dataFileId));
+	const closedInlined = inlined.dataTables.flatMap(table => table.rows.filter(row => liveAt(row, current.id) && !liveAt(row, target.id)).map(row => ({table: table.name, row})));
+	const returningInlined = inlined.dataTables.flatMap(table => table.rows.filter(row => liveAt(row, target.id) && !liveAt(row, current.id)).map(row => ({table: table.name, row})));
+	const inlinedDeleteCopies = returningData.flatMap(row => inlined.deletes.filter(deletion => deletion.fileId === row.id && deletion.begin <= target.id));
 
 	const nowColumns = input.columns.filter(row => liveAt(row, current.id));
 	const thenColumns = input.columns.filter(row => liveAt(row, target.id));
@@ -135,6 +148,18 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		}
 	}
 
+	for (const deletion of inlinedDeleteCopies) {
+		insertCopy(inlined.deleteTable!, deletion.raw, {file_id: dataIdMap.get(deletion.fileId)!, begin_snapshot: snapshotId});
+	}
+
+	for (const {table, row} of closedInlined) {
+		statements.push({sql: `UPDATE ${table} SET end_snapshot = ? WHERE row_id = ? AND begin_snapshot = ? AND end_snapshot IS NULL`, params: [snapshotId, row.rowId, row.begin], expectRows: 1});
+	}
+
+	for (const {table, row} of returningInlined) {
+		insertCopy(table, row.raw, {begin_snapshot: snapshotId, end_snapshot: null});
+	}
+
 	for (const {id, row} of deleteCopies) {
 		insertCopy('ducklake_delete_file', row.raw, {delete_file_id: id, begin_snapshot: snapshotId, end_snapshot: null, data_file_id: dataIdMap.get(row.dataFileId) ?? row.dataFileId});
 	}
@@ -158,8 +183,8 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 
 	const schemaVersion = schemaChanged ? current.schemaVersion + 1 : current.schemaVersion;
 	const changes = [
-		...(returningData.length > 0 || closedDeleteFiles.length > 0 ? [`inserted_into_table:${tableId}`] : []),
-		...(closedDataFiles.length > 0 || returningDeletes.length > 0 ? [`deleted_from_table:${tableId}`] : []),
+		...(returningData.length > 0 || closedDeleteFiles.length > 0 || returningInlined.length > 0 ? [`inserted_into_table:${tableId}`] : []),
+		...(closedDataFiles.length > 0 || returningDeletes.length > 0 || closedInlined.length > 0 || inlinedDeleteCopies.length > 0 ? [`deleted_from_table:${tableId}`] : []),
 		...(schemaChanged ? [`altered_table:${tableId}`] : []),
 	];
 	const changesMade = changes.join(',');
@@ -194,6 +219,9 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		reopenedDataFiles,
 		closedDeleteFiles,
 		reopenedDeleteFiles,
+		closedInlinedRows: closedInlined.length,
+		reopenedInlinedRows: returningInlined.length,
+		copiedInlinedDeletes: inlinedDeleteCopies.length,
 		statements,
 		sql: statements.map(statement => inlineParams(statement)),
 	};
@@ -242,6 +270,10 @@ function literal(value: SqlValue): string {
 
 	if (value instanceof Date) {
 		return `'${value.toISOString()}'`;
+	}
+
+	if (value instanceof Uint8Array) {
+		return `'\\x${Buffer.from(value).toString('hex')}'`;
 	}
 
 	return `'${value.replaceAll('\'', '\'\'')}'`;

@@ -7,7 +7,7 @@ SQL is written once with `?` placeholders; each backend rewrites them for its dr
 back normalized: integers as numbers (bigint only beyond 2^53), booleans as booleans, timestamps
 as `Date`, everything else as the driver gives it.
 */
-export type SqlValue = string | number | bigint | boolean | null | Date;
+export type SqlValue = string | number | bigint | boolean | null | Date | Uint8Array;
 export type SqlRow = Record<string, SqlValue>;
 export type Dialect = 'sqlite' | 'duckdb' | 'postgres';
 
@@ -57,7 +57,7 @@ export function normalizeValue(value: unknown): SqlValue {
 		return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 	}
 
-	if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value instanceof Date) {
+	if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value instanceof Date || value instanceof Uint8Array) {
 		return value;
 	}
 

@@ -115,6 +115,36 @@ for (const {name, backend, postgres} of backends) {
 			assert.deepEqual(columns.map(row => row.column_name), ['id', 'customer', 'amount', 'note']);
 		});
 
+		test('inlined rows and inlined deletions (DuckLake 1.0 data inlining) come and go with the restore', async () => {
+			const writeWith = async (work: (writer: DuckLakeWriter) => Promise<number>) => withCatalog(lake, async sql => {
+				const writer = await DuckLakeWriter.open(sql, {base: lake.dir});
+				try {
+					return await work(writer);
+				} finally {
+					await writer.close();
+				}
+			});
+			const start = await withCatalog(lake, async sql => (await loadCatalog(sql)).snapshots.at(-1)!.id);
+			const inserted = await writeWith(async writer => writer.insertInlined('main.orders', 'SELECT 5000 + i AS id, \'inlined\' AS customer, 1.0 AS amount, NULL AS note FROM range(1, 6) AS r(i)'));
+			const deleted = await writeWith(async writer => writer.deleteInlined('main.orders', 'id BETWEEN 20 AND 24 OR id = 5001'));
+			const rows = await readAll(lake, [start, inserted, deleted]);
+			assert.equal(rows.get(inserted)!.length, rows.get(start)!.length + 5);
+			assert.deepEqual(rows.get(deleted), rows.get(inserted)!.filter(id => !['20', '21', '22', '23', '24', '5001'].includes(id)));
+			const history = await format().history({ref: lake.ref, table: 'main.orders'});
+			assert.equal(history.entries.at(-1)!.summary.rows, rows.get(deleted)!.length, 'history counts inlined rows and deletions');
+
+			const back = await format().execute(await format().plan({ref: lake.ref, table: 'main.orders'}, String(start)));
+			assert.equal(back.verified, true, JSON.stringify(back.checks));
+			const forward = await format().execute(await format().plan({ref: lake.ref, table: 'main.orders'}, String(deleted)));
+			assert.equal(forward.verified, true, JSON.stringify(forward.checks));
+			const after = await readAll(lake, [start, inserted, deleted, Number(back.newVersion), Number(forward.newVersion)]);
+			assert.deepEqual(after.get(Number(back.newVersion)), rows.get(start), 'back to before the inlined writes');
+			assert.deepEqual(after.get(Number(forward.newVersion)), rows.get(deleted), 'forward to after them');
+			for (const snapshot of [start, inserted, deleted]) {
+				assert.deepEqual(after.get(snapshot), rows.get(snapshot), `time travel to ${snapshot} unaffected`);
+			}
+		});
+
 		test('a restore planned before someone else committed is refused (exit 3) and writes nothing', async () => {
 			const plan = await format().plan({ref: lake.ref, table: 'main.orders'}, String(lake.steps[1]!.snapshot));
 			await withCatalog(lake, async sql => {
