@@ -186,6 +186,11 @@ export function parseConninfo(conninfo: string): pg.ClientConfig {
 		config.password = pairs.password;
 	}
 
+	if (pairs.options) {
+		// e.g. options='-c search_path=lake' for a catalog outside the public schema.
+		config.options = pairs.options;
+	}
+
 	if (pairs.application_name) {
 		config.application_name = pairs.application_name;
 	}
