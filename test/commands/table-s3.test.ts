@@ -42,6 +42,7 @@ before(async () => {
 	await upload('snapshot-vacuumed', 'vacuumed');
 	await upload('dv-with-columnmapping', 'warehouse/dv');
 	await upload('simple_table', 'race');
+	await upload('simple_table', 'strict');
 });
 
 after(async () => {
@@ -103,6 +104,39 @@ describe('history and restore table on S3 (path-style, AWS environment variables
 		const kept = await client.send(new GetObjectCommand({Bucket: bucket, Key: 'race/_delta_log/00000000000000000005.json'}));
 		assert.equal(await kept.Body!.transformToString(), theirs);
 		assert.equal((await keys('race/_delta_log/')).filter(key => /^race\/_delta_log\/\d{20}\.json$/.test(key)).length, 6);
+	});
+
+	test('a server that rejects If-None-Match (501): written plainly after a check, verified by reading back, and said', async () => {
+		const proxy = http.createServer((request, response) => {
+			if (request.headers['if-none-match']) {
+				request.resume();
+				response.writeHead(501, {'content-type': 'application/xml'});
+				response.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>');
+				return;
+			}
+
+			const upstream = http.request({host: '127.0.0.1', port: server.port, method: request.method, path: request.url, headers: request.headers}, answer => {
+				response.writeHead(answer.statusCode ?? 500, answer.headers);
+				answer.pipe(response);
+			});
+			request.pipe(upstream);
+		});
+		await new Promise<void>(resolve => {
+			proxy.listen(0, '127.0.0.1', resolve);
+		});
+		try {
+			const proxyEnv = {...env, AWS_ENDPOINT_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`};
+			const result = await runCli(['restore', 'table', `s3://${bucket}/strict`, '--to', '2', '--yes', '--json'], {env: proxyEnv});
+			assert.equal(result.code, 0, result.stderr);
+			const outcome = JSON.parse(result.stdout.trimEnd().split('\n').at(-1)!) as {verified: boolean; checks: Array<{name: string; detail: string}>};
+			assert.equal(outcome.verified, true);
+			assert.match(outcome.checks.find(check => check.name === 'conditional write')!.detail, /rejects If-None-Match/);
+		} finally {
+			proxy.closeAllConnections();
+			await new Promise(resolve => {
+				proxy.close(resolve);
+			});
+		}
 	});
 
 	test('--s3-endpoint takes precedence over AWS_ENDPOINT_URL', async () => {

@@ -7,7 +7,7 @@ import {S3FileStore} from '../../storage/s3-file-store.js';
 import {storageError, type FormatEnvironment} from '../index.js';
 import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
 import {readDeltaLog, type DeltaLog, type VersionRecord} from './log.js';
-import {executeDeltaRestore, planDeltaRestore} from './restore.js';
+import {executeDeltaRestore, planDeltaRestore, type ConditionalWrites} from './restore.js';
 
 function reasonFor(record: VersionRecord): string | undefined {
 	const notes: string[] = [];
@@ -91,15 +91,26 @@ export class DeltaFormat implements TableFormat {
 	Some S3-compatible servers accept `If-None-Match: *` and write anyway. Writing a probe twice under
 	`_delta_log/.tmp/` (which readers ignore) tells; the probe is deleted after.
 	*/
-	private async probeConditionalWrites(store: FileStore): Promise<boolean> {
+	private async probeConditionalWrites(store: FileStore): Promise<ConditionalWrites> {
 		if (store instanceof LocalFileStore || !(store instanceof S3FileStore)) {
-			return true;
+			return 'honoured';
 		}
 
 		const probe = `_delta_log/.tmp/.ilum-restore-probe-${randomUUID()}`;
+		const prefix = store.root.slice(`s3://${store.bucket}`.length).replace(/^\/+/, '');
 		const body = new TextEncoder().encode('probe\n');
-		await store.putIfAbsent(probe, body);
-		let honoured = false;
+		try {
+			await store.putIfAbsent(probe, body);
+		} catch (error) {
+			const status = (error as {$metadata?: {httpStatusCode?: number}}).$metadata?.httpStatusCode;
+			if (status === 501 || status === 400) {
+				return 'rejected';
+			}
+
+			throw error;
+		}
+
+		let support: ConditionalWrites = 'ignored';
 		try {
 			await store.putIfAbsent(probe, body);
 		} catch (error) {
@@ -107,12 +118,12 @@ export class DeltaFormat implements TableFormat {
 				throw error;
 			}
 
-			honoured = true;
+			support = 'honoured';
+		} finally {
+			await this.environment.s3().send(new DeleteObjectCommand({Bucket: store.bucket, Key: prefix === '' ? probe : `${prefix}/${probe}`})).catch(() => undefined);
 		}
 
-		const prefix = store.root.slice(`s3://${store.bucket}`.length).replace(/^\/+/, '');
-		await this.environment.s3().send(new DeleteObjectCommand({Bucket: store.bucket, Key: prefix === '' ? probe : `${prefix}/${probe}`})).catch(() => undefined);
-		return honoured;
+		return support;
 	}
 
 	private store(ref: TableRef): FileStore {

@@ -302,12 +302,15 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Writes the planned commit (put-if-absent), then verifies by reading the table back. */
+/** How a store treats put-if-absent: honoured (412 on a second write), ignored (writes anyway), rejected (an error). */
+export type ConditionalWrites = 'honoured' | 'ignored' | 'rejected';
+
 export type ExecuteHooks = {
 	/**
 	Whether the storage honours put-if-absent (S3 `If-None-Match: *`); checked before writing on
 	stores where it is not guaranteed. When it does not, the race is only detected afterwards.
 	*/
-	readonly probeConditionalWrites?: () => Promise<boolean>;
+	readonly probeConditionalWrites?: () => Promise<ConditionalWrites>;
 };
 
 export async function executeDeltaRestore(store: FileStore, plan: TableRestorePlan, options: RestoreOptions = {}, hooks: ExecuteHooks = {}): Promise<TableRestoreResult> {
@@ -341,10 +344,20 @@ export async function executeDeltaRestore(store: FileStore, plan: TableRestorePl
 	}
 
 	options.signal?.throwIfAborted();
-	const conditional = await (hooks.probeConditionalWrites?.() ?? Promise.resolve(true));
+	const support = await (hooks.probeConditionalWrites?.() ?? Promise.resolve('honoured' as const));
+	const conditional = support === 'honoured';
 	const body = encodeCommit(commit.actions);
 	try {
-		await store.putIfAbsent(commit.file, body);
+		if (support === 'rejected') {
+			// The server refuses If-None-Match outright: check, write plainly, and rely on the read-back.
+			if (await store.exists(commit.file)) {
+				throw new FileExistsError(`${store.root}/${commit.file}`);
+			}
+
+			await store.put(commit.file, body);
+		} else {
+			await store.putIfAbsent(commit.file, body);
+		}
 	} catch (error) {
 		if (error instanceof FileExistsError) {
 			throw refusal(`another writer committed version ${newVersion} of ${plan.ref} first; ilum-restore wrote nothing`, 'run the restore again to plan against the new version');
@@ -361,7 +374,7 @@ export async function executeDeltaRestore(store: FileStore, plan: TableRestorePl
 
 	checks.push({name: 'commit', ok: true, detail: `${commit.file} read back identical (${body.length} bytes)`});
 	if (!conditional) {
-		checks.push({name: 'conditional write', ok: true, detail: 'the storage ignores If-None-Match: * (put-if-absent): a writer racing in the same instant is detected only by this read-back and the listing below'});
+		checks.push({name: 'conditional write', ok: true, detail: `the storage ${support === 'rejected' ? 'rejects' : 'ignores'} If-None-Match: * (put-if-absent): a writer racing in the same instant is detected only by this read-back and the listing below`});
 	}
 
 	const log = await readDeltaLog(store, {signal: options.signal, capture: () => [Number(plan.target), newVersion]});
