@@ -74,6 +74,8 @@ type Compiled = {readonly reader: avro.Type; readonly resolver: any};
 /** By selection, then by the writer schema's text: files of one table share a few schemas. */
 const compiledCache = new Map<string, Map<string, Compiled>>();
 
+const recentSchemas: Array<{key: string; bytes: Buffer; text: string; compiled?: Compiled}> = [];
+
 /**
 Which fields to decode: `true` keeps a field whole, an object keeps some fields of a record field.
 Everything else is skipped by the resolver without being materialized.
@@ -174,6 +176,7 @@ export function readAvro(data: Uint8Array, options: {selection?: FieldSelection;
 	const cursor = new Cursor(buffer);
 	cursor.position = 4;
 	const meta: Record<string, string> = {};
+	let schemaBytes: Buffer | undefined;
 	for (;;) {
 		let count = cursor.long();
 		if (count === 0) {
@@ -187,19 +190,36 @@ export function readAvro(data: Uint8Array, options: {selection?: FieldSelection;
 
 		for (let index = 0; index < count; index++) {
 			const key = cursor.bytes().toString('utf8');
-			meta[key] = cursor.bytes().toString('utf8');
+			const value = cursor.bytes();
+			if (key === 'avro.schema') {
+				schemaBytes = value;
+			} else {
+				meta[key] = value.toString('utf8');
+			}
 		}
 	}
 
 	const sync = buffer.subarray(cursor.position, cursor.position + 16);
 	cursor.position += 16;
-	const schemaText = meta['avro.schema'];
-	if (!schemaText) {
+	if (!schemaBytes) {
 		throw new Error('Avro file without a schema');
 	}
 
+	// Files of one table share their schema: find it by its bytes, decode the text only once.
+	const selectionKey = options.selectionKey ?? (options.selection ? JSON.stringify(options.selection) : '');
+	let known = recentSchemas.find(item => item.key === selectionKey && item.bytes.equals(schemaBytes));
+	if (!known) {
+		known = {key: selectionKey, bytes: Buffer.from(schemaBytes), text: schemaBytes.toString('utf8')};
+		recentSchemas.unshift(known);
+		recentSchemas.length = Math.min(recentSchemas.length, 16);
+	}
+
+	const schemaText = known.text;
+	meta['avro.schema'] = schemaText;
+
 	const codec = meta['avro.codec'] ?? 'null';
-	const {reader, resolver} = compile(schemaText, options.selection, options.selectionKey ?? (options.selection ? JSON.stringify(options.selection) : ''));
+	known.compiled ??= compile(schemaText, options.selection, selectionKey);
+	const {reader, resolver} = known.compiled;
 	const records: any[] = [];
 	while (cursor.position < buffer.length) {
 		const count = cursor.long();
