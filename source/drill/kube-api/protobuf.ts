@@ -1,7 +1,7 @@
 /**
 Protobuf request bodies, as kubectl 1.32+ sends them for writes made through typed clients
 (`create secret`, `create configmap`, `create job [--from=cronjob/X]`, `create namespace`,
-`create cronjob`, `create service`, `auth can-i`):
+`create cronjob`, `create service`, `create serviceaccount|role|rolebinding`, `auth can-i`):
 
     "k8s\0" + runtime.Unknown {1: TypeMeta {1: apiVersion, 2: kind}, 2: raw object bytes, 3: contentEncoding, 4: contentType}
 
@@ -140,6 +140,15 @@ const messages: Record<string, Field[]> = {
 	ResourceAttributes: [f(1, 'namespace', 'string'), f(2, 'verb', 'string'), f(3, 'group', 'string'), f(4, 'version', 'string'), f(5, 'resource', 'string'), f(6, 'subresource', 'string'), f(7, 'name', 'string')],
 	NonResourceAttributes: [f(1, 'path', 'string'), f(2, 'verb', 'string')],
 
+	// core/v1 ServiceAccount, rbac.authorization.k8s.io/v1 Role and RoleBinding
+	ServiceAccount: [f(1, 'metadata', m('ObjectMeta')), f(2, 'secrets', m('ObjectReference'), 'r'), f(3, 'imagePullSecrets', m('LocalObjectReference'), 'r'), f(4, 'automountServiceAccountToken', 'bool', 'k')],
+	ObjectReference: [f(1, 'kind', 'string'), f(2, 'namespace', 'string'), f(3, 'name', 'string'), f(4, 'uid', 'string'), f(5, 'apiVersion', 'string'), f(6, 'resourceVersion', 'string'), f(7, 'fieldPath', 'string')],
+	Role: [f(1, 'metadata', m('ObjectMeta')), f(2, 'rules', m('PolicyRule'), 'r')],
+	PolicyRule: [f(1, 'verbs', 'string', 'r'), f(2, 'apiGroups', 'string', 'r'), f(3, 'resources', 'string', 'r'), f(4, 'resourceNames', 'string', 'r'), f(5, 'nonResourceURLs', 'string', 'r')],
+	RoleBinding: [f(1, 'metadata', m('ObjectMeta')), f(2, 'subjects', m('Subject'), 'r'), f(3, 'roleRef', m('RoleRef'))],
+	Subject: [f(1, 'kind', 'string', 'k'), f(2, 'apiGroup', 'string'), f(3, 'name', 'string', 'k'), f(4, 'namespace', 'string')],
+	RoleRef: [f(1, 'apiGroup', 'string', 'k'), f(2, 'kind', 'string', 'k'), f(3, 'name', 'string', 'k')],
+
 	Empty: [],
 	MapEntry: [],
 };
@@ -153,6 +162,9 @@ const kinds: Record<string, string> = {
 	'batch/v1/Job': 'Job',
 	'batch/v1/CronJob': 'CronJob',
 	'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+	'v1/ServiceAccount': 'ServiceAccount',
+	'rbac.authorization.k8s.io/v1/Role': 'Role',
+	'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',
 };
 
 class DecodeError extends Error {}

@@ -141,6 +141,31 @@ test('create secret and configmap (protobuf bodies from kubectl 1.33)', async ()
 	assert.equal(duplicate.stderr, 'error: failed to create configmap: configmaps "restore-settings" already exists\n');
 });
 
+test('other typed creates decode from protobuf: namespace, serviceaccount, role, rolebinding, cronjob, service', async () => {
+	const commands = [
+		['create', 'namespace', 'drill-scratch'],
+		['create', 'serviceaccount', 'restorer'],
+		['create', 'role', 'snapshotter', '--verb=get,list,create', '--resource=volumesnapshots.snapshot.storage.k8s.io,pvc'],
+		['create', 'rolebinding', 'snapshotter', '--role=snapshotter', '--serviceaccount=ilum:restorer'],
+		['create', 'cronjob', 'nightly', '--image=busybox', '--schedule=*/5 * * * *', '--', 'echo', 'hi'],
+		['create', 'service', 'clusterip', 'console', '--tcp=9001:9091'],
+	];
+	for (const command of commands) {
+		const result = await t.kubectl(command);
+		assert.equal(result.code, 0, `${command.join(' ')}: ${result.stderr}`);
+	}
+
+	assert.equal(t.api.requests().filter(r => r.verb === 'create' && r.contentType === 'application/vnd.kubernetes.protobuf').length >= commands.length, true);
+	assert.equal(t.store.get('namespaces', undefined, 'drill-scratch')?.status?.phase, 'Active');
+	assert.deepEqual(t.store.get('roles', 'ilum', 'snapshotter')?.['rules'], [
+		{apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'create']},
+		{apiGroups: ['snapshot.storage.k8s.io'], resources: ['volumesnapshots'], verbs: ['get', 'list', 'create']},
+	]);
+	assert.deepEqual(t.store.get('rolebindings', 'ilum', 'snapshotter')?.['subjects'], [{kind: 'ServiceAccount', name: 'restorer', namespace: 'ilum'}]);
+	assert.deepEqual(t.store.get('cronjobs', 'ilum', 'nightly')?.spec.jobTemplate.spec.template.spec.containers[0].command, ['echo', 'hi']);
+	assert.deepEqual(t.store.get('services', 'ilum', 'console')?.spec.ports, [{name: '9001-9091', port: 9001, protocol: 'TCP', targetPort: 9091}]);
+});
+
 test('scale a StatefulSet to 0 and back, with --current-replicas', async () => {
 	assert.equal((await t.kubectl(['scale', 'statefulset', 'ilum-objectstorage', '--replicas=0'])).stdout, 'statefulset.apps/ilum-objectstorage scaled\n');
 	assert.equal(t.store.get('statefulsets', 'ilum', 'ilum-objectstorage')!.spec.replicas, 0);
