@@ -41,7 +41,10 @@ export function makeTimeline(now: number): SeedTimeline {
 	};
 }
 
-type Step = {time: number; order: number; run: (time: number) => Promise<void> | void};
+type Step = {time: number; order: number; seeder: string; run: (time: number) => Promise<void> | void};
+
+/** Milliseconds each seeder took in the last `runSeeders` (its `seed` call plus its steps). */
+export const seedTimings = new Map<string, number>();
 
 /**
 Runs the seeders against a fresh world whose clock reads `timeline.installedAt`, then their
@@ -50,16 +53,23 @@ steps in time order (advancing the clock), and leaves the clock at `timeline.now
 export async function runSeeders(base: Omit<SeedContext, 'at'>, list: readonly Seeder[] = seeders): Promise<void> {
 	const steps: Step[] = [];
 	let order = 0;
+	seedTimings.clear();
+	const charge = (name: string, started: number) => {
+		seedTimings.set(name, (seedTimings.get(name) ?? 0) + (performance.now() - started));
+	};
+
 	for (const seeder of list) {
 		const context: SeedContext = {
 			...base,
 			rng: base.rng.fork(seeder.name),
 			at(time, run) {
-				steps.push({time, order: order++, run});
+				steps.push({time, order: order++, seeder: seeder.name, run});
 			},
 		};
+		const started = performance.now();
 		// eslint-disable-next-line no-await-in-loop
 		await seeder.seed(context);
+		charge(seeder.name, started);
 	}
 
 	steps.sort((a, b) => a.time - b.time || a.order - b.order);
@@ -68,11 +78,15 @@ export async function runSeeders(base: Omit<SeedContext, 'at'>, list: readonly S
 			base.clock.advance(step.time - base.clock.now());
 		}
 
+		const started = performance.now();
 		// eslint-disable-next-line no-await-in-loop
 		await step.run(step.time);
+		charge(step.seeder, started);
 	}
 
 	if (base.timeline.now > base.clock.now()) {
 		base.clock.advance(base.timeline.now - base.clock.now());
 	}
+
+	base.log(`seeded in ${[...seedTimings].map(([name, ms]) => `${name} ${Math.round(ms)} ms`).join(', ')}`);
 }
