@@ -116,7 +116,8 @@ export function storageError(error: unknown, what: string, environment?: Pick<Fo
 	if (s3Error) {
 		const status = s3Error.$metadata?.httpStatusCode;
 		if (status === 403 || s3Error.name === 'AccessDenied' || s3Error.name === 'InvalidAccessKeyId' || s3Error.name === 'SignatureDoesNotMatch') {
-			return new UserError(`${what}: access denied (403 ${s3Error.name})`, {hint: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy', cause: error});
+			const code = s3Error.name === 'Unknown' || s3Error.name === 'Forbidden' ? '' : ` ${s3Error.name}`;
+			return new UserError(`${what}: access denied (403${code})`, {hint: 'check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy', cause: error});
 		}
 
 		if (s3Error.name === 'NoSuchBucket') {
