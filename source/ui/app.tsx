@@ -254,6 +254,19 @@ export function App(props: AppProps) {
 	const context = makeContext(state);
 
 	useInput((input, key) => {
+		// Keys typed faster than they are read arrive together ("j\r"): take them one by one.
+		if (input.length > 1 && !key.ctrl && !key.meta && [...input].length > 1 && /^[\u0020-\u007E\r\t]+$/.test(input)) {
+			for (const character of input) {
+				handleKey(character === '\r' ? '' : character === '\t' ? '' : character, {...key, return: character === '\r', tab: character === '\t'});
+			}
+
+			return;
+		}
+
+		handleKey(input, key);
+	});
+
+	function handleKey(input: string, key: Parameters<typeof keyName>[1] & {meta?: boolean}) {
 		const name = keyName(input, key);
 		if (name === 'ctrl-c') {
 			quit();
@@ -287,7 +300,7 @@ export function App(props: AppProps) {
 		}
 
 		binding.handler(keyContext);
-	});
+	}
 
 	const width = size.columns;
 	const hazards = liveState.hazards;

@@ -201,3 +201,11 @@ test('--read-only removes actions that change anything; others stay', async () =
 		assert.equal(ran, 1);
 	}, {actions});
 });
+
+test('keys that arrive together are taken one by one (typeahead)', async () => {
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write('j\r');
+		await waitForFrame(lastFrame, 'VolumeSnapshot ilum/nightly-0');
+	});
+});

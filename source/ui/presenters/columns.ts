@@ -1,4 +1,4 @@
-import {fit} from './format.js';
+import {fit, fitMiddle} from './format.js';
 
 /** A column of a pane's table: header, preferred width, alignment; `grow` columns take what is left. */
 export type Column = {
@@ -6,6 +6,8 @@ export type Column = {
 	readonly width: number;
 	readonly align?: 'left' | 'right';
 	readonly grow?: boolean;
+	/** Cut in the middle (names whose end tells them apart: `ilum-obj…-20261122-0102`). */
+	readonly middle?: boolean;
 };
 
 /** Widths for `total` characters: fixed columns as asked (shrunk when needed), growing ones share the rest. */
@@ -35,7 +37,7 @@ export function layoutColumns(columns: readonly Column[], total: number): number
 
 /** One line: the cells fitted to their widths, separated by one space. */
 export function renderRow(cells: readonly string[], columns: readonly Column[], widths: readonly number[]): string {
-	return columns.map((column, index) => widths[index]! > 0 ? fit(cells[index] ?? '', widths[index]!, column.align) : undefined).filter(cell => cell !== undefined).join(' ');
+	return columns.map((column, index) => widths[index]! > 0 ? (column.middle ? fitMiddle(cells[index] ?? '', widths[index]!) : fit(cells[index] ?? '', widths[index]!, column.align)) : undefined).filter(cell => cell !== undefined).join(' ');
 }
 
 export const renderHeader = (columns: readonly Column[], widths: readonly number[]) => renderRow(columns.map(column => column.header), columns, widths);

@@ -88,3 +88,15 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
 	const padding = ' '.repeat(width - chars.length);
 	return align === 'right' ? padding + text : text + padding;
 }
+
+/** Like `fit`, but cuts out the middle: the start and the end stay readable. */
+export function fitMiddle(text: string, width: number): string {
+	const chars = [...text];
+	if (chars.length <= width || width < 5) {
+		return fit(text, width);
+	}
+
+	const head = Math.ceil((width - 1) / 3);
+	const tail = width - 1 - head;
+	return chars.slice(0, head).join('') + '…' + chars.slice(chars.length - tail).join('');
+}

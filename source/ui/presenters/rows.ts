@@ -6,12 +6,12 @@ import {formatAge, formatAgo, formatCount, formatTime} from './format.js';
 
 /** Volume snapshots pane: name, age, ready, restore size, class, deletion policy. */
 export const snapshotColumns: readonly Column[] = [
-	{header: 'NAME', width: 16, grow: true},
+	{header: 'NAME', width: 26, grow: true, middle: true},
 	{header: 'AGE', width: 4, align: 'right'},
 	{header: 'READY', width: 5},
-	{header: 'SIZE', width: 6, align: 'right'},
-	{header: 'CLASS', width: 12},
+	{header: 'SIZE', width: 5, align: 'right'},
 	{header: 'POLICY', width: 6},
+	{header: 'CLASS', width: 12},
 ];
 
 export function snapshotRow(item: SnapshotItem, now: number): string[] {
@@ -20,14 +20,14 @@ export function snapshotRow(item: SnapshotItem, now: number): string[] {
 		formatAge(item.createdAt, now),
 		item.ready ? 'yes' : item.error ? 'ERROR' : 'no',
 		item.restoreSize ?? '-',
-		item.className ?? '-',
 		item.deletionPolicy ?? '-',
+		item.className ?? '-',
 	];
 }
 
 /** Mirrors pane: per bucket, objects on each side and the drift. */
 export const bucketColumns: readonly Column[] = [
-	{header: 'BUCKET', width: 12, grow: true},
+	{header: 'BUCKET', width: 13, grow: true},
 	{header: 'PROVIDER', width: 8, align: 'right'},
 	{header: 'MIRROR', width: 7, align: 'right'},
 	{header: '+', width: 3, align: 'right'},
@@ -57,7 +57,7 @@ export function bucketRow(figures: BucketFigures, now: number): string[] {
 
 /** Tables pane: format, current version, versions kept, oldest restorable, last change. */
 export const tableColumns: readonly Column[] = [
-	{header: 'TABLE', width: 14, grow: true},
+	{header: 'TABLE', width: 18, grow: true, middle: true},
 	{header: 'FORMAT', width: 8},
 	{header: 'CURRENT', width: 8, align: 'right'},
 	{header: 'KEPT', width: 4, align: 'right'},

@@ -62,7 +62,7 @@ export function timelineRows(live: LiveState, options: {now: number; span: keyof
 
 		const best = freshestBefore(points[layer], moment);
 		const freshest = best === undefined
-			? 'no point before this moment'
+			? (live[layer].loading ? 'loading…' : 'no point before this moment')
 			: `${formatTime(new Date(best).toISOString())} (${formatAge(new Date(best).toISOString(), moment)} before)`;
 		return {label: labels[layer], marks: filled.join(''), freshest, missing: best === undefined};
 	});

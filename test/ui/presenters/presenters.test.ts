@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {layoutColumns, renderRow} from '../../../source/ui/presenters/columns.js';
-import {fit, formatAge, formatAgo, formatBytes} from '../../../source/ui/presenters/format.js';
+import {fit, fitMiddle, formatAge, formatAgo, formatBytes} from '../../../source/ui/presenters/format.js';
 import {bucketRow, snapshotRow, tableRow} from '../../../source/ui/presenters/rows.js';
 import {timelineRows} from '../../../source/ui/presenters/timeline.js';
 import {footerHints, helpLines, keyBindings, keysMarkdown} from '../../../source/ui/keys.js';
@@ -15,10 +15,11 @@ test('formatters', () => {
 	assert.equal(formatBytes(1536), '1.5 KiB');
 	assert.equal(fit('abcdef', 4), 'abc…');
 	assert.equal(fit('ab', 4, 'right'), '  ab');
+	assert.match(fitMiddle('ilum-objectstorage-hourly-20261122-0102', 24), /^ilum-obj.*….*20261122-0102$/);
 });
 
 test('rows from plain fixtures', () => {
-	assert.deepEqual(snapshotRow({name: 's1', namespace: 'ilum', ofProvider: true, ready: false, error: 'x', createdAt: new Date(fixedNow - 7_200_000).toISOString(), restoreSize: '1Gi', className: 'c', deletionPolicy: 'Retain'}, fixedNow), ['s1', '2h', 'ERROR', '1Gi', 'c', 'Retain']);
+	assert.deepEqual(snapshotRow({name: 's1', namespace: 'ilum', ofProvider: true, ready: false, error: 'x', createdAt: new Date(fixedNow - 7_200_000).toISOString(), restoreSize: '1Gi', className: 'c', deletionPolicy: 'Retain'}, fixedNow), ['s1', '2h', 'ERROR', '1Gi', 'Retain', 'c']);
 	assert.deepEqual(bucketRow(bucketFigures('ilum-data', {missingInProvider: 3, done: false}), fixedNow), ['ilum-data', '120', '120', '0', '3', '0', 'counting…']);
 	assert.deepEqual(tableRow({format: 'iceberg', ref: 'http://c', table: 'ns.t', name: 'ns.t', source: 'http://c', current: '8744736658442914487', versions: 5, oldestRestorable: '1', lastChange: new Date(fixedNow - 60_000).toISOString()}, fixedNow), ['ns.t', 'iceberg', '…2914487', '5', '1', '60s']);
 });

@@ -1,0 +1,68 @@
+import React from 'react';
+import type {SnapshotItem} from '../../layers/volumes/volume-inventory.js';
+import type {RestoreReport} from '../../restore/report.js';
+import type {RestoreSession} from '../../restore/session.js';
+import type {ItemAction} from '../actions.js';
+import {RestoreWizard} from './restore-wizard.js';
+
+export type VolumeRestoreActionOptions = {
+	/** Builds the session for a snapshot (e.g. `prepareVolumeRestore` with the console's kube context and state dir). */
+	readonly prepare: (snapshot: string) => Promise<RestoreSession>;
+	/**
+	Shows a full screen over the console until `close` is called: the seam the console must offer
+	(the wizard takes the keys while it is open).
+	*/
+	readonly open: (screen: React.ReactElement) => {close: () => void};
+	/** Told when a wizard closes, with its report (the console refreshes its panes then). */
+	readonly onClosed?: (report?: RestoreReport) => void;
+};
+
+/**
+`R` on a recovery point in the Volume snapshots pane: opens the restore wizard for it. Dangerous
+and changing, so the console hides it under `--read-only`; greyed out for snapshots that cannot
+be restored, with the reason.
+*/
+export function volumeRestoreAction(options: VolumeRestoreActionOptions): ItemAction {
+	return {
+		id: 'restore-volume',
+		keys: ['R'],
+		label: 'R',
+		description: 'Restore the provider\'s volume from this snapshot (guided: plan, checks, confirmation, progress, report)',
+		panes: ['volumes'],
+		changes: true,
+		dangerous: true,
+		disabledReason(item, context) {
+			const snapshot = item as SnapshotItem;
+			if (context.readOnly) {
+				return 'read-only mode: restores are not available';
+			}
+
+			if (!snapshot.ofProvider) {
+				return `${snapshot.name} is not a snapshot of the object-storage provider's claim`;
+			}
+
+			if (!snapshot.ready) {
+				return `${snapshot.name} is not ready to use${snapshot.error ? ` (${snapshot.error})` : ''}`;
+			}
+
+			return undefined;
+		},
+		async run(item, context) {
+			const snapshot = item as SnapshotItem;
+			if (context.readOnly) {
+				return 'read-only mode: restores are not available';
+			}
+
+			try {
+				const session = await options.prepare(snapshot.name);
+				const handle = options.open(<RestoreWizard session={session} onExit={report => {
+					handle.close();
+					options.onClosed?.(report);
+				}}/>);
+				return undefined;
+			} catch (error) {
+				return `restore of ${snapshot.name} not started: ${error instanceof Error ? error.message : String(error)}`;
+			}
+		},
+	};
+}
