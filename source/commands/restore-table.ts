@@ -139,8 +139,8 @@ export const restoreTableCommand: Command = {
 			throw usageError('--dry-run and --yes contradict each other', 'give one of them');
 		}
 
-		if (!dryRun && !yes && !interactive) {
-			throw refusal('restore table changes the table and there is no terminal to confirm in', 'add --dry-run to see the plan, or --yes to go ahead');
+		if (!dryRun && !yes && !(interactive && !json)) {
+			throw refusal(json ? 'restore table --json does not ask for confirmation' : 'restore table changes the table and there is no terminal to confirm in', 'add --dry-run to see the plan, or --yes to go ahead');
 		}
 
 		if (!dryRun && flags['readOnly']) {
