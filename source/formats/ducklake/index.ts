@@ -254,7 +254,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		tableColumns.set(catalogTable, await sql.columns(catalogTable));
 	}
 
-	const returningIds = then.filter(file => !nowIds.has(file.data.id)).map(file => file.data.id);
+	const returningIds = then.filter(file => !nowIds.has(file.data.id) || swapped.has(file.data.id)).map(file => file.data.id);
 	const perFileRows = new Map<string, SqlRow[]>();
 	for (const catalogTable of perFileTables) {
 		if ((tableColumns.get(catalogTable) ?? []).length === 0 || returningIds.length === 0) {
@@ -290,6 +290,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		perFileRows,
 		scheduledForDeletion,
 		inlined,
+		tableColumnStats: (await sql.columns('ducklake_table_column_stats')).length > 0 ? await sql.query('SELECT * FROM ducklake_table_column_stats WHERE table_id = ?', [table.id]) : undefined,
 		time: sqlTimestamp(new Date()),
 	});
 	return {...base, before, after, filesReturning, filesLeaving, schemaChanges, commit, checks, warnings};

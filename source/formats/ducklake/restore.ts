@@ -46,6 +46,8 @@ export type CommitInput = {
 	readonly scheduledForDeletion: readonly SqlRow[];
 	/** Inlined rows and deletions of the table (data inlining). */
 	readonly inlined?: Inlined;
+	/** The table's ducklake_table_column_stats rows (undefined when the catalog has no such table). */
+	readonly tableColumnStats?: readonly SqlRow[];
 	/** snapshot_time, as `sqlTimestamp` writes it. */
 	readonly time: string;
 	readonly author?: string;
@@ -175,6 +177,33 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 	// A file the target needs must not be removed by a later cleanup.
 	for (const row of input.scheduledForDeletion) {
 		statements.push({sql: 'DELETE FROM ducklake_files_scheduled_for_deletion WHERE data_file_id = ? AND path = ?', params: [row.data_file_id ?? null, row.path ?? null]});
+	}
+
+	// Table-level column bounds must cover the returning files, or readers may prune them away.
+	if (input.tableColumnStats) {
+		for (const column of thenColumns) {
+			const fileStats = returningData.flatMap(row => (input.perFileRows.get(`ducklake_file_column_stats:${row.id}`) ?? []).filter(stats => Number(stats.column_id) === column.id));
+			if (fileStats.length === 0) {
+				continue;
+			}
+
+			const existing = input.tableColumnStats.find(stats => Number(stats.column_id) === column.id);
+			const numeric = /^(u?int|float|decimal|double|hugeint)/i.test(column.type);
+			let min = existing ? textOrNull(existing.min_value) : null;
+			let max = existing ? textOrNull(existing.max_value) : null;
+			let containsNull = existing ? existing.contains_null === true || existing.contains_null === 1 || existing.contains_null === '1' : false;
+			for (const stats of fileStats) {
+				min = widen(min, textOrNull(stats.min_value), numeric, 'min');
+				max = widen(max, textOrNull(stats.max_value), numeric, 'max');
+				containsNull ||= Number(stats.null_count ?? 0) > 0;
+			}
+
+			if (!existing) {
+				statements.push({sql: 'INSERT INTO ducklake_table_column_stats (table_id, column_id, contains_null, contains_nan, min_value, max_value, extra_stats) VALUES (?, ?, ?, NULL, ?, ?, NULL)', params: [tableId, column.id, containsNull, min, max], expectRows: 1});
+			} else if (min !== textOrNull(existing.min_value) || max !== textOrNull(existing.max_value) || containsNull !== (existing.contains_null === true || existing.contains_null === 1 || existing.contains_null === '1')) {
+				statements.push({sql: 'UPDATE ducklake_table_column_stats SET min_value = ?, max_value = ?, contains_null = ? WHERE table_id = ? AND column_id = ?', params: [min, max, containsNull, tableId, column.id]});
+			}
+		}
 	}
 
 	const targetRecords = input.then.reduce((sum, file) => sum + file.data.recordCount, 0);
@@ -313,3 +342,16 @@ export function schemaDifferences(columns: readonly ColumnRow[], current: number
 }
 
 export type {DataFileRow};
+
+const textOrNull = (value: SqlValue | undefined): string | null => value === null || value === undefined ? null : String(value);
+
+/** The wider of two bounds (numeric or lexical). A missing bound stays missing: unbounded. */
+function widen(current: string | null, candidate: string | null, numeric: boolean, side: 'min' | 'max'): string | null {
+	if (current === null || candidate === null) {
+		return null;
+	}
+
+	const less = numeric && !Number.isNaN(Number(current)) && !Number.isNaN(Number(candidate)) ? Number(candidate) < Number(current) : candidate < current;
+	const greater = numeric && !Number.isNaN(Number(current)) && !Number.isNaN(Number(candidate)) ? Number(candidate) > Number(current) : candidate > current;
+	return (side === 'min' ? less : greater) ? candidate : current;
+}

@@ -205,4 +205,17 @@ describe('DuckLake restore through the CLI', () => {
 		const rows = await withCatalog(lake, async sql => readTableAt(sql, {table: 'main.orders', base: lake.dir}));
 		assert.equal(rows.length, 120);
 	});
+
+	test('widens the table-level column bounds to cover the files that return', async () => {
+		// Bounds recomputed narrower than the files the target needs (as after a rewrite): readers pruning on them would skip rows.
+		await withCatalog(lake, async sql => {
+			await sql.run('UPDATE ducklake_table_column_stats SET min_value = ?, max_value = ? WHERE column_id = 1', ['150', '151']);
+		});
+		const target = lake.steps.find(step => step.what === 'insert 121-160')!;
+		const result = await format().execute(await format().plan({ref: lake.ref, table: 'main.orders'}, String(target.snapshot)));
+		assert.equal(result.verified, true, JSON.stringify(result.checks));
+		const [bounds] = await withCatalog(lake, async sql => sql.query('SELECT min_value, max_value FROM ducklake_table_column_stats WHERE column_id = 1'));
+		assert.equal(bounds!.min_value, '121', 'the returning file holds ids 121-160');
+		assert.equal(bounds!.max_value, '160');
+	});
 });
