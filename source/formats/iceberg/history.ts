@@ -4,8 +4,7 @@ import {SnapshotScanner, type SnapshotCheck} from './scan.js';
 import type {OpenTable} from './table.js';
 
 /** The table's snapshots, oldest first, each with whether every file it needs is still in storage. */
-export async function icebergHistory(opened: OpenTable, concurrency?: number): Promise<TableHistory> {
-	const table = opened;
+export async function icebergHistory(table: OpenTable, concurrency?: number): Promise<TableHistory> {
 	const {metadata} = table;
 	const scanner = new SnapshotScanner(table, concurrency);
 	const snapshots = [...metadata.snapshots.values()].sort((a, b) => a.timestampMs - b.timestampMs || (Number(a.sequenceNumber ?? 0) - Number(b.sequenceNumber ?? 0)) || a.index - b.index);

@@ -59,9 +59,28 @@ export const idValue = (id: string): number | bigint => {
 
 const parseNumber = (text: string): number | bigint => isInteger(text) && !isSafeNumber(text) ? BigInt(text) : Number(text);
 
-/** Parses JSON that may carry 64-bit integers (metadata files, REST bodies). */
+const integerLiteral = /^-?\d+$/;
+let sourceTextAccess: boolean | undefined;
+
+/**
+Parses JSON that may carry 64-bit integers (metadata files, REST bodies): integers beyond 2^53
+become BigInt from their source text, exactly. Uses the runtime's JSON.parse with source text
+access (a few times faster on large metadata files), else lossless-json.
+*/
 export function parseJson(text: string): any {
-	return parse(text, undefined, parseNumber);
+	sourceTextAccess ??= (() => {
+		let seen = false;
+		JSON.parse('1', (_key, value, context?: {source?: string}) => {
+			seen = context?.source === '1';
+			return value;
+		});
+		return seen;
+	})();
+	if (!sourceTextAccess) {
+		return parse(text, undefined, parseNumber);
+	}
+
+	return JSON.parse(text, (_key, value, context?: {source?: string}) => typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && integerLiteral.test(context.source) ? BigInt(context.source) : value);
 }
 
 /** Serializes JSON with BigInt written as exact digits. */

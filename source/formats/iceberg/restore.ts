@@ -298,8 +298,12 @@ export async function executeRestore(plan: TableRestorePlan, options: RestoreOpt
 	const ref: TableRef = {ref: plan.ref, ...(plan.table ? {table: plan.table} : {})};
 	const table = await openTable(ref, options);
 	const where = describeTable(table);
-	if ((table.metadata.mainSnapshotId ?? '') !== plan.from || table.metadataLocation !== commit.base) {
+	if ((table.metadata.mainSnapshotId ?? '') !== plan.from) {
 		throw new UserError(`${where}: the table moved since the plan (main is ${table.metadata.mainSnapshotId ?? '(nothing)'}, the plan expected ${plan.from}); nothing was written`, {hint: 'plan the restore again'});
+	}
+
+	if (table.metadataLocation !== commit.base) {
+		throw new UserError(`${where}: the table changed since the plan (current metadata is ${table.metadataLocation}, the plan was made from ${commit.base}); nothing was written`, {hint: 'plan the restore again'});
 	}
 
 	const target = table.metadata.snapshots.get(plan.target);
