@@ -67,6 +67,10 @@ export const ducklakeTablesSeeder: Seeder = {
 	async seed(context: SeedContext) {
 		const server = await startPgliteServer({unref: true});
 		servers.add(server);
+		context.onStop(async () => {
+			servers.delete(server);
+			await server.stop();
+		});
 		const ref = `ducklake:postgres:${server.conninfo}`;
 		const dataPath = `s3://${ducklakeBucket}/${ducklakePrefix}/`;
 		context.store.create('configmaps', {
