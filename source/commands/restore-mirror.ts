@@ -11,6 +11,8 @@ import {copyMirror, type MirrorPair, type ProgressEvent} from '../layers/mirrors
 import {planBucket, preflightPairs, type BucketPlan} from '../layers/mirrors/restore-plan.js';
 import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJobHold, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {AuditLog} from '../restore/audit.js';
+import {mirrorTargets} from '../layers/bucket-compare.js';
+import {describeBackupCron} from '../layers/mirrors/cron.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 
 const defaultBuckets = ['ilum-files', 'ilum-data', 'ilum-tables', 'ilum-mlflow', 'ilum-kestra', 'ilum-ducklake', 'ilum-langfuse'];
@@ -98,13 +100,19 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 	};
 
 	const prefix: string = values['prefix'] ?? '';
-	const buckets = await chooseBuckets(values, mirror, signal);
-	const root = parseRoot(values['mirrorRoot']);
-	const pairs: MirrorPair[] = buckets.map(bucket => ({
-		name: bucket,
-		source: {client: mirror, bucket: root ? root.bucket : bucket, prefix: (root ? `${root.prefix}${bucket}/` : '') + prefix || undefined},
-		target: {client: provider, bucket, prefix: prefix || undefined},
-	}));
+	// Where each bucket sits on the mirror: --mirror-root, else what the backup CronJob's command says, else the same name.
+	const cronJob = sides.cluster ? await sides.cluster.getCronJob(sides.namespace, backupCronJobName).catch(() => undefined) : undefined;
+	const cron = cronJob ? describeBackupCron(cronJob) : undefined;
+	const targetOf = mirrorTargets(cron, values['mirrorRoot']);
+	const buckets = await chooseBuckets(values, mirror, signal, cron?.buckets ?? []);
+	const pairs: MirrorPair[] = buckets.map(bucket => {
+		const where = targetOf(bucket);
+		return {
+			name: bucket,
+			source: {client: mirror, bucket: where.bucket, prefix: (where.prefix ?? '') + prefix || undefined},
+			target: {client: provider, bucket, prefix: prefix || undefined},
+		};
+	});
 
 	if (!sides.cluster) {
 		log('ilum-restore: no cluster (no kubeconfig): the backup CronJob is not suspended and bucket-init Jobs are not checked');
@@ -270,20 +278,15 @@ async function confirm(question: string): Promise<boolean> {
 	}
 }
 
-function parseRoot(value: string | undefined): {bucket: string; prefix: string} | undefined {
-	if (!value) {
-		return undefined;
-	}
-
-	const trimmed = value.replace(/^s3:\/\//, '').replace(/\/+$/, '');
-	const slash = trimmed.indexOf('/');
-	return slash === -1 ? {bucket: trimmed, prefix: ''} : {bucket: trimmed.slice(0, slash), prefix: trimmed.slice(slash + 1) + '/'};
-}
-
-async function chooseBuckets(values: Flags, mirror: FastS3Client, signal: AbortSignal): Promise<string[]> {
+/** --bucket, else the buckets the backup CronJob names, else (with --mirror-root) Ilum's default buckets, else every bucket on the mirror. */
+async function chooseBuckets(values: Flags, mirror: FastS3Client, signal: AbortSignal, cronBuckets: readonly string[]): Promise<string[]> {
 	const given = ([] as string[]).concat(values['bucket'] ?? []).flatMap(value => String(value).split(',')).map(value => value.trim()).filter(Boolean);
 	if (given.length > 0) {
 		return [...new Set(given)];
+	}
+
+	if (cronBuckets.length > 0) {
+		return [...cronBuckets];
 	}
 
 	if (values['mirrorRoot']) {
