@@ -5,7 +5,7 @@ import type {FormatEnvironment} from '../index.js';
 import {storageError} from '../index.js';
 import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
 import {sqlTimestamp} from './backends.js';
-import {bytesOf, findTable, liveAt, liveFiles, loadCatalog, loadColumns, loadInlined, rowsOf, tableNames, tableRowsAt, type CatalogState, type Inlined, type LiveFile, type Snapshot} from './catalog.js';
+import {bytesOf, findTable, splitName, liveAt, liveFiles, loadCatalog, loadColumns, loadInlined, rowsOf, tableNames, tableRowsAt, type CatalogState, type Inlined, type LiveFile, type Snapshot} from './catalog.js';
 import {openCatalog, parseDuckLakeRef, type CatalogLocation} from './connect.js';
 import {allLiveFiles, checkFiles, entryFor, missingReason, operationOf, parseChanges, snapshotsChangingTable, tableChanges} from './history.js';
 import {buildCommit, ConcurrentChangeError, perFileTables, runStatements, schemaDifferences, type DuckLakeCommit} from './restore.js';
@@ -147,6 +147,12 @@ function latestSnapshot(state: CatalogState, sql: SqlCatalog): Snapshot {
 function needTable(state: CatalogState, name: string, snapshot: number, sql: SqlCatalog) {
 	const found = findTable(state, name, snapshot);
 	if (!found) {
+		const [schemaName, tableName] = splitName(name);
+		const dropped = state.tables.filter(row => row.name === tableName && row.end !== undefined && state.schemas.some(schema => schema.id === row.schemaId && schema.name === schemaName)).sort((a, b) => b.end! - a.end!)[0];
+		if (dropped) {
+			throw new UserError(`${sql.description}: ${name} (table id ${dropped.id}) was dropped or renamed at snapshot ${dropped.end}`, {hint: `history and restore work on live tables; its data up to snapshot ${dropped.end! - 1} is readable with AT (VERSION => ${dropped.end! - 1})`});
+		}
+
 		const names = tableNames(state, snapshot);
 		throw new UserError(`${sql.description}: no table ${name} at the current snapshot ${snapshot}`, {hint: names.length > 0 ? `tables: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` : 'the catalog has no tables'});
 	}
