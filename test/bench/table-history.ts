@@ -19,7 +19,7 @@ import {LocalFileStore} from '../../source/storage/local-file-store.js';
 
 const commits = Number(process.env['COMMITS'] ?? 10_000);
 const checkpointEvery = 100;
-const runs = 5;
+const runs = 7;
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-delta-bench-'));
 try {
 	const started = performance.now();
@@ -84,12 +84,13 @@ try {
 		times.push(await history());
 	}
 
-	const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+	// The machine is shared: the median is what a user sees, the minimum is the least disturbed run.
+	const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 	const bound = median(bounds);
 	const measured = median(times);
-	process.stdout.write(`read the needed files once: ${bound.toFixed(0)} ms (median of ${runs})\n`);
-	process.stdout.write(`ilum-restore history:       ${measured.toFixed(0)} ms (median of ${runs})\n`);
-	process.stdout.write(`ratio ${(measured / bound).toFixed(2)}x (target <= 1.5x), ${measured < 2000 ? 'under' : 'OVER'} 2 s\n`);
+	process.stdout.write(`read the needed files once: ${bound.toFixed(0)} ms (median of ${runs}), best ${Math.min(...bounds).toFixed(0)} ms\n`);
+	process.stdout.write(`ilum-restore history:       ${measured.toFixed(0)} ms (median of ${runs}), best ${Math.min(...times).toFixed(0)} ms\n`);
+	process.stdout.write(`ratio ${(measured / bound).toFixed(2)}x median, ${(Math.min(...times) / Math.min(...bounds)).toFixed(2)}x best (target <= 1.5x); ${measured < 2000 ? 'under' : 'OVER'} 2 s\n`);
 } finally {
 	await fs.rm(dir, {recursive: true, force: true});
 }
