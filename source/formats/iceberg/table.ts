@@ -66,7 +66,7 @@ const defaultOpener = (options: IcebergOptions) => async (uri: string): Promise<
 };
 
 export const openStore = async (uri: string, options: IcebergOptions): Promise<FileStore> => {
-	if (options.openStore && /^[a-zA-Z][a-zA-Z\d+.-]+:\/\//.test(uri) && !uri.startsWith('file:')) {
+	if (options.openStore) {
 		return options.openStore(uri);
 	}
 

@@ -116,3 +116,29 @@ test('SQL catalog rollback on a copy: next 0000N-<uuid> file, catalog pointer sw
 	assert.equal(table.metadata.mainSnapshotId, '381223374871251311');
 	assert.equal(table.metadata.formatVersion, 1);
 });
+
+test('a writer that creates the same next metadata file in the window before the write: put-if-absent fails cleanly', async t => {
+	const copy = await copyFixture('hive-v2-position-deletes');
+	t.after(copy.remove);
+	const {LocalFileStore} = await import('../../../source/storage/local-file-store.js');
+	let raced = false;
+	const racing = new IcebergFormat({openStore(uri) {
+		const store = new LocalFileStore(uri);
+		const putIfAbsent = store.putIfAbsent.bind(store);
+		store.putIfAbsent = async (file, body) => {
+			if (!raced && file === 'metadata/v8.metadata.json') {
+				raced = true;
+				await putIfAbsent(file, Buffer.from('{"someone": "else"}'));
+			}
+
+			return putIfAbsent(file, body);
+		};
+
+		return store;
+	}});
+	const plan = await racing.plan({ref: copy.dir}, '7508485421322116327');
+	await assert.rejects(racing.execute(plan), /v8\.metadata\.json: another writer committed this version first; nothing was changed/);
+	assert.ok(raced);
+	assert.equal((await fs.readFile(path.join(copy.dir, 'metadata/version-hint.txt'), 'utf8')).trim(), '7', 'the hint is untouched');
+	assert.equal(await fs.readFile(path.join(copy.dir, 'metadata/v8.metadata.json'), 'utf8'), '{"someone": "else"}');
+});
