@@ -57,7 +57,11 @@ export class DuckLakeFormat implements TableFormat {
 				let parent: number | undefined;
 				for (const snapshot of state.snapshots) {
 					// eslint-disable-next-line no-await-in-loop
-					entries.push(await entryFor({snapshot, operation: operationOf(snapshot, parseChanges(snapshot.changes)), parent, current: snapshot.id === latest.id, files: allLiveFiles(state, snapshot.id), storage, withCounts: false}));
+					const changes = parseChanges(snapshot.changes);
+					// eslint-disable-next-line no-await-in-loop
+					const entry = await entryFor({snapshot, operation: operationOf(snapshot, changes), parent, current: snapshot.id === latest.id, files: allLiveFiles(state, snapshot.id), storage, withCounts: false});
+					const tables = tablesNamed(state, changes, snapshot.id);
+					entries.push(tables.length > 0 ? {...entry, summary: {...entry.summary, tables: tables.join(', ')}} : entry);
 					parent = snapshot.id;
 				}
 
@@ -342,4 +346,21 @@ async function verify(session: Session, plan: TableRestorePlan, commit: DuckLake
 	const sameColumns = columnKey(target) === columnKey(written);
 	checks.push({name: 'columns', ok: sameColumns, detail: sameColumns ? `${columns.filter(row => liveAt(row, written)).length} columns, as at snapshot ${target}` : 'the columns differ from the target\'s'});
 	return {plan, newVersion: String(written), verified: checks.every(check => check.ok), checks};
+}
+
+/** `schema.table` of every table a snapshot's changes name (by id, or by name for created_table). */
+function tablesNamed(state: CatalogState, changes: ReadonlyArray<{kind: string; target: string}>, snapshot: number): string[] {
+	const names = new Set<string>();
+	for (const change of changes) {
+		if (change.kind === 'created_table') {
+			names.add(change.target.replaceAll('"', ''));
+		} else if (/_table$/.test(change.kind) && /^\d+$/.test(change.target)) {
+			const id = Number(change.target);
+			const table = state.tables.filter(row => row.id === id && row.begin <= snapshot).at(-1) ?? state.tables.find(row => row.id === id);
+			const schema = table ? state.schemas.find(row => row.id === table.schemaId) : undefined;
+			names.add(table ? `${schema?.name ?? '?'}.${table.name}` : `table ${id}`);
+		}
+	}
+
+	return [...names];
 }

@@ -42,6 +42,7 @@ describe('DuckLake history of delete_ignore_extra_columns (DuckDB 1.4, catalog 0
 		]);
 		assert.equal(history.entries[1]!.parent, '0');
 		assert.equal(history.entries[2]!.timestamp, '2025-09-16T12:17:19.451Z');
+		assert.equal(history.entries[2]!.summary.tables, 'main.test', 'the catalog-wide view names the tables a snapshot changed');
 	});
 
 	test('for main.test: the snapshots that changed it, with row counts; the rewritten delete file is a note, not missing', async () => {
