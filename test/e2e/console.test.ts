@@ -35,7 +35,7 @@ test('console on the drill world, driven by keys', {timeout: 240_000}, async () 
 
 		await screen.waitForScreen(text => /Tables \([1-9]\d*\)/.test(text) && !text.includes('reading table histories'), {timeout: 120_000});
 		await screen.sendKeys('Tab', 'Enter');
-		frame = await screen.waitForScreen(/table .*\n[\s\S]*VERSION +TIME \(UTC\) +OPERATION +RESTORABLE/, {timeout: 60_000});
+		frame = await screen.waitForScreen(/ID +TIME \(UTC\) +OPERATION +RESTORABLE +NOTE/, {timeout: 60_000});
 		assert.match(frame, /Ref /);
 		await screen.sendKeys('Escape');
 		await screen.waitForScreen('Recovery points');

@@ -80,8 +80,9 @@ test('Tables: Enter shows the history as history prints it', async () => {
 		stdin.write(keys.shiftTab);
 		stdin.write(keys.enter);
 		const frame = await waitForFrame(lastFrame, 'delta table sales');
-		assert.match(frame, /3 \* +2026-11-22 11:00 +DELETE +yes/);
-		assert.match(frame, /0 +2026-11-20 10:00 +CREATE TABLE +no: part-0000\.parquet was vacuumed/);
+		assert.match(frame, /\* 3 +2026-11-22T11:00:00\.000Z +DELETE +yes/);
+		assert.match(frame, /  0 +2026-11-20T10:00:00\.000Z +CREATE TABLE +no +part-0000\.parquet was vacuumed/);
+		assert.match(frame, /delta table s3:\/\/ilum-tables\/sales: current 3, 4 versions listed, 3 restorable/);
 	});
 });
 

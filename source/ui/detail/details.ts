@@ -5,6 +5,7 @@ import type {TableItem} from '../../layers/tables/table-inventory.js';
 import type {SnapshotItem} from '../../layers/volumes/volume-inventory.js';
 import type {TableHistory} from '../../formats/types.js';
 import {UserError} from '../../errors.js';
+import {formatTable} from '../../output.js';
 import {maskCredentials} from '../../layers/mirrors/cron.js';
 
 /** Refs can carry a password (`ducklake:postgres:... password=x`, `https://user:pass@`): never on screen. */
@@ -86,15 +87,20 @@ export async function bucketDetail(item: BucketFigures, deps: DetailDeps): Promi
 	return {title: `Bucket ${item.bucket}: provider vs mirror`, lines};
 }
 
-/** A table's history as `history` prints it: newest first, current and restorable marked. */
+/**
+A table's history exactly as `history` prints it (the same header and columns, oldest first,
+`*` on the current version), each line coloured: current green, not restorable grey.
+*/
 export function historyLines(history: TableHistory): ToneLine[] {
-	const lines: ToneLine[] = [{text: `${'VERSION'.padEnd(20)} ${'TIME (UTC)'.padEnd(16)} ${'OPERATION'.padEnd(14)} RESTORABLE`, tone: 'title'}];
-	for (const entry of [...history.entries].reverse()) {
-		const restorable = entry.restorable ? 'yes' : `no${entry.reason ? `: ${entry.reason}` : ''}`;
-		lines.push({text: `${(entry.id + (entry.current ? ' *' : '')).padEnd(20)} ${formatTime(entry.timestamp).padEnd(16)} ${entry.operation.padEnd(14)} ${restorable}`, tone: entry.current ? 'ok' : entry.restorable ? undefined : 'dim'});
-	}
-
-	return lines;
+	const restorableCount = history.entries.filter(entry => entry.restorable).length;
+	const rows = history.entries.map(entry => [`${entry.current ? '*' : ' '} ${entry.id}`, entry.timestamp, entry.operation, entry.restorable ? 'yes' : 'no', entry.reason ?? '']);
+	const table = formatTable(['  ID', 'TIME (UTC)', 'OPERATION', 'RESTORABLE', 'NOTE'], rows).trimEnd().split('\n');
+	return [
+		{text: `${history.format} table ${redact(history.ref)}: current ${history.current}, ${history.entries.length} version${history.entries.length === 1 ? '' : 's'} listed, ${restorableCount} restorable`},
+		{text: ''},
+		{text: table[0]!, tone: 'title'},
+		...table.slice(1).map((text, index) => ({text, tone: history.entries[index]!.current ? 'ok' as const : history.entries[index]!.restorable ? undefined : 'dim' as const})),
+	];
 }
 
 export async function tableDetail(item: TableItem, deps: DetailDeps): Promise<Detail> {
