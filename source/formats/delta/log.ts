@@ -1,3 +1,4 @@
+import {S3ServiceException} from '@aws-sdk/client-s3';
 import {UserError} from '../../errors.js';
 import {FileNotFoundError, type FileInfo, type FileStore} from '../../storage/file-store.js';
 import {deletionVectorId, deletionVectorLocation, type DeletionVector} from './deletion-vector.js';
@@ -170,14 +171,18 @@ export function classifyListing(listing: readonly FileInfo[]): LogFiles {
 		list.sort((a, b) => rank[a.kind] - rank[b.kind]);
 	}
 
-	const versions = [...commits.keys()];
+	let latest: number | undefined;
+	for (const version of commits.keys()) {
+		latest = latest === undefined || version > latest ? version : latest;
+	}
+
 	return {
 		commits,
 		checkpoints,
 		compactions,
 		paths,
 		files,
-		latest: versions.length > 0 ? Math.max(...versions) : undefined,
+		latest,
 	};
 }
 
@@ -470,11 +475,11 @@ async function readCheckpointActions(store: FileStore, candidate: CheckpointCand
 	for (const file of candidate.files) {
 		// eslint-disable-next-line no-await-in-loop
 		const bytes = await store.read(file.path);
-		if (candidate.kind === 'v2' && candidate.format === 'json') {
-			actions.push(...parseActions(bytes, `${store.root}/${file.path}`));
-		} else {
-			// eslint-disable-next-line no-await-in-loop
-			actions.push(...await readParquetActions(bytes, checkpointColumns));
+		// eslint-disable-next-line no-await-in-loop
+		const part = candidate.kind === 'v2' && candidate.format === 'json' ? parseActions(bytes, `${store.root}/${file.path}`) : await readParquetActions(bytes, checkpointColumns);
+		// A loop, not push(...part): a checkpoint can hold more actions than a call takes arguments.
+		for (const action of part) {
+			actions.push(action);
 		}
 	}
 
@@ -493,7 +498,9 @@ async function readCheckpointActions(store: FileStore, candidate: CheckpointCand
 			return readParquetActions(await store.read(location.relative), ['add']);
 		});
 		for (const part of parts) {
-			actions.push(...part);
+			for (const action of part) {
+				actions.push(action);
+			}
 		}
 	}
 
@@ -521,21 +528,32 @@ async function loadCheckpoint(store: FileStore, version: number, files: LogFiles
 			notes.push(`version ${version}: state read from its ${candidate.kind} checkpoint`);
 			return state;
 		} catch (error) {
-			if (error instanceof UserError) {
-				notes.push(`version ${version}: ${candidate.kind} checkpoint unusable (${error.message})`);
-				continue;
+			// A damaged or incomplete checkpoint is skipped (another may do); storage failing is not a damaged checkpoint.
+			if (isStorageFailure(error) || !(error instanceof Error)) {
+				throw error;
 			}
 
-			if (error instanceof FileNotFoundError || error instanceof Error) {
-				notes.push(`version ${version}: ${candidate.kind} checkpoint unusable (${error.message})`);
-				continue;
-			}
-
-			throw error;
+			notes.push(`version ${version}: ${candidate.kind} checkpoint unusable (${error.message})`);
 		}
 	}
 
 	return undefined;
+}
+
+/** An error from the storage itself (denied, unreachable, throttled), as opposed to a bad file. */
+function isStorageFailure(error: unknown): boolean {
+	for (let current = error, depth = 0; current && depth < 4; current = (current as Error).cause, depth++) {
+		if (current instanceof S3ServiceException) {
+			return true;
+		}
+
+		const code = (current as NodeJS.ErrnoException).code;
+		if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && code !== 'ENOENT') {
+			return true;
+		}
+	}
+
+	return false;
 }
 
 function commitTimestamp(info: CommitInfo | undefined): number | undefined {
