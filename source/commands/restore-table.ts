@@ -88,6 +88,13 @@ async function confirm(name: string, stderr: NodeJS.WriteStream, signal: AbortSi
 	try {
 		const answer = await prompt.question(`Type the table name (${name}) to write this commit, anything else to stop: `, {signal});
 		return answer.trim() === name;
+	} catch (error) {
+		// Ctrl-C (or the input closing) at the prompt is a "no".
+		if ((error as Error).name === 'AbortError' || signal.aborted) {
+			return false;
+		}
+
+		throw error;
 	} finally {
 		prompt.close();
 	}
