@@ -52,8 +52,8 @@ export const keyBindings: readonly KeyBinding[] = [
 	{keys: ['down', 'j'], label: '↓/j', description: 'Move down', modes: ['home'], handler: ({dispatch, rowCount}) => dispatch({type: 'move', delta: 1, count: rowCount}), hint: true},
 	{keys: ['pageup'], label: 'PgUp', description: 'Page up', modes: ['home'], handler: ({dispatch, rowCount, pageSize}) => dispatch({type: 'move', delta: -pageSize, count: rowCount})},
 	{keys: ['pagedown'], label: 'PgDn', description: 'Page down', modes: ['home'], handler: ({dispatch, rowCount, pageSize}) => dispatch({type: 'move', delta: pageSize, count: rowCount})},
-	{keys: ['tab', 'right', 'l'], label: 'Tab', description: 'Next pane', modes: listModes, handler: ({dispatch, paneCount}) => dispatch({type: 'focus-next', panes: paneCount, delta: 1}), hint: true},
-	{keys: ['shift-tab', 'left', 'h'], label: 'S-Tab', description: 'Previous pane', modes: listModes, handler: ({dispatch, paneCount}) => dispatch({type: 'focus-next', panes: paneCount, delta: -1})},
+	{keys: ['tab', 'right', 'l'], label: 'Tab/→/l', description: 'Next pane', modes: listModes, handler: ({dispatch, paneCount}) => dispatch({type: 'focus-next', panes: paneCount, delta: 1}), hint: true},
+	{keys: ['shift-tab', 'left', 'h'], label: 'S-Tab/←/h', description: 'Previous pane', modes: listModes, handler: ({dispatch, paneCount}) => dispatch({type: 'focus-next', panes: paneCount, delta: -1})},
 	{keys: ['enter'], label: 'Enter', description: 'Open the detail of the selected row', modes: ['home'], handler: ({openDetail}) => openDetail(), disabledReason: ({rowCount}) => rowCount === 0 ? 'nothing selected' : undefined, hint: true},
 	{keys: ['/'], label: '/', description: 'Filter the focused pane', modes: ['home'], handler: ({dispatch}) => dispatch({type: 'open', mode: 'filter'}), hint: true},
 	{keys: ['t'], label: 't', description: 'Timeline: switch between the last day and week', modes: ['home'], handler: ({dispatch}) => dispatch({type: 'span'})},
@@ -64,7 +64,7 @@ export const keyBindings: readonly KeyBinding[] = [
 	{keys: ['?'], label: '?', description: 'Help: every key', modes: ['home', 'detail'], handler: ({dispatch}) => dispatch({type: 'open', mode: 'help'}), hint: true},
 	{keys: ['up', 'k'], label: '↑/k', description: 'Scroll up', modes: ['detail', 'help'], handler: ({dispatch, lineCount}) => dispatch({type: 'scroll', delta: -1, max: lineCount})},
 	{keys: ['down', 'j'], label: '↓/j', description: 'Scroll down', modes: ['detail', 'help'], handler: ({dispatch, lineCount}) => dispatch({type: 'scroll', delta: 1, max: lineCount}), hint: true},
-	{keys: ['pagedown', ' '], label: 'PgDn', description: 'Scroll a page down', modes: ['detail', 'help'], handler: ({dispatch, lineCount, pageSize}) => dispatch({type: 'scroll', delta: pageSize, max: lineCount})},
+	{keys: ['pagedown', ' '], label: 'PgDn/Space', description: 'Scroll a page down', modes: ['detail', 'help'], handler: ({dispatch, lineCount, pageSize}) => dispatch({type: 'scroll', delta: pageSize, max: lineCount})},
 	{keys: ['pageup'], label: 'PgUp', description: 'Scroll a page up', modes: ['detail', 'help'], handler: ({dispatch, lineCount, pageSize}) => dispatch({type: 'scroll', delta: -pageSize, max: lineCount})},
 	{keys: ['enter'], label: 'Enter', description: 'Apply', modes: ['filter', 'palette'], handler({state, dispatch, runCommand}) {
 		if (state.mode === 'palette') {
