@@ -197,6 +197,26 @@ describe('Delta RESTORE', () => {
 		await rejectsWith(delta(environment).execute(plan), 1, /holds another writer's commit.*did not honour the conditional write/);
 	});
 
+	test('In-Commit Timestamps: history uses inCommitTimestamp; the restore commit carries a later one', async () => {
+		const dir = await copy('simple_table');
+		const metaData = (await readCommit(dir, 0))[2]!['metaData'];
+		const enabled = {...metaData, configuration: {'delta.enableInCommitTimestamps': 'true', 'delta.inCommitTimestampEnablementVersion': '5', 'delta.inCommitTimestampEnablementTimestamp': '4102444800000'}};
+		await fs.writeFile(path.join(dir, '_delta_log', commitName(5)), [
+			JSON.stringify({commitInfo: {inCommitTimestamp: 4_102_444_800_000, timestamp: 1_587_968_700_000, operation: 'SET TBLPROPERTIES'}}),
+			JSON.stringify({metaData: enabled}),
+			JSON.stringify({protocol: {minReaderVersion: 3, minWriterVersion: 7, readerFeatures: [], writerFeatures: ['inCommitTimestamp', 'appendOnly', 'invariants']}}),
+		].join('\n') + '\n');
+		const history = await delta().history({ref: dir});
+		assert.equal(history.entries[5]!.timestamp, '2100-01-01T00:00:00.000Z');
+		const plan = await delta().plan({ref: dir}, '1');
+		const info = (plan.commit as DeltaCommit).actions[0]!['commitInfo'];
+		assert.equal(info.inCommitTimestamp, 4_102_444_800_001, 'strictly after the previous commit, even with the clock behind');
+		assert.equal(Object.keys(info)[0], 'inCommitTimestamp');
+		const restoredConfiguration = (plan.commit as DeltaCommit).actions[1]!['metaData'].configuration;
+		assert.equal(restoredConfiguration['delta.enableInCommitTimestamps'], 'true', 'ICT is never switched back off');
+		assert.match(plan.warnings.join(' '), /In-Commit Timestamps stay on/);
+	});
+
 	test('writer features it does not know: refused unless --force', async () => {
 		const dir = await copy('simple_table');
 		await fs.writeFile(path.join(dir, '_delta_log', commitName(5)), [
