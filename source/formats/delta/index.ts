@@ -1,5 +1,5 @@
 import {randomUUID} from 'node:crypto';
-import {DeleteObjectCommand} from '@aws-sdk/client-s3';
+import {DeleteObjectCommand, GetObjectCommand} from '@aws-sdk/client-s3';
 import {usageError} from '../../errors.js';
 import {FileExistsError, type FileStore} from '../../storage/file-store.js';
 import {LocalFileStore} from '../../storage/local-file-store.js';
@@ -7,6 +7,7 @@ import {S3FileStore} from '../../storage/s3-file-store.js';
 import {storageError, type FormatEnvironment} from '../index.js';
 import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
 import {readDeltaLog, type DeltaLog, type VersionRecord} from './log.js';
+import type {RangeReader} from './parquet.js';
 import {executeDeltaRestore, planDeltaRestore, type ConditionalWrites} from './restore.js';
 
 function reasonFor(record: VersionRecord): string | undefined {
@@ -79,12 +80,12 @@ export class DeltaFormat implements TableFormat {
 
 	async plan(ref: TableRef, to: string, options?: RestoreOptions): Promise<TableRestorePlan> {
 		const store = this.store(ref);
-		return this.guard(store, async () => planDeltaRestore({store, ref}, to, options));
+		return this.guard(store, async () => planDeltaRestore({store, ref, readRange: this.rangeReader(store)}, to, options));
 	}
 
 	async execute(plan: TableRestorePlan, options?: RestoreOptions): Promise<TableRestoreResult> {
 		const store = this.store({ref: plan.ref});
-		return this.guard(store, async () => executeDeltaRestore(store, plan, options, {probeConditionalWrites: async () => this.probeConditionalWrites(store)}));
+		return this.guard(store, async () => executeDeltaRestore(store, plan, options, {probeConditionalWrites: async () => this.probeConditionalWrites(store), readRange: this.rangeReader(store)}));
 	}
 
 	/**
@@ -124,6 +125,19 @@ export class DeltaFormat implements TableFormat {
 		}
 
 		return support;
+	}
+
+	/** S3 ranged GETs, so row counts from Parquet footers fetch footers, not whole files. */
+	private rangeReader(store: FileStore): RangeReader | undefined {
+		if (!(store instanceof S3FileStore)) {
+			return undefined;
+		}
+
+		const prefix = store.root.slice(`s3://${store.bucket}`.length).replace(/^\/+/, '');
+		return async (file, start, end) => {
+			const response = await this.environment.s3().send(new GetObjectCommand({Bucket: store.bucket, Key: prefix === '' ? file : `${prefix}/${file}`, Range: `bytes=${start}-${end - 1}`}));
+			return response.Body!.transformToByteArray();
+		};
 	}
 
 	private store(ref: TableRef): FileStore {

@@ -87,8 +87,23 @@ function skipSubtree(schema: ReadonlyArray<{num_children?: number}>, index: numb
 	return next;
 }
 
-/** Range reads where the store allows them (local files); otherwise the whole file. */
-async function asyncBufferFor(store: FileStore, file: string, size: number): Promise<{buffer: AsyncBuffer; close: () => Promise<void>}> {
+/** Reads bytes [start, end) of a file (an S3 ranged GET). */
+export type RangeReader = (file: string, start: number, end: number) => Promise<Uint8Array>;
+
+/** Range reads where the store allows them (local files, or `readRange`); otherwise the whole file. */
+async function asyncBufferFor(store: FileStore, file: string, size: number, readRange?: RangeReader): Promise<{buffer: AsyncBuffer; close: () => Promise<void>}> {
+	if (readRange && size > 0 && !(store instanceof LocalFileStore)) {
+		return {
+			buffer: {
+				byteLength: size,
+				async slice(start: number, end?: number) {
+					return toArrayBuffer(await readRange(file, start, end ?? size));
+				},
+			},
+			close: async () => {},
+		};
+	}
+
 	if (store instanceof LocalFileStore) {
 		const handle = await fs.open(path.join(store.directory, file), 'r');
 		const stat = await handle.stat();
@@ -109,14 +124,14 @@ async function asyncBufferFor(store: FileStore, file: string, size: number): Pro
 	const bytes = await store.read(file);
 	const buffer = toArrayBuffer(bytes);
 	return {
-		buffer: {byteLength: size > 0 ? buffer.byteLength : buffer.byteLength, slice: (start: number, end?: number) => buffer.slice(start, end)},
+		buffer: {byteLength: buffer.byteLength, slice: (start: number, end?: number) => buffer.slice(start, end)},
 		close: async () => {},
 	};
 }
 
-/** The row count in a Parquet file's footer. */
-export async function parquetRowCount(store: FileStore, file: string, size: number): Promise<number> {
-	const {buffer, close} = await asyncBufferFor(store, file, size);
+/** The row count in a Parquet file's footer (only the footer is read where ranges can be). */
+export async function parquetRowCount(store: FileStore, file: string, size: number, readRange?: RangeReader): Promise<number> {
+	const {buffer, close} = await asyncBufferFor(store, file, size, readRange);
 	try {
 		const metadata = await parquetMetadataAsync(buffer);
 		return Number(metadata.num_rows);

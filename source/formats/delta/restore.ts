@@ -3,7 +3,7 @@ import {UserError, refusal, usageError} from '../../errors.js';
 import {FileExistsError, type FileStore} from '../../storage/file-store.js';
 import type {LiveSetSide, RestoreOptions, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
 import {classifyListing, commitFileName, liveFileFromAdd, mapLimit, readDeltaLog, statsRows, type Action, type AddFile, type DeltaLog, type LiveFile, type Metadata, type TableState} from './log.js';
-import {parquetRowCount} from './parquet.js';
+import {parquetRowCount, type RangeReader} from './parquet.js';
 import {judgeFeatures, mergeIdentityHighWaterMarks, mergeProtocols, metadataDifferences} from './protocol.js';
 
 /** What `plan.commit` holds for Delta: the file it creates and the actions, one JSON line each. */
@@ -42,7 +42,7 @@ function missingOf(state: TableState): string[] {
 }
 
 /** Rows of a live set: stats where present, Parquet footers for the rest (NaN when a footer cannot be read). */
-async function rowsOf(store: FileStore, files: readonly LiveFile[], footerCache: Map<string, number>, signal?: AbortSignal): Promise<number> {
+async function rowsOf(store: FileStore, files: readonly LiveFile[], footerCache: Map<string, number>, signal?: AbortSignal, readRange?: RangeReader): Promise<number> {
 	let rows = 0;
 	const needFooters: LiveFile[] = [];
 	for (const file of files) {
@@ -67,7 +67,7 @@ async function rowsOf(store: FileStore, files: readonly LiveFile[], footerCache:
 		}
 
 		try {
-			const count = await parquetRowCount(store, dataPath, file.add.size);
+			const count = await parquetRowCount(store, dataPath, file.add.size, readRange);
 			footerCache.set(dataPath, count);
 			return count - (file.add.deletionVector?.cardinality ?? 0);
 		} catch {
@@ -141,6 +141,8 @@ function lastInCommitTimestamp(log: DeltaLog): number | undefined {
 
 export type PlanContext = {
 	readonly store: FileStore;
+	/** Ranged reads for Parquet footers (S3), so only footers are fetched. */
+	readonly readRange?: RangeReader;
 	readonly ref: TableRef;
 	readonly now?: () => number;
 };
@@ -265,8 +267,8 @@ export async function planDeltaRestore(context: PlanContext, to: string, options
 	];
 	const footerCache = new Map<string, number>();
 	const [rowsBefore, rowsAfter] = [
-		await rowsOf(store, [...current.files.values()], footerCache, options.signal),
-		await rowsOf(store, [...targetState.files.values()], footerCache, options.signal),
+		await rowsOf(store, [...current.files.values()], footerCache, options.signal, context.readRange),
+		await rowsOf(store, [...targetState.files.values()], footerCache, options.signal, context.readRange),
 	];
 	const commit: DeltaCommit = {file: commitFileName(latest + 1), actions};
 	return {
@@ -311,6 +313,8 @@ export type ExecuteHooks = {
 	stores where it is not guaranteed. When it does not, the race is only detected afterwards.
 	*/
 	readonly probeConditionalWrites?: () => Promise<ConditionalWrites>;
+	/** Ranged reads for Parquet footers (S3). */
+	readonly readRange?: RangeReader;
 };
 
 export async function executeDeltaRestore(store: FileStore, plan: TableRestorePlan, options: RestoreOptions = {}, hooks: ExecuteHooks = {}): Promise<TableRestoreResult> {
@@ -401,7 +405,7 @@ export async function executeDeltaRestore(store: FileStore, plan: TableRestorePl
 			ok: same,
 			detail: same ? `version ${newVersion} has the same ${restored.files.size} live files as version ${plan.target}` : `differs from version ${plan.target}: ${extra.length} extra, ${lacking.length} lacking`,
 		});
-		const rows = await rowsFromFooters(store, [...restored.files.values()], options.signal);
+		const rows = await rowsFromFooters(store, [...restored.files.values()], options.signal, hooks.readRange);
 		const expected = plan.after.rows;
 		const rowsOk = Number.isNaN(expected) ? !Number.isNaN(rows) : rows === expected;
 		checks.push({name: 'rows', ok: rowsOk, detail: `${rows} rows in the Parquet footers (minus deletion vectors) at version ${newVersion}; version ${plan.target} has ${Number.isNaN(expected) ? 'an unknown count' : expected}`});
@@ -412,11 +416,11 @@ export async function executeDeltaRestore(store: FileStore, plan: TableRestorePl
 	return {plan, newVersion: String(newVersion), verified: checks.every(check => check.ok), checks};
 }
 
-async function rowsFromFooters(store: FileStore, files: readonly LiveFile[], signal?: AbortSignal): Promise<number> {
+async function rowsFromFooters(store: FileStore, files: readonly LiveFile[], signal?: AbortSignal, readRange?: RangeReader): Promise<number> {
 	const counts = await mapLimit(files, 16, async file => {
 		signal?.throwIfAborted();
 		try {
-			return await parquetRowCount(store, file.needed[0]!, file.add.size) - (file.add.deletionVector?.cardinality ?? 0);
+			return await parquetRowCount(store, file.needed[0]!, file.add.size, readRange) - (file.add.deletionVector?.cardinality ?? 0);
 		} catch {
 			return Number.NaN;
 		}
