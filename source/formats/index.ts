@@ -89,7 +89,14 @@ export function openStore(location: string, s3: () => S3Client): FileStore {
 	}
 
 	if (location.startsWith('file:')) {
-		return new LocalFileStore(fileURLToPath(location));
+		let directory: string;
+		try {
+			directory = fileURLToPath(location);
+		} catch {
+			throw usageError(`'${location}' is not a valid file:// URI`, 'write file:///absolute/path, or give the path itself');
+		}
+
+		return new LocalFileStore(directory);
 	}
 
 	if (!isStorageRef(location)) {
