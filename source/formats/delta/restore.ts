@@ -242,7 +242,9 @@ export async function planDeltaRestore(context: PlanContext, to: string, options
 	Object.assign(commitInfo, {
 		timestamp: now,
 		operation: 'RESTORE',
-		operationParameters: 'version' in wanted ? {version: String(target), timestamp: null} : {version: null, timestamp: wanted.text},
+		// Spark writes operationParameters as raw JSON values (`"statsOnLoad":false`, `"description":null`
+		// in the fixtures): RESTORE's version is a number, the one not given is null.
+		operationParameters: 'version' in wanted ? {version: target, timestamp: null} : {version: null, timestamp: wanted.text},
 		readVersion: latest,
 		isolationLevel: 'Serializable',
 		isBlindAppend: false,

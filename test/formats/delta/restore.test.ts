@@ -71,7 +71,7 @@ describe('Delta RESTORE', () => {
 		const [first, second] = actions;
 		const info = first!['commitInfo'];
 		assert.equal(info.operation, 'RESTORE');
-		assert.deepEqual(info.operationParameters, {version: '1', timestamp: null});
+		assert.deepEqual(info.operationParameters, {version: 1, timestamp: null});
 		assert.equal(info.readVersion, 4);
 		assert.equal(info.isBlindAppend, false);
 		assert.deepEqual(info.operationMetrics, {
