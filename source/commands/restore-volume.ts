@@ -3,9 +3,9 @@ import readline from 'node:readline/promises';
 import {KubeVolumeRestoreCluster, MutationError, type VolumeRestoreCluster} from '../cluster/mutations.js';
 import {loadKubeConfig} from '../config/kube.js';
 import {exitCodes, refusal, usageError, UserError} from '../errors.js';
-import {buildVolumeRestorePlan, credentialsSecretName, readVolumeRestoreFacts, type VolumeRestoreFacts} from '../layers/volumes/restore-plan.js';
+import {buildVolumeRestorePlan, providerProbe, readVolumeRestoreFacts, type VolumeRestoreFacts} from '../layers/volumes/restore-plan.js';
 import {writeJson} from '../output.js';
-import {S3ProviderProbe, type ProviderProbe} from '../restore/bucket-summary.js';
+import type {ProviderProbe} from '../restore/bucket-summary.js';
 import {abandonUnfinished, executePlan, preflight, type EngineEvent, type Gate} from '../restore/executor.js';
 import {AuditLog} from '../restore/audit.js';
 import {describePlan, formatPlan, type RestorePlan} from '../restore/plan.js';
@@ -13,7 +13,7 @@ import {formatEventLine} from '../restore/log-lines.js';
 import type {RestoreReport} from '../restore/report.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import {describeUnfinished, listUnfinished, type JournalState} from '../restore/journal.js';
-import {createS3Client, s3EndpointOf} from '../storage/s3-client.js';
+import {s3EndpointOf} from '../storage/s3-client.js';
 import type {Command, CommandContext} from './command.js';
 
 /**
@@ -142,7 +142,7 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 		throw error;
 	}
 
-	const probe = deps.probe ?? (facts.s3Endpoint ? await buildProbe(cluster, namespace, facts.s3Endpoint) : undefined);
+	const probe = deps.probe ?? (facts.s3Endpoint ? await providerProbe(cluster, namespace, facts.s3Endpoint) : undefined);
 	const plan = buildVolumeRestorePlan(facts, {cluster, probe, timeouts: timeoutsFromEnv()});
 
 	if (dryRun) {
@@ -233,14 +233,6 @@ async function printDryRun(context: CommandContext, plan: RestorePlan, options: 
 	}
 
 	return reasons.length > 0 ? exitCodes.refused : exitCodes.ok;
-}
-
-async function buildProbe(cluster: VolumeRestoreCluster, namespace: string, endpoint: string): Promise<ProviderProbe | undefined> {
-	const secret = await cluster.readSecret(namespace, credentialsSecretName).catch(() => undefined);
-	const accessKey = secret?.['access-key'] ?? secret?.['root-user'] ?? secret?.['RUSTFS_ACCESS_KEY'] ?? process.env['AWS_ACCESS_KEY_ID'];
-	const secretKey = secret?.['secret-key'] ?? secret?.['root-password'] ?? secret?.['RUSTFS_SECRET_KEY'] ?? process.env['AWS_SECRET_ACCESS_KEY'];
-	const env = {...process.env, ...(accessKey && secretKey ? {AWS_ACCESS_KEY_ID: accessKey, AWS_SECRET_ACCESS_KEY: secretKey} : {})};
-	return new S3ProviderProbe(createS3Client({endpoint, env}), endpoint);
 }
 
 /** Wait deadlines can be shortened for tests: ILUM_RESTORE_WAIT_TIMEOUT_MS. */

@@ -1,9 +1,13 @@
+import process from 'node:process';
 import type {V1PersistentVolumeClaim} from '@kubernetes/client-node';
 import {MutationError, type VolumeRestoreCluster, type VolumeSnapshotObject} from '../../cluster/mutations.js';
 import {
-	bucketSummaryAnnotation, compareSummaries, formatDifference, parseBucketSummary, type BucketSummary, type ProviderProbe,
+	bucketSummaryAnnotation, compareSummaries, formatDifference, parseBucketSummary, S3ProviderProbe, type BucketSummary, type ProviderProbe,
 } from '../../restore/bucket-summary.js';
+import {createS3Client} from '../../storage/s3-client.js';
 import type {AccessRequirement, RestorePlan, Step, StepProgress} from '../../restore/plan.js';
+import {describeUnfinished, listUnfinished} from '../../restore/journal.js';
+import {createSession, type RestoreSession} from '../../restore/session.js';
 import {findProviderClaim} from './volume-inventory.js';
 
 /**
@@ -628,4 +632,52 @@ async function * verify(facts: VolumeRestoreFacts, deps: VolumeRestoreDeps, base
 		changes,
 		limitation: `the snapshot carries no record of its contents (${bucketSummaryAnnotation}), so they cannot be compared object by object`,
 	};
+}
+
+/**
+A restore of the provider's volume ready for a front end (the console's wizard): the plan from
+fresh facts, or, when an unfinished restore of this namespace's provider is journaled, that run's
+plan rebuilt from its journal (the wizard then offers to resume it). Throws `MutationError` when
+the unfinished run is from another snapshot (finish or abandon it first).
+*/
+export async function prepareVolumeRestore(options: {
+	cluster: VolumeRestoreCluster;
+	namespace: string;
+	snapshot: string;
+	stateDir: string;
+	s3Endpoint?: string;
+	/** Builds the S3 probe for an endpoint (credentials from the Secret); undefined: contents not verified. */
+	probeFor?: (endpoint: string) => Promise<ProviderProbe | undefined>;
+	safetySnapshot?: boolean;
+	readOnly?: boolean;
+}): Promise<RestoreSession> {
+	const unfinished = listUnfinished(options.stateDir).find(state => state.begin.kind === 'volume' && (state.begin.facts as VolumeRestoreFacts).namespace === options.namespace);
+	if (unfinished && (unfinished.begin.facts as VolumeRestoreFacts).snapshot.name !== options.snapshot) {
+		throw new MutationError(`${describeUnfinished(unfinished)}, from snapshot ${(unfinished.begin.facts as VolumeRestoreFacts).snapshot.name}: finish it (restore volume ${(unfinished.begin.facts as VolumeRestoreFacts).snapshot.name} --resume) or discard it (--abandon) first`);
+	}
+
+	const facts = unfinished ? unfinished.begin.facts as VolumeRestoreFacts : await readVolumeRestoreFacts(options.cluster, {
+		namespace: options.namespace,
+		snapshot: options.snapshot,
+		safetySnapshot: options.safetySnapshot ?? true,
+		...(options.s3Endpoint ? {s3Endpoint: options.s3Endpoint} : {}),
+	});
+	const probe = facts.s3Endpoint && options.probeFor ? await options.probeFor(facts.s3Endpoint) : undefined;
+	return createSession({
+		plan: buildVolumeRestorePlan(facts, {cluster: options.cluster, ...(probe ? {probe} : {})}),
+		stateDir: options.stateDir,
+		identity: options.cluster.identity,
+		checkAccess: async items => options.cluster.reviewAccess(items),
+		readOnly: options.readOnly ?? false,
+		...(unfinished ? {resume: unfinished} : {}),
+	});
+}
+
+/** An S3 probe of the provider at `endpoint`, with the credentials from its Secret (else the AWS variables). */
+export async function providerProbe(cluster: VolumeRestoreCluster, namespace: string, endpoint: string): Promise<ProviderProbe> {
+	const secret = await cluster.readSecret(namespace, credentialsSecretName).catch(() => undefined);
+	const accessKey = secret?.['access-key'] ?? secret?.['root-user'] ?? secret?.['RUSTFS_ACCESS_KEY'] ?? process.env['AWS_ACCESS_KEY_ID'];
+	const secretKey = secret?.['secret-key'] ?? secret?.['root-password'] ?? secret?.['RUSTFS_SECRET_KEY'] ?? process.env['AWS_SECRET_ACCESS_KEY'];
+	const env = {...process.env, ...(accessKey && secretKey ? {AWS_ACCESS_KEY_ID: accessKey, AWS_SECRET_ACCESS_KEY: secretKey} : {})};
+	return new S3ProviderProbe(createS3Client({endpoint, env}), endpoint);
 }
