@@ -133,3 +133,23 @@ export const icebergTablesSeeder: Seeder = {
 		}
 	},
 };
+
+/**
+Starts the world's Iceberg REST catalog again over the same bucket, for a world loaded from its
+state dir (the seeders do not run then). The catalog's pointers live in the bucket, so nothing is
+lost; pass the port from the saved ConfigMap's `ref` so the URL stays the same.
+*/
+export async function resumeIcebergCatalog(provider: {client: SeedContext['provider']['client']; url: string}, options: {port?: number; now?: () => number} = {}): Promise<IcebergRestCatalogServer> {
+	const server = new IcebergRestCatalogServer({
+		store: new S3FileStore(provider.client, icebergBucket, icebergWarehousePrefix),
+		warehouse: `s3://${icebergBucket}/${icebergWarehousePrefix}`,
+		prefix: 'ilum',
+		port: options.port,
+		now: options.now,
+		tableConfig: {'s3.endpoint': provider.url, 's3.path-style-access': 'true', 'client.region': 'us-east-1'},
+		unref: true,
+	});
+	await server.start();
+	servers.add(server);
+	return server;
+}

@@ -34,3 +34,23 @@ test('the drill world seeds two Iceberg tables in its REST catalog, in ilum-tabl
 	assert.equal(result.verified, true, JSON.stringify(result.checks));
 	assert.ok(result.checks.some(check => check.name === 'parquet footers' && /rows in the footers of 5 data files/.test(check.detail)));
 });
+
+test('the catalog can be resumed over the same bucket (a world loaded from its state dir): same tables, same history', {timeout: 240_000}, async t => {
+	const drill = await startDrillWorld({objects: 0, seeders: [clusterSeeder, icebergTablesSeeder]});
+	t.after(async () => {
+		await stopIcebergCatalogServers();
+		await drill.stop();
+	});
+	const configMap = drill.world.store.get('configmaps', 'ilum', icebergConfigMap) as any;
+	const {endpoint, accessKeyId, secretAccessKey} = drill.world.provider;
+	const environment = formatEnvironment({s3Endpoint: endpoint, env: {AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey}});
+	const iceberg = new IcebergFormat({openStore: environment.openStore});
+	const before = await iceberg.history({ref: configMap.data.ref, table: 'analytics.job_runs'});
+	await stopIcebergCatalogServers();
+	const port = Number(new URL(configMap.data.ref).port);
+	const {resumeIcebergCatalog} = await import('../../../source/drill/seed/iceberg-tables.js');
+	const server = await resumeIcebergCatalog({client: environment.s3(), url: endpoint}, {port});
+	assert.equal(server.url, configMap.data.ref);
+	const after = await iceberg.history({ref: server.url, table: 'analytics.job_runs'});
+	assert.deepEqual(after, before);
+});
