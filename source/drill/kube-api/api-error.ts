@@ -79,6 +79,10 @@ export class ApiError extends Error {
 			reason: this.reason,
 			code: this.code,
 		};
+		if (!this.reason) {
+			delete (result as Partial<KubeStatus>).reason;
+		}
+
 		if (this.details && Object.keys(this.details).length > 0) {
 			result.details = this.details;
 		}

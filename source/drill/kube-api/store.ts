@@ -18,7 +18,8 @@ Resources are addressed by their plural name from the resource table (`pods`,
 
 Semantics (as the real server):
 - `create` fills uid, resourceVersion, creationTimestamp, generation (kinds that have one), a name
-  from `generateName`, apiVersion/kind, then the kind's defaults; 409 AlreadyExists; 422 Invalid
+  from `generateName`, apiVersion/kind, then the kind's defaults; a 500 when the object already
+  carries a resourceVersion (as the real server); 409 AlreadyExists; 422 Invalid
   (name rules, label syntax, the kind's `validate`); 404 when the namespace does not exist. Status
   is reset on create unless `{keepStatus: true}` (for seeding).
 - `update` is a PUT: 409 Conflict when `metadata.resourceVersion` is set and stale (unset means
@@ -422,6 +423,11 @@ export class ObjectStore {
 			if (ns?.metadata.deletionTimestamp) {
 				throw new ApiError(403, 'Forbidden', `${def.group ? `${def.plural}.${def.group}` : def.plural} "${metadata.name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {name: metadata.name, kind: def.plural});
 			}
+		}
+
+		if (metadata.resourceVersion) {
+			// The real server's etcd layer refuses this with a reason-less 500.
+			throw new ApiError(500, '', 'resourceVersion should not be set on objects to be created');
 		}
 
 		const now = this.now();

@@ -41,6 +41,7 @@ test('create fills metadata, defaults, and refuses duplicates and bad names like
 		return true;
 	});
 	assert.throws(() => store.create('persistentvolumeclaims', {...pvc('y'), metadata: {name: 'y', namespace: 'nope'}}), apiError(404, 'NotFound', 'namespaces "nope" not found'));
+	assert.throws(() => store.create('persistentvolumeclaims', {...pvc('copied'), metadata: {...pvc('copied').metadata, resourceVersion: '7'}}), apiError(500, '', 'resourceVersion should not be set on objects to be created'));
 	const generated = store.create('volumesnapshots', {metadata: {generateName: 'snap-', namespace: 'ilum'}, spec: {source: {persistentVolumeClaimName: 'data-0'}}});
 	assert.match(generated.metadata.name, /^snap-[a-z\d]{5}$/);
 	assert.equal(generated.metadata.generation, 1);
