@@ -10,6 +10,9 @@ import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
 import {driftComparer, mirrorTargets} from './bucket-compare.js';
 import type {BucketComparer} from './mirror-figures.js';
 import {readBackupCron, type LayerSources} from './inventory.js';
+import {KubeVolumeRestoreCluster} from '../cluster/mutations.js';
+import {AuditLog} from '../restore/audit.js';
+import {resolveStateDir} from '../restore/state-dir.js';
 import {historyReader, type TableSources} from './tables/table-inventory.js';
 
 /** The provider's credentials Secret and the keys versions of the chart use. */
@@ -130,6 +133,20 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 				}
 			});
 		} : undefined,
+		async setBackupSuspended(name, suspend) {
+			const audit = new AuditLog(resolveStateDir(flags['stateDir']));
+			const identity = `${config.getCurrentUser()?.name ?? 'unknown'}@${config.getCurrentContext()}`;
+			const target = `cronjob ${namespace}/${name}`;
+			const action = suspend ? 'console.suspend-backup' : 'console.resume-backup';
+			audit.record({identity, action, target, outcome: 'started'});
+			try {
+				await new KubeVolumeRestoreCluster(config).setCronJobSuspended(namespace, name, suspend);
+				audit.record({identity, action, target, outcome: 'succeeded'});
+			} catch (error) {
+				audit.record({identity, action, target, outcome: 'failed', detail: error instanceof Error ? error.message.split('\n')[0] : String(error)});
+				throw error;
+			}
+		},
 		close: async () => {
 			providerClient?.destroy();
 			await Promise.all(fastClients.map(async client => client.close()));

@@ -33,6 +33,8 @@ export type LayerSources = {
 	readonly probeProvider?: () => Promise<void>;
 	readonly providerEndpoint?: string;
 	readonly now?: () => number;
+	/** Suspends (or resumes) the backup CronJob, recorded in the audit log; absent: not offered. */
+	readonly setBackupSuspended?: (name: string, suspend: boolean) => Promise<void>;
 	/** Release clients, port-forwards, the drill world. */
 	readonly close?: () => Promise<void>;
 };

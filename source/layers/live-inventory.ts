@@ -158,8 +158,12 @@ export class LiveInventory {
 			this.secret = {problem: line(error)};
 		}
 
-		const provider = await probe(this.sources);
+		const [provider, canPatch] = await Promise.all([
+			probe(this.sources),
+			this.sources.cluster.can('patch', 'cronjobs', 'batch', this.sources.namespace).catch(() => undefined),
+		]);
 		this.provider = provider;
+		this.canPatchCronJob = canPatch;
 		this.compareAbort?.abort();
 		const abort = new AbortController();
 		this.compareAbort = abort;
@@ -195,6 +199,7 @@ export class LiveInventory {
 	}
 
 	private provider: MirrorInventory['provider'];
+	private canPatchCronJob: boolean | undefined;
 
 	private async refreshTables(): Promise<void> {
 		this.tablesAbort?.abort();
@@ -239,6 +244,7 @@ export class LiveInventory {
 			buckets,
 			provider: this.provider,
 			compareProblem: this.sources.compare ? undefined : this.sources.compareProblem ?? 'no mirror endpoint to compare with',
+			canPatchCronJob: this.canPatchCronJob,
 		};
 		const mirrors: LayerState<MirrorInventory> = {value: mirrorsValue, loading: !(cronState?.synced || cronState?.error), at: Date.now()};
 		const hazards = findHazards({volumes: volumes.value, mirrors: mirrors.value, now: this.sources.now?.() ?? Date.now()});

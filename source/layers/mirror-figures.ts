@@ -42,6 +42,8 @@ export type MirrorInventory = {
 	readonly provider?: {readonly endpoint?: string; readonly reachable: boolean; readonly error?: string};
 	/** Why buckets could not be compared at all (no mirror endpoint, no credentials). */
 	readonly compareProblem?: string;
+	/** Whether RBAC lets this identity patch the CronJob (SelfSubjectAccessReview); undefined: not asked. */
+	readonly canPatchCronJob?: boolean;
 };
 
 /** Drains a comparer, keeping only its last figures. */

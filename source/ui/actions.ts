@@ -1,4 +1,5 @@
 import type {LiveInventory} from '../layers/live-inventory.js';
+import {suspendBackupAction} from './suspend-backup-action.js';
 
 /**
 Actions on a selected row, registered here (one line each) and offered as keys in the panes they
@@ -16,6 +17,8 @@ export type ItemAction = {
 	readonly changes: boolean;
 	readonly dangerous: boolean;
 	readonly disabledReason?: (item: unknown, context: ActionContext) => string | undefined;
+	/** The question asked before a dangerous action runs (y confirms). */
+	readonly confirm?: (item: unknown, context: ActionContext) => string;
 	/** Starts the action; the console shows what it returns as a message, or the screen it opens. */
 	readonly run: (item: unknown, context: ActionContext) => Promise<string | void> | string | void;
 };
@@ -26,5 +29,7 @@ export type ActionContext = {
 	readonly readOnly: boolean;
 };
 
-/** Every registered action. */
-export const itemActions: ItemAction[] = [];
+/** Every registered action: one line each. */
+export const itemActions: ItemAction[] = [
+	suspendBackupAction,
+];

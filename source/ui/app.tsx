@@ -115,6 +115,7 @@ export function App(props: AppProps) {
 		stateRef.current = reducer(stateRef.current, action);
 		dispatchToReact(action);
 	}, [reducer]);
+	const pendingRef = useRef<{question: string; run: () => void} | undefined>(undefined);
 	const liveRef = useRef(liveState);
 	liveRef.current = liveState;
 	const [detail, setDetail] = useState<Detail | undefined>();
@@ -196,7 +197,7 @@ export function App(props: AppProps) {
 		}
 	}, [panes, switchTo, live, quit]);
 
-	const actionBindings: KeyBinding[] = useMemo(() => actions.filter(action => action.panes.includes(focusedPane.id)).map(action => ({
+	const actionBindingsFor = (paneIndex: number): KeyBinding[] => actions.filter(action => action.panes.includes(panes[paneIndex]!.id)).map(action => ({
 		keys: action.keys,
 		label: action.label,
 		description: action.description,
@@ -204,9 +205,13 @@ export function App(props: AppProps) {
 		changes: action.changes,
 		dangerous: action.dangerous,
 		hint: true,
+		confirm() {
+			const {item} = selection(stateRef.current);
+			return action.confirm?.(item, {live, paneId: panes[paneIndex]!.id, readOnly}) ?? `${action.description}?`;
+		},
 		disabledReason() {
 			const {item} = selection(stateRef.current);
-			return item === undefined ? 'nothing selected' : action.disabledReason?.(item, {live, paneId: focusedPane.id, readOnly});
+			return item === undefined ? 'nothing selected' : action.disabledReason?.(item, {live, paneId: panes[paneIndex]!.id, readOnly});
 		},
 		handler() {
 			const {item} = selection(stateRef.current);
@@ -214,14 +219,15 @@ export function App(props: AppProps) {
 				return;
 			}
 
-			void Promise.resolve(action.run(item, {live, paneId: focusedPane.id, readOnly})).then(message => {
+			void Promise.resolve(action.run(item, {live, paneId: panes[paneIndex]!.id, readOnly})).then(message => {
 				if (message) {
 					dispatch({type: 'message', text: message});
 				}
 			});
 		},
-	})), [actions, focusedPane, live, readOnly]);
-	const bindings = useMemo(() => [...keyBindings, ...actionBindings], [actionBindings]);
+	}));
+	const actionBindings = actionBindingsFor(state.focus);
+	const bindings = [...keyBindings, ...actionBindings];
 
 	const bodyRows = size.rows;
 	const makeContext = (current: UiState): KeyContext => {
@@ -275,6 +281,21 @@ export function App(props: AppProps) {
 
 		const current = stateRef.current;
 		const keyContext = makeContext(current);
+		// The focus may have moved since the last render (typeahead): its pane's actions count.
+		const bindings = [...keyBindings, ...actionBindingsFor(current.focus)];
+		if (current.mode === 'confirm') {
+			const pending = pendingRef.current;
+			pendingRef.current = undefined;
+			dispatch({type: 'back'});
+			if (name === 'y' && pending) {
+				pending.run();
+			} else {
+				dispatch({type: 'message', text: 'cancelled: nothing was changed'});
+			}
+
+			return;
+		}
+
 		if (current.mode === 'filter' || current.mode === 'palette') {
 			const binding = findBinding(name, current.mode, bindings, readOnly);
 			if (binding) {
@@ -299,6 +320,12 @@ export function App(props: AppProps) {
 			return;
 		}
 
+		if (binding.dangerous) {
+			pendingRef.current = {question: binding.confirm?.(keyContext) ?? `${binding.description}?`, run: () => binding.handler(makeContext(stateRef.current))};
+			dispatch({type: 'open', mode: 'confirm'});
+			return;
+		}
+
 		binding.handler(keyContext);
 	}
 
@@ -314,7 +341,8 @@ export function App(props: AppProps) {
 
 	const sources = live.sources;
 	const status = `ilum-restore · context ${sources.cluster.contextName} · namespace ${sources.namespace}${readOnly ? ' · READ-ONLY' : ''}`;
-	const footer = state.message ?? footerHints(state.mode, bindings, readOnly);
+	// The pane's actions first: they are what this pane is for.
+	const footer = state.message ?? footerHints(state.mode, [...actionBindings, ...keyBindings], readOnly);
 
 	if (state.mode === 'help' || state.mode === 'detail') {
 		const lines: readonly ToneLine[] = state.mode === 'help'
@@ -337,7 +365,7 @@ export function App(props: AppProps) {
 
 	const stacked = width < 120;
 	const timelineHeight = 6;
-	const fixed = 1 + bannerLines.length + timelineHeight + 1 + (state.mode === 'filter' || state.mode === 'palette' ? 1 : 0);
+	const fixed = 1 + bannerLines.length + timelineHeight + 1 + (state.mode === 'filter' || state.mode === 'palette' || state.mode === 'confirm' ? 1 : 0);
 	const paneArea = Math.max(panes.length * 5, size.rows - fixed);
 	const paneWidth = stacked ? width : Math.floor(width / panes.length);
 	const paneHeight = stacked ? Math.max(5, Math.floor(paneArea / panes.length)) : paneArea;
@@ -376,6 +404,7 @@ export function App(props: AppProps) {
 					</Text>
 				))}
 			</Box>
+			{state.mode === 'confirm' ? <Text color='yellow' bold>{fit(`${pendingRef.current?.question ?? ''} y to confirm, any other key cancels`, width)}</Text> : null}
 			{state.mode === 'filter' ? <Text color='cyan'>{fit(`/${state.draft}▏ (Enter apply, Esc cancel)`, width)}</Text> : null}
 			{state.mode === 'palette' ? <Text color='cyan'>{fit(`:${state.draft}▏ ${panes.map(pane => pane.id).join(' | ')} | ns <name> | ctx <name> | refresh | quit`, width)}</Text> : null}
 			<Text dimColor>{fit(footer, width)}</Text>

@@ -39,6 +39,8 @@ export type KeyBinding = {
 	/** Changes something in the cluster or storage: hidden under `--read-only`. */
 	readonly changes?: boolean;
 	readonly dangerous?: boolean;
+	/** The question a dangerous binding asks before it runs. */
+	readonly confirm?: (context: KeyContext) => string;
 	/** Why it cannot be used now (shown in the help, greyed); undefined: usable. */
 	readonly disabledReason?: (context: KeyContext) => string | undefined;
 	/** Shown in the footer of its modes. */
@@ -100,7 +102,7 @@ export function footerHints(mode: Mode, bindings: readonly KeyBinding[], readOnl
 
 /** The `?` help: one line per binding, grouped by mode; unusable ones carry their reason. */
 export function helpLines(bindings: readonly KeyBinding[], readOnly: boolean, context?: KeyContext): string[] {
-	const titles: Record<Mode, string> = {home: 'Home (panes)', detail: 'Detail', help: 'Help', filter: 'Filter line', palette: 'Command palette'};
+	const titles: Record<Mode, string> = {home: 'Home (panes)', detail: 'Detail', help: 'Help', filter: 'Filter line', palette: 'Command palette', confirm: 'Confirmation'};
 	const lines: string[] = [];
 	for (const mode of ['home', 'detail', 'filter', 'palette'] as const) {
 		lines.push(titles[mode]);

@@ -1,5 +1,5 @@
 /** The console's UI state: a reducer with discriminated-union actions. No ink, no react. */
-export type Mode = 'home' | 'detail' | 'help' | 'palette' | 'filter';
+export type Mode = 'home' | 'detail' | 'help' | 'palette' | 'filter' | 'confirm';
 
 export type UiState = {
 	readonly mode: Mode;

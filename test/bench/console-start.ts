@@ -1,56 +1,92 @@
 /**
-Cold start of the real CLI on the default drill world, in a real terminal (tmux 160x48):
-- to the first full frame (the three panes with rows),
-- to a complete inventory on screen (every bucket compared, every table's history read),
-- and `inventory --json` to its document;
-with the console's peak memory (VmHWM) and how many frames it drew per second while figures
-streamed in (the redraw budget is ~10 a second).
-
-    node --import tsx test/bench/console-start.ts
+Cold start of the real CLI against the drill world, in a real terminal (tmux 160x48). The world
+runs in its own process (`drill serve`), so the figures are the console's own:
+- time to the first full frame (the three panes with rows),
+- time to a complete inventory on screen (every bucket compared, every table's history read),
+- the console's peak memory (VmHWM),
+- `inventory --json` to its document, with its peak memory;
+for the default world (3,000 objects) and a bigger one (`node --import tsx test/bench/console-start.ts 100000`).
+`--drill` (world in-process) adds the world's own start to these.
 */
-import {spawn} from 'node:child_process';
-import {execFileSync} from 'node:child_process';
+import {execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import {binPath, projectRoot} from '../helpers/run-cli.js';
 import {startInTmux} from '../helpers/tmux.js';
 
-const home = await fs.mkdtemp(path.join(os.tmpdir(), 'console-bench-'));
-const started = Date.now();
-const screen = await startInTmux(`${process.execPath} ${binPath} --drill`, {cwd: projectRoot, env: {HOME: home}});
-let peakKiB = 0;
-try {
-	const pid = execFileSync('tmux', ['display-message', '-p', '-t', screen.session, '#{pane_pid}'], {encoding: 'utf8'}).trim();
-	await screen.waitForScreen(text => text.includes('Volume snapshots (24)') && text.includes('Mirrors (') && text.includes('Tables ('), {timeout: 180_000});
-	const firstFrame = Date.now() - started;
-	await screen.waitForScreen(text => text.includes('ilum-langfuse') && !text.includes('counting…') && !text.includes('reading table histories') && !text.includes('loading…'), {timeout: 300_000});
-	const complete = Date.now() - started;
-	const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-	peakKiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-	await screen.sendKeys('q');
-	process.stdout.write(`console --drill: first full frame ${(firstFrame / 1000).toFixed(1)} s, complete inventory on screen ${(complete / 1000).toFixed(1)} s, peak RSS ${(peakKiB / 1024).toFixed(0)} MiB\n`);
-} finally {
-	await screen.kill();
-	await fs.rm(home, {recursive: true, force: true});
+type Served = {kubeconfig: string; provider: {endpoint: string}; backup: {endpoint: string}; objects: number};
+
+async function serve(objects: number): Promise<{served: Served; stop: () => Promise<void>; readyMs: number}> {
+	const started = Date.now();
+	const child = spawn(process.execPath, [binPath, 'drill', 'serve', '--objects', String(objects)], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'ignore']});
+	const lines = readline.createInterface({input: child.stdout});
+	const first = await new Promise<string>((resolve, reject) => {
+		lines.once('line', resolve);
+		child.once('exit', code => {
+			reject(new Error(`drill serve exited with ${code}`));
+		});
+	});
+	return {
+		served: JSON.parse(first) as Served,
+		readyMs: Date.now() - started,
+		async stop() {
+			child.kill('SIGTERM');
+			await new Promise(resolve => child.once('exit', resolve));
+		},
+	};
 }
 
-const inventoryStart = Date.now();
-const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, binPath, 'inventory', '--drill', '--json'], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
-let stdout = '';
-let stderr = '';
-child.stdout.on('data', chunk => {
-	stdout += chunk;
-});
-child.stderr.on('data', chunk => {
-	stderr += chunk;
-});
-const code = await new Promise<number>(resolve => {
-	child.on('close', exit => {
-		resolve(exit ?? 1);
-	});
-});
-const inventory = JSON.parse(stdout) as {volumes: {snapshots?: unknown[]}; mirrors: {buckets: unknown[]}; tables: {tables: unknown[]}};
-const maxKiB = Number(stderr.trim().split('\n').at(-1));
-process.stdout.write(`inventory --drill --json: ${((Date.now() - inventoryStart) / 1000).toFixed(1)} s (exit ${code}), ${inventory.volumes.snapshots?.length ?? 0} snapshots, ${inventory.mirrors.buckets.length} buckets, ${inventory.tables.tables.length} tables, peak RSS ${(maxKiB / 1024).toFixed(0)} MiB\n`);
-process.stdout.write('Both include starting the drill world in-process (its seed writes every table version and snapshot).\n');
+async function measure(objects: number): Promise<void> {
+	const world = await serve(objects);
+	const home = await fs.mkdtemp(path.join(os.tmpdir(), 'console-bench-'));
+	const flags = `--kubeconfig ${world.served.kubeconfig} --s3-endpoint ${world.served.provider.endpoint}`;
+	try {
+		const started = Date.now();
+		const screen = await startInTmux(`${process.execPath} ${binPath} ${flags}`, {cwd: projectRoot, env: {HOME: home}});
+		try {
+			const pid = execFileSync('tmux', ['display-message', '-p', '-t', screen.session, '#{pane_pid}'], {encoding: 'utf8'}).trim();
+			await screen.waitForScreen(text => /Volume snapshots \(\d+\)/.test(text) && text.includes('CronJob') && /ilum-obj\S+ +\d+[smhd] +yes/.test(text), {timeout: 300_000});
+			const firstFrame = Date.now() - started;
+			await screen.waitForScreen(text => text.includes('ilum-langfuse') && !text.includes('counting…') && !text.includes('reading table histories') && !text.includes('loading…'), {timeout: 600_000});
+			const complete = Date.now() - started;
+			const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+			const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+			await screen.sendKeys('q');
+			process.stdout.write(`${objects} objects (world ready in ${(world.readyMs / 1000).toFixed(1)} s): console first full frame ${(firstFrame / 1000).toFixed(1)} s, complete inventory on screen ${(complete / 1000).toFixed(1)} s, peak RSS ${(peakKiB / 1024).toFixed(0)} MiB\n`);
+		} finally {
+			await screen.kill();
+		}
+
+		const inventoryStart = Date.now();
+		const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, binPath, 'inventory', '--json', ...flags.split(' ')], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, HOME: home}});
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', chunk => {
+			stdout += chunk;
+		});
+		child.stderr.on('data', chunk => {
+			stderr += chunk;
+		});
+		const code = await new Promise<number>(resolve => {
+			child.on('close', exit => {
+				resolve(exit ?? 1);
+			});
+		});
+		const seconds = (Date.now() - inventoryStart) / 1000;
+		const inventory = JSON.parse(stdout) as {volumes: {snapshots?: unknown[]}; mirrors: {buckets: Array<{provider: {objects: number}}>}; tables: {tables: unknown[]}};
+		const maxKiB = Number(stderr.trim().split('\n').at(-1));
+		const counted = inventory.mirrors.buckets.reduce((sum, bucket) => sum + bucket.provider.objects, 0);
+		process.stdout.write(`${objects} objects: inventory --json ${seconds.toFixed(1)} s (exit ${code}): ${inventory.volumes.snapshots?.length ?? 0} snapshots, ${inventory.mirrors.buckets.length} buckets (${counted} provider objects compared), ${inventory.tables.tables.length} tables, peak RSS ${(maxKiB / 1024).toFixed(0)} MiB\n`);
+	} finally {
+		await world.stop();
+		await fs.rm(home, {recursive: true, force: true});
+	}
+}
+
+const sizes = process.argv.slice(2).map(Number).filter(Number.isFinite);
+for (const objects of sizes.length > 0 ? sizes : [3000]) {
+	// eslint-disable-next-line no-await-in-loop
+	await measure(objects);
+}

@@ -129,7 +129,7 @@ export class FakeCluster implements Cluster {
 		return this.answer('listStorageClasses', this.world.storageClasses);
 	}
 
-	async can() {
+	async can(..._arguments: unknown[]): Promise<boolean> {
 		return this.answer('can', true);
 	}
 

@@ -198,6 +198,13 @@ test('--read-only removes actions that change anything; others stay', async () =
 	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
 		await waitForFrame(lastFrame, loaded);
 		stdin.write('R');
+		await waitForFrame(lastFrame, 'Restore from this point? y to confirm');
+		stdin.write('n');
+		await waitForFrame(lastFrame, 'cancelled: nothing was changed');
+		assert.equal(ran, 0);
+		stdin.write('R');
+		await waitForFrame(lastFrame, 'y to confirm');
+		stdin.write('y');
 		await waitForFrame(lastFrame, 'restore started');
 		assert.equal(ran, 1);
 	}, {actions});
@@ -209,4 +216,42 @@ test('keys that arrive together are taken one by one (typeahead)', async () => {
 		stdin.write('j\r');
 		await waitForFrame(lastFrame, 'VolumeSnapshot ilum/nightly-0');
 	});
+});
+
+test('s in Mirrors suspends the backup CronJob once confirmed; RBAC or --read-only take it away', async () => {
+	const calls: Array<[string, boolean]> = [];
+	const fixture = consoleFixture();
+	(fixture.sources as any).setBackupSuspended = async (name: string, suspend: boolean) => {
+		calls.push([name, suspend]);
+	};
+	await withConsole(fixture, wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write(keys.tab);
+		await waitForFrame(lastFrame, 's suspend the backup cronjob');
+		stdin.write('s');
+		await waitForFrame(lastFrame, 'Suspend CronJob ilum-backup? No mirror runs until it is resumed. y to confirm');
+		stdin.write('y');
+		await waitForFrame(lastFrame, 'CronJob ilum-backup suspended');
+		assert.deepEqual(calls, [['ilum-backup', true]]);
+	});
+
+	const denied = consoleFixture();
+	(denied.sources as any).setBackupSuspended = async () => {
+		throw new Error('must not run');
+	};
+	denied.cluster.can = async () => false;
+	await withConsole(denied, wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write(keys.tab);
+		stdin.write('s');
+		await waitForFrame(lastFrame, 's: RBAC does not allow patch on cronjobs.batch in ilum');
+	});
+
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write(keys.tab);
+		stdin.write('?');
+		const help = await waitForFrame(lastFrame, 'Keys');
+		assert.doesNotMatch(help, /Suspend the backup CronJob/);
+	}, {readOnly: true});
 });
