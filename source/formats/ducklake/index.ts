@@ -1,3 +1,4 @@
+import {randomUUID} from 'node:crypto';
 import path from 'node:path';
 import process from 'node:process';
 import {UserError, refusal, usageError} from '../../errors.js';
@@ -8,7 +9,7 @@ import {sqlTimestamp} from './backends.js';
 import {bytesOf, findTable, splitName, liveAt, liveFiles, loadCatalog, loadColumns, loadInlined, rowsOf, tableNames, tableRowsAt, type CatalogState, type Inlined, type LiveFile, type Snapshot} from './catalog.js';
 import {openCatalog, parseDuckLakeRef, type CatalogLocation} from './connect.js';
 import {allLiveFiles, checkFiles, entryFor, missingReason, operationOf, parseChanges, snapshotsChangingTable, tableChanges} from './history.js';
-import {buildCommit, ConcurrentChangeError, perFileTables, runStatements, schemaDifferences, type DuckLakeCommit} from './restore.js';
+import {buildCommit, ConcurrentChangeError, perFileTables, runStatements, schemaDifferences, type DuckLakeCommit, type Statement} from './restore.js';
 import {int, type SqlCatalog, type SqlRow} from './sql.js';
 import {DataStorage} from './storage.js';
 
@@ -108,15 +109,42 @@ export class DuckLakeFormat implements TableFormat {
 		const location = parseDuckLakeRef(plan.ref);
 		const sql = await openCatalog(location, {readOnly: false});
 		try {
-			await sql.transaction(async tx => {
-				const top = await tx.query('SELECT max(snapshot_id) AS id FROM ducklake_snapshot');
+			const moved = async (catalog: SqlCatalog) => {
+				const top = await catalog.query('SELECT max(snapshot_id) AS id FROM ducklake_snapshot');
 				const now = int(top[0]?.id ?? null);
 				if (String(now) !== plan.from) {
 					throw refusal(`${sql.description}: the catalog moved since the plan (snapshot ${now} is current, the plan was made at ${plan.from})`, 'nothing was written; plan again');
 				}
+			};
 
+			await moved(sql);
+			// The returning files, copied to new names first: nothing in the catalog points at them until the transaction commits.
+			const patched = new Map<number, Statement>();
+			if (commit.copies.length > 0) {
+				const state = await loadCatalog(sql);
+				const storage = new DataStorage(state, {base: baseOf(location), open: where => this.environment.openStore(where)});
+				try {
+					for (const copy of commit.copies) {
+						options.signal?.throwIfAborted();
+						if (copy.kind === 'delete' && !copy.encrypted) {
+							// eslint-disable-next-line no-await-in-loop
+							const written = await storage.rewriteDeleteFile(copy.from, copy.to, copy.dataFile!);
+							const statement = commit.statements[copy.statement]!;
+							patched.set(copy.statement, {...statement, params: statement.params.map((value, index) => index === copy.sizeParam ? written.size : (index === copy.footerParam ? written.footer : value))});
+						} else {
+							// eslint-disable-next-line no-await-in-loop
+							await storage.copy(copy.from, copy.to);
+						}
+					}
+				} catch (error) {
+					throw storageError(error, `copying the files of snapshot ${plan.target} (nothing was committed; copies already made are unreferenced and can be deleted)`, this.environment);
+				}
+			}
+
+			await sql.transaction(async tx => {
+				await moved(tx);
 				const time = sqlTimestamp(new Date());
-				const statements = commit.statements.map(statement => statement.sql.startsWith('INSERT INTO ducklake_snapshot (') ? {...statement, params: statement.params.map((value, index) => index === 1 ? time : value)} : statement);
+				const statements = commit.statements.map((statement, index) => patched.get(index) ?? (statement.sql.startsWith('INSERT INTO ducklake_snapshot (') ? {...statement, params: statement.params.map((value, position) => position === 1 ? time : value)} : statement));
 				try {
 					await runStatements(tx, statements);
 				} catch (error) {
@@ -287,6 +315,8 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		}
 	}
 
+	const copyBytes = then.filter(file => !nowIds.has(file.data.id) || swapped.has(file.data.id)).reduce((sum, file) => sum + file.data.sizeBytes, 0)
+		+ then.filter(file => file.deletes && (!nowDeletes.has(file.deletes.id) || !nowIds.has(file.data.id) || swapped.has(file.data.id))).reduce((sum, file) => sum + file.deletes!.sizeBytes, 0);
 	const commit = buildCommit({
 		state,
 		tableColumns,
@@ -300,10 +330,16 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		perFileRows,
 		scheduledForDeletion,
 		inlined,
+		locate: row => storage.locate(row),
+		newName: () => randomUUID(),
 		tableColumnStats: (await sql.columns('ducklake_table_column_stats')).length > 0 ? await sql.query('SELECT * FROM ducklake_table_column_stats WHERE table_id = ?', [table.id]) : undefined,
 		time: sqlTimestamp(new Date()),
 	});
-	return {...base, before, after, filesReturning, filesLeaving, schemaChanges, commit, checks, warnings};
+	if (commit.copies.length > 0) {
+		warnings.push(`${commit.copies.length} returning file(s), ${copyBytes} bytes, are first copied to new names next to them (delete files rewritten to point at their data file's copy): DuckLake's snapshot expiry deletes files by path, so restored rows get files of their own`);
+	}
+
+	return {...base, before, after, filesReturning, filesLeaving, schemaChanges, commit, checks: [...checks, 'every copy is read back: the row count from the footers of the new files'], warnings};
 }
 
 function sideOf(files: readonly LiveFile[], inlined: Inlined, snapshot: number) {
@@ -319,7 +355,10 @@ async function verify(session: Session, plan: TableRestorePlan, commit: DuckLake
 	const target = Number(plan.target);
 	const written = commit.snapshotId;
 	const checks: Array<{name: string; ok: boolean; detail: string}> = [];
-	const key = (files: readonly LiveFile[]) => files.map(file => `${storage.locate(file.data)}|${file.deletes ? storage.locate(file.deletes) : ''}`).sort();
+	// The restored rows name copies: map them back to the files they copy.
+	const original = new Map(commit.copies.map(copy => [copy.to, copy.from]));
+	const source = (location: string) => original.get(location) ?? location;
+	const key = (files: readonly LiveFile[]) => files.map(file => `${source(storage.locate(file.data))}|${file.deletes ? source(storage.locate(file.deletes)) : ''}`).sort();
 	const then = liveFiles(state, commit.tableId, target);
 	const after = liveFiles(state, commit.tableId, written);
 	const snapshotWritten = state.snapshots.some(snapshot => snapshot.id === written);

@@ -5,6 +5,26 @@ import {restoreMessagePrefix} from './history.js';
 
 export type Statement = {readonly sql: string; readonly params: readonly SqlValue[]; /** Rows it must change (checked when executing). */ readonly expectRows?: number};
 
+/**
+A file the restore writes before its transaction: a returning data or delete file copied to a
+new name next to it. DuckLake's snapshot expiry schedules the *path* of every expired file row
+for deletion, so a restored row must never share a path with a closed one.
+*/
+export type FileCopy = {
+	readonly kind: 'data' | 'delete';
+	/** Full locations (as DataStorage.locate gives them). */
+	readonly from: string;
+	readonly to: string;
+	/** Delete files: the location of the data file they now belong to (their `file_path` column is rewritten). */
+	readonly dataFile?: string;
+	/** Encrypted delete files cannot be rewritten: copied byte for byte. */
+	readonly encrypted?: boolean;
+	/** Index of the INSERT statement registering it; for delete files the size and footer parameters are filled in after the rewrite. */
+	readonly statement: number;
+	readonly sizeParam?: number;
+	readonly footerParam?: number;
+};
+
 /** What `plan.commit` holds for DuckLake: the new snapshot and the exact statements, in order. */
 export type DuckLakeCommit = {
 	readonly snapshotId: number;
@@ -25,6 +45,8 @@ export type DuckLakeCommit = {
 	readonly closedInlinedRows: number;
 	readonly reopenedInlinedRows: number;
 	readonly copiedInlinedDeletes: number;
+	/** Files written before the transaction (copies under new names). */
+	readonly copies: readonly FileCopy[];
 	readonly statements: readonly Statement[];
 	/** The statements as SQL text with the values in place, for --dry-run. */
 	readonly sql: readonly string[];
@@ -50,6 +72,10 @@ export type CommitInput = {
 	readonly tableColumnStats?: readonly SqlRow[];
 	/** snapshot_time, as `sqlTimestamp` writes it. */
 	readonly time: string;
+	/** Full location of a data or delete file row. */
+	readonly locate: (row: DataFileRow | DeleteFileRow) => string;
+	/** A fresh unique file name stem (a UUID). */
+	readonly newName: () => string;
 	readonly author?: string;
 };
 
@@ -140,9 +166,21 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		statements.push({sql: `INSERT INTO ${table} (${columns.map(column => quoteIdentifier(column)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, params: values, expectRows: 1});
 	};
 
+	const copies: FileCopy[] = [];
+	const renamed = (row: DataFileRow | DeleteFileRow, suffix: string) => {
+		const name = `ducklake-${input.newName()}${suffix}.parquet`;
+		const slash = row.path.lastIndexOf('/');
+		const from = input.locate(row);
+		return {path: slash === -1 ? name : row.path.slice(0, slash + 1) + name, from, to: from.slice(0, from.lastIndexOf('/') + 1) + name};
+	};
+
+	const dataLocations = new Map<number, string>();
 	for (const row of returningData) {
 		const id = dataIdMap.get(row.id)!;
-		insertCopy('ducklake_data_file', row.raw, {data_file_id: id, begin_snapshot: snapshotId, end_snapshot: null});
+		const copy = renamed(row, '');
+		dataLocations.set(row.id, copy.to);
+		copies.push({kind: 'data', from: copy.from, to: copy.to, statement: statements.length});
+		insertCopy('ducklake_data_file', row.raw, {data_file_id: id, begin_snapshot: snapshotId, end_snapshot: null, path: copy.path});
 		for (const table of perFileTables) {
 			for (const stats of input.perFileRows.get(`${table}:${row.id}`) ?? []) {
 				insertCopy(table, stats, {data_file_id: id});
@@ -163,7 +201,12 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 	}
 
 	for (const {id, row} of deleteCopies) {
-		insertCopy('ducklake_delete_file', row.raw, {delete_file_id: id, begin_snapshot: snapshotId, end_snapshot: null, data_file_id: dataIdMap.get(row.dataFileId) ?? row.dataFileId});
+		const copy = renamed(row, '-delete');
+		const columns = input.tableColumns.get('ducklake_delete_file') ?? Object.keys(row.raw);
+		const encrypted = row.raw.encryption_key !== null && row.raw.encryption_key !== undefined;
+		const dataFile = dataLocations.get(row.dataFileId) ?? input.locate(input.now.find(file => file.data.id === row.dataFileId)?.data ?? input.then.find(file => file.data.id === row.dataFileId)!.data);
+		copies.push({kind: 'delete', from: copy.from, to: copy.to, dataFile, encrypted, statement: statements.length, sizeParam: columns.indexOf('file_size_bytes'), footerParam: columns.indexOf('footer_size')});
+		insertCopy('ducklake_delete_file', row.raw, {delete_file_id: id, begin_snapshot: snapshotId, end_snapshot: null, data_file_id: dataIdMap.get(row.dataFileId) ?? row.dataFileId, path: copy.path});
 	}
 
 	for (const row of closedColumns) {
@@ -251,6 +294,7 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		closedInlinedRows: closedInlined.length,
 		reopenedInlinedRows: returningInlined.length,
 		copiedInlinedDeletes: inlinedDeleteCopies.length,
+		copies,
 		statements,
 		sql: statements.map(statement => inlineParams(statement)),
 	};

@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import {DuckDBInstance} from '@duckdb/node-api';
 import {parquetMetadata} from 'hyparquet';
@@ -130,6 +132,48 @@ export class DataStorage {
 		}
 
 		return rows;
+	}
+
+	/** The store and key for a location (the data path's store when under it). */
+	private where(location: string): {store: FileStore; key: string} {
+		const folder = location.startsWith(this.root) ? this.root : location.slice(0, location.lastIndexOf('/') + 1);
+		return {store: this.store(folder), key: location.slice(folder.length)};
+	}
+
+	/** Copies a file byte for byte to a new location (created only if absent). */
+	async copy(from: string, to: string): Promise<number> {
+		const source = this.where(from);
+		const bytes = await source.store.read(source.key);
+		const target = this.where(to);
+		await target.store.putIfAbsent(target.key, bytes);
+		return bytes.byteLength;
+	}
+
+	/**
+	Writes a positional delete file for another data file: the same positions, `file_path` set to
+	`dataFile`. Returns the new file's size and footer size.
+	*/
+	async rewriteDeleteFile(from: string, to: string, dataFile: string): Promise<{size: number; footer: number}> {
+		const source = this.where(from);
+		const bytes = await source.store.read(source.key);
+		const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-ducklake-'));
+		const instance = await DuckDBInstance.create(':memory:');
+		const connection = await instance.connect();
+		try {
+			const input = path.join(folder, 'in.parquet');
+			const output = path.join(folder, 'out.parquet');
+			await fs.writeFile(input, bytes);
+			const quote = (text: string) => `'${text.replaceAll('\'', '\'\'')}'`;
+			await connection.run(`COPY (SELECT ${quote(dataFile)} AS file_path, CAST(pos AS BIGINT) AS pos FROM read_parquet(${quote(input)}) ORDER BY pos) TO ${quote(output)} (FORMAT parquet, FIELD_IDS {file_path: 2147483546, pos: 2147483545})`);
+			const [row] = (await connection.runAndReadAll(`SELECT file_size_bytes, footer_size FROM parquet_file_metadata(${quote(output)})`)).getRows();
+			const target = this.where(to);
+			await target.store.putIfAbsent(target.key, await fs.readFile(output));
+			return {size: Number(row![0]), footer: Number(row![1])};
+		} finally {
+			connection.closeSync();
+			instance.closeSync();
+			await fs.rm(folder, {recursive: true, force: true});
+		}
 	}
 
 	/** `num_rows` of each Parquet file: DuckDB's parquet_file_metadata for local files, hyparquet over the bytes for S3. */

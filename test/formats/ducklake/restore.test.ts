@@ -26,12 +26,16 @@ async function readAll(lake: TestLake, snapshots: readonly number[]): Promise<Ma
 	});
 }
 
-async function liveSet(lake: TestLake, snapshot: number): Promise<{tableId: number; files: string[]}> {
+/** The live files as what they hold (records, sizes, deletions), their paths, and whether any live row shares a path with a closed one. */
+async function liveSet(lake: TestLake, snapshot: number): Promise<{tableId: number; files: string[]; paths: string[]; sharedWithClosed: string[]}> {
 	return withCatalog(lake, async sql => {
 		const state = await loadCatalog(sql);
 		const found = findTable(state, 'main.orders', snapshot)!;
-		const files = liveFiles(state, found.table.id, snapshot).map(file => `${file.data.path}|${file.deletes?.path ?? ''}`).sort();
-		return {tableId: found.table.id, files};
+		const live = liveFiles(state, found.table.id, snapshot);
+		const files = live.map(file => `${file.data.recordCount} rows/${file.data.sizeBytes} bytes|${file.deletes?.deleteCount ?? 0} deleted`).sort();
+		const paths = live.flatMap(file => [file.data.path, ...(file.deletes ? [file.deletes.path] : [])]).sort();
+		const closed = new Set([...state.dataFiles, ...state.deleteFiles].filter(row => row.tableId === found.table.id && row.end !== undefined).map(row => row.path));
+		return {tableId: found.table.id, files, paths, sharedWithClosed: paths.filter(file => closed.has(file))};
 	});
 }
 
@@ -81,7 +85,9 @@ for (const {name, backend, postgres} of backends) {
 
 			const now = await liveSet(lake, written);
 			const then = await liveSet(lake, target.snapshot);
-			assert.deepEqual(now.files, then.files, 'live files equal the target\'s');
+			assert.deepEqual(now.files, then.files, 'live files hold what the target\'s held');
+			assert.deepEqual(now.sharedWithClosed, [], 'no live file row shares a path with a closed one (snapshot expiry deletes by path)');
+			assert.ok(now.paths.every(file => !then.paths.includes(file) || !plan.filesReturning.some(returning => returning.endsWith(file))), 'returning files are copies under new names');
 			assert.equal(now.tableId, tableId, 'the table keeps its id');
 
 			const rowsAfter = await readAll(lake, [...snapshots, written]);
