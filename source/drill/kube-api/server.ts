@@ -55,6 +55,11 @@ export type KubeApiOptions = {
 	host?: string;
 	/** Bearer token -> identity. Without it every request acts as an unrestricted `admin`. */
 	identities?: Record<string, Identity>;
+	/**
+	Who a request without credentials is (no token, no `/as/<name>` prefix: `kubectl get --raw`,
+	curl). Unset: 401 Unauthorized, as a server with anonymous auth off.
+	*/
+	anonymous?: Identity;
 	/** What `/version` reports; kubectl's dispatcher picks its binary from the minor. */
 	version?: {major: string; minor: string};
 	/** Lines of a container's log, for `pods/NAME/log` (kubectl logs); none when absent. */
@@ -933,6 +938,10 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 
 		const header = req.headers.authorization ?? '';
 		const match = /^Bearer\s+(.+)$/i.exec(header);
+		if (!match && options.anonymous) {
+			return options.anonymous;
+		}
+
 		const identity = match ? options.identities[match[1]!.trim()] : undefined;
 		if (!identity) {
 			throw ApiError.unauthorized();

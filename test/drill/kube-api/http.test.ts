@@ -97,6 +97,17 @@ test('errors are Status objects shaped like the real server\'s', async () => {
 	const noToken = await fetch(`${api.url}/api/v1/namespaces`);
 	assert.equal(noToken.status, 401);
 	assert.equal((await noToken.json() as any).reason, 'Unauthorized');
+	const badToken = await call('GET', '/api/v1/namespaces', {token: 'stolen'});
+	assert.equal(badToken.status, 401);
+	const anonymous = await startKubeApi({store, identities: {'admin-token': {name: 'admin'}}, anonymous: {name: 'system:anonymous', readOnly: true}});
+	try {
+		assert.equal((await fetch(`${anonymous.url}/api/v1/namespaces`)).status, 200);
+		const write = await fetch(`${anonymous.url}/api/v1/namespaces`, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"metadata":{"name":"x"}}'});
+		assert.equal(((await write.json()) as any).message, 'namespaces is forbidden: User "system:anonymous" cannot create resource "namespaces" in API group "" at the cluster scope');
+	} finally {
+		await anonymous.close();
+	}
+
 	const selector = await call('GET', '/api/v1/pods?fieldSelector=spec.bogus%3Dx');
 	assert.equal(selector.status, 400);
 	assert.equal(selector.json.message, 'field label not supported: spec.bogus');
