@@ -25,6 +25,11 @@ export function avroType(schema: unknown): avro.Type {
 	return avro.Type.forSchema(schema as avro.Schema, {registry: {long: longType} as any});
 }
 
+/** Parses an Avro schema with longs as numbers (avsc refuses values beyond 2^53): for counts and sizes, never ids. */
+function numberType(schema: unknown): avro.Type {
+	return avro.Type.forSchema(schema as avro.Schema);
+}
+
 const magic = Buffer.from([0x4F, 0x62, 0x6A, 0x01]);
 
 class Cursor {
@@ -108,7 +113,8 @@ function pruneType(type: any, selection: FieldSelection): any {
 	return prune(type, selection);
 }
 
-function compile(schemaText: string, selection: FieldSelection | undefined, key: string): Compiled {
+function compile(schemaText: string, selection: FieldSelection | undefined, key: string, longs: 'bigint' | 'number'): Compiled {
+	const typeOf = longs === 'bigint' ? avroType : numberType;
 	let bySchema = compiledCache.get(key);
 	if (!bySchema) {
 		bySchema = new Map();
@@ -118,9 +124,9 @@ function compile(schemaText: string, selection: FieldSelection | undefined, key:
 	let compiled = bySchema.get(schemaText);
 	if (!compiled) {
 		const schema = JSON.parse(schemaText);
-		const writer = avroType(schema);
+		const writer = typeOf(schema);
 		if (selection) {
-			const reader = avroType(prune(schema, selection));
+			const reader = typeOf(prune(schema, selection));
 			compiled = {reader, resolver: reader.createResolver(writer)};
 		} else {
 			compiled = {reader: writer, resolver: undefined};
@@ -167,7 +173,8 @@ function decompress(codec: string, block: Buffer): Buffer {
 }
 
 /** Reads an Avro object container file: its header and records (only the selected fields, when a selection is given). */
-export function readAvro(data: Uint8Array, options: {selection?: FieldSelection; selectionKey?: string} = {}): {header: AvroHeader; records: any[]} {
+export function readAvro(data: Uint8Array, options: {selection?: FieldSelection; selectionKey?: string; longs?: 'bigint' | 'number'} = {}): {header: AvroHeader; records: any[]} {
+	const longs = options.longs ?? 'bigint';
 	const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 	if (buffer.length < 4 || !buffer.subarray(0, 4).equals(magic)) {
 		throw new Error('not an Avro file');
@@ -206,7 +213,7 @@ export function readAvro(data: Uint8Array, options: {selection?: FieldSelection;
 	}
 
 	// Files of one table share their schema: find it by its bytes, decode the text only once.
-	const selectionKey = options.selectionKey ?? (options.selection ? JSON.stringify(options.selection) : '');
+	const selectionKey = `${longs}:${options.selectionKey ?? (options.selection ? JSON.stringify(options.selection) : '')}`;
 	let known = recentSchemas.find(item => item.key === selectionKey && item.bytes.equals(schemaBytes));
 	if (!known) {
 		known = {key: selectionKey, bytes: Buffer.from(schemaBytes), text: schemaBytes.toString('utf8')};
@@ -218,7 +225,7 @@ export function readAvro(data: Uint8Array, options: {selection?: FieldSelection;
 	meta['avro.schema'] = schemaText;
 
 	const codec = meta['avro.codec'] ?? 'null';
-	known.compiled ??= compile(schemaText, options.selection, selectionKey);
+	known.compiled ??= compile(schemaText, options.selection, selectionKey, longs);
 	const {reader, resolver} = known.compiled;
 	const records: any[] = [];
 	while (cursor.position < buffer.length) {

@@ -95,7 +95,7 @@ export class SnapshotScanner {
 		let pending = this.lists.get(relative);
 		if (!pending) {
 			pending = this.read(relative, bytes => {
-				const {records} = readAvro(bytes, {selection: manifestListSelection, selectionKey: 'manifest-list'});
+				const {records} = readAvro(bytes, {selection: manifestListSelection, selectionKey: 'manifest-list', longs: 'number'});
 				const indices = new Int32Array(records.length);
 				for (const [position, record] of records.entries()) {
 					const path = record.manifest_path as string;
@@ -122,7 +122,7 @@ export class SnapshotScanner {
 		if (!pending) {
 			pending = this.read(relative, bytes => {
 				const live: LiveFile[] = [];
-				for (const record of readAvro(bytes, {selection: manifestSelection, selectionKey: 'manifest'}).records) {
+				for (const record of readAvro(bytes, {selection: manifestSelection, selectionKey: 'manifest', longs: 'number'}).records) {
 					if (record.status === 2) {
 						continue;
 					}
