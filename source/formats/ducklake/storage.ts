@@ -142,6 +142,12 @@ export class DataStorage {
 
 	/** Copies a file byte for byte to a new location (created only if absent). */
 	async copy(from: string, to: string): Promise<number> {
+		if (!schemeOf(from) && !schemeOf(to)) {
+			// Local: no buffering, and never over an existing file.
+			await fs.copyFile(from, to, fs.constants.COPYFILE_EXCL);
+			return (await fs.stat(to)).size;
+		}
+
 		const source = this.where(from);
 		const bytes = await source.store.read(source.key);
 		const target = this.where(to);
