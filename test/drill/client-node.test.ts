@@ -4,10 +4,10 @@ The same world through @kubernetes/client-node, as the console and the restore e
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch} from '@kubernetes/client-node';
-import {startDrillWorld, waitFor} from '../helpers/drill-world.js';
+import {coreSeeders, startDrillWorld, waitFor} from '../helpers/drill-world.js';
 
 test('client-node: snapshots, claims, scale, a job from the CronJob, a watch', {timeout: 120_000}, async () => {
-	const drill = await startDrillWorld();
+	const drill = await startDrillWorld({seeders: coreSeeders});
 	try {
 		const config = new KubeConfig();
 		config.loadFromFile(drill.world.kubeconfigPath);

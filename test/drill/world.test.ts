@@ -4,7 +4,7 @@ What the drill world does, observed the way a user would: through S3 and the Kub
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client} from '@aws-sdk/client-s3';
-import {startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
+import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
 import {startWorld} from '../../source/drill/world.js';
 import {ilum} from '../../source/drill/seed/ilum.js';
 import {clusterSeeder} from '../../source/drill/seed/cluster.js';
@@ -47,7 +47,7 @@ async function scale(drill: DrillFixture, replicas: number): Promise<void> {
 }
 
 test('the provider is unreachable while its StatefulSet has no ready replica, and comes back on the same port', {timeout: 120_000}, async () => {
-	const drill = await startDrillWorld();
+	const drill = await startDrillWorld({seeders: coreSeeders});
 	try {
 		const s3 = drill.s3('provider');
 		const port = drill.world.providerEndpoint.port;
@@ -65,7 +65,7 @@ test('the provider is unreachable while its StatefulSet has no ready replica, an
 });
 
 test('a snapshot captures the data, and a claim restored from it serves that data after the swap', {timeout: 120_000}, async () => {
-	const drill = await startDrillWorld();
+	const drill = await startDrillWorld({seeders: coreSeeders});
 	const {store} = drill.world;
 	try {
 		const s3 = drill.s3('provider');
@@ -131,7 +131,7 @@ test('a snapshot captures the data, and a claim restored from it serves that dat
 });
 
 test('the seeded snapshots hold the data as it was each hour, and the newest matches the provider but for what came after', {timeout: 60_000}, async () => {
-	const drill = await startDrillWorld();
+	const drill = await startDrillWorld({seeders: coreSeeders});
 	const {store, data} = drill.world;
 	try {
 		const snapshots = store.list('volumesnapshots', 'ilum').items.sort((a, b) => a.status.creationTime.localeCompare(b.status.creationTime));
@@ -156,7 +156,7 @@ test('the seeded snapshots hold the data as it was each hour, and the newest mat
 });
 
 test('the backup Job mirrors with --preserve --remove: new and changed objects copied with metadata, deletions propagated', {timeout: 180_000}, async () => {
-	const drill = await startDrillWorld();
+	const drill = await startDrillWorld({seeders: coreSeeders});
 	const {store} = drill.world;
 	try {
 		const provider = drill.s3('provider');
@@ -201,7 +201,7 @@ test('the backup Job mirrors with --preserve --remove: new and changed objects c
 });
 
 test('the backup Job fails while the provider is down, and the CronJob forbids a concurrent run', {timeout: 120_000}, async () => {
-	const drill = await startDrillWorld();
+	const drill = await startDrillWorld({seeders: coreSeeders});
 	const {store, clock} = drill.world;
 	try {
 		await scale(drill, 0);
@@ -248,7 +248,7 @@ test('the backup Job fails while the provider is down, and the CronJob forbids a
 });
 
 test('the bucket-init Job recreates missing default buckets empty, as it would over a restore', {timeout: 120_000}, async () => {
-	const drill = await startDrillWorld();
+	const drill = await startDrillWorld({seeders: coreSeeders});
 	try {
 		const provider = drill.s3('provider');
 		const volume = drill.world.providerEndpoint.volume!;

@@ -7,7 +7,8 @@ AWS CLI or the SDK, and stop it.
     await drill.stop();
 
 Defaults keep tests quick: 300 objects and short controller delays; pass `objects`/`timing`
-to change them, or any other `startWorld` option.
+to change them, or any other `startWorld` option (`seeders: coreSeeders` for a world without the
+table seeders, which take most of the start-up time).
 */
 import {execFile, spawn} from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -15,6 +16,12 @@ import os from 'node:os';
 import path from 'node:path';
 import {S3Client} from '@aws-sdk/client-s3';
 import {startWorld, type S3Access, type World, type WorldOptions} from '../../source/drill/world.js';
+import {clusterSeeder} from '../../source/drill/seed/cluster.js';
+import {historySeeder} from '../../source/drill/seed/history-seeder.js';
+import {objectsSeeder} from '../../source/drill/seed/objects-seeder.js';
+
+/** The world without tables or catalogs (fast): the cluster, the objects and their day of history. */
+export const coreSeeders = [clusterSeeder, objectsSeeder, historySeeder];
 
 export type CommandResult = {code: number; stdout: string; stderr: string};
 

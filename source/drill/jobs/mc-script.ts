@@ -1,4 +1,4 @@
-import {CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, type S3Client} from '@aws-sdk/client-s3';
+import {CreateBucketCommand, DeleteObjectsCommand, HeadBucketCommand, ListBucketsCommand, ListObjectsV2Command, type S3Client} from '@aws-sdk/client-s3';
 import {describe, httpStatus, mcMirror} from './mc-mirror.js';
 import {drillS3Client} from './s3-client.js';
 
@@ -11,7 +11,7 @@ Shell subset: lines and `;`, `&&`, `||`, `#` comments, `set -e`/`-u`/`-x`/`-o pi
 single quotes, `for VAR in WORDS; do ...; done` (one level, on one or many lines), `echo`,
 `true`, `false`, `sleep` (no wait), `exit N`.
 mc subset: `alias set` (and `config host add`), `MC_HOST_<alias>` variables, `mb [--ignore-existing|-p]`,
-`mirror [--preserve|-a] [--remove] [--overwrite] [--dry-run]`, `ls`, `ready`, global `--quiet`,
+`mirror [--preserve|-a] [--remove] [--overwrite] [--dry-run]`, `rm [--recursive --force]`, `ls`, `ready`, global `--quiet`,
 `--json`, `--no-color`, `--insecure`. Anything else fails like a missing binary or an unknown mc
 command would.
 */
@@ -548,6 +548,57 @@ class Shell {
 				return 0;
 			}
 
+			if (sub === 'rm') {
+				const recursive = rest.includes('--recursive') || rest.includes('-r');
+				const force = rest.includes('--force');
+				const paths = rest.filter(argument => !argument.startsWith('-'));
+				if (paths.length === 0) {
+					log('mc: <ERROR> Invalid number of arguments for rm command.');
+					return 1;
+				}
+
+				let removed = 0;
+				for (const path of paths) {
+					const target = this.#target(path);
+					if (typeof target === 'string') {
+						log(target);
+						return 1;
+					}
+
+					const client = this.#client(target.alias);
+					const keys: string[] = [];
+					if (recursive) {
+						if (!force) {
+							log('mc: <ERROR> Removal requires --force flag. This operation is *IRREVERSIBLE*. Please review carefully before performing this *DANGEROUS* operation.');
+							return 1;
+						}
+
+						let token: string | undefined;
+						do {
+							// eslint-disable-next-line no-await-in-loop
+							const page = await client.send(new ListObjectsV2Command({Bucket: target.bucket, Prefix: target.prefix || undefined, ContinuationToken: token}));
+							keys.push(...(page.Contents ?? []).map(item => item.Key!));
+							token = page.IsTruncated ? page.NextContinuationToken : undefined;
+						} while (token);
+					} else {
+						keys.push(target.prefix.replace(/\/$/, ''));
+					}
+
+					for (let index = 0; index < keys.length; index += 1000) {
+						const batch = keys.slice(index, index + 1000);
+						// eslint-disable-next-line no-await-in-loop
+						await client.send(new DeleteObjectsCommand({Bucket: target.bucket, Delete: {Objects: batch.map(Key => ({Key})), Quiet: true}}));
+						for (const key of batch) {
+							log(`Removed \`${target.name}/${target.bucket}/${key}\`.`);
+						}
+
+						removed += batch.length;
+					}
+				}
+
+				return removed >= 0 ? 0 : 1;
+			}
+
 			if (sub === 'mirror') {
 				const flags = new Set(rest.filter(argument => argument.startsWith('-')));
 				const known = new Set(['--preserve', '-a', '--remove', '--overwrite', '--dry-run', '--retry', '--md5', '--disable-multipart']);
@@ -596,7 +647,7 @@ class Shell {
 				return result.errors.length > 0 ? 1 : 0;
 			}
 
-			log(`mc: <ERROR> \`${sub ?? ''}\` is not a recognized command (drill world: alias, mb, ls, mirror, ready).`);
+			log(`mc: <ERROR> \`${sub ?? ''}\` is not a recognized command (drill world: alias, mb, ls, mirror, rm, ready).`);
 			return 1;
 		} catch (error) {
 			if (this.#runtime.signal?.aborted) {

@@ -63,6 +63,8 @@ export type SeedTimeline = {
 	/** The backup CronJob's runs; the mirror equals the provider as of the last one. */
 	readonly mirrorRuns: readonly number[];
 	readonly lastMirror: number;
+	/** After the last mirror run and the newest snapshot: writes here exist only on the live provider. */
+	readonly drift: number;
 	/** The end of the seed: "now" when the world opens. */
 	readonly now: number;
 };

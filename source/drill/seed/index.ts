@@ -26,17 +26,24 @@ export const seeders: readonly Seeder[] = [
 const hour = 3_600_000;
 const minute = 60_000;
 
-/** The day the world remembers, ending at `now`. */
+/**
+The day the world remembers, ending at `now`: the backup CronJob (`0 * * * *`) last ran at the
+latest top of the hour (so it is not due again before the next one), a snapshot two minutes past
+each of the 24 hours before (the newest no later than now), and a few writes since (`drift`).
+*/
 export function makeTimeline(now: number): SeedTimeline {
-	const lastMirror = Math.floor((now - (5 * minute)) / hour) * hour;
-	const snapshots = Array.from({length: 24}, (_, index) => lastMirror + (2 * minute) - ((23 - index) * hour));
+	const lastMirror = Math.floor((now - minute) / hour) * hour;
+	const newest = lastMirror + (2 * minute) <= now - (30 * 1000) ? lastMirror + (2 * minute) : lastMirror + (2 * minute) - hour;
+	const snapshots = Array.from({length: 24}, (_, index) => newest - ((23 - index) * hour));
 	const dataFrom = snapshots[0]! - hour;
+	const settled = Math.max(lastMirror + minute, newest);
 	return {
 		installedAt: dataFrom - (10 * minute),
 		dataFrom,
 		snapshots,
 		mirrorRuns: [lastMirror - (2 * hour), lastMirror - hour, lastMirror],
 		lastMirror,
+		drift: settled + Math.max(1000, Math.floor((now - settled) / 2)),
 		now,
 	};
 }

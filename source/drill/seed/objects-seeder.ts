@@ -77,7 +77,7 @@ export const objectsSeeder: Seeder = {
 
 		// After the last mirror run and snapshot: what only the live provider holds.
 		const driftRng = rng.fork('drift');
-		context.at(timeline.lastMirror + 3 * 60_000, time => {
+		context.at(timeline.drift, time => {
 			changeRound(driftRng, time, 3, 2, 1);
 		});
 	},
