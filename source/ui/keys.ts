@@ -115,8 +115,8 @@ export function helpLines(bindings: readonly KeyBinding[], readOnly: boolean, co
 	return lines;
 }
 
-/** The key table as a Markdown table, for readme.md. */
-export function keysMarkdown(bindings: readonly KeyBinding[] = keyBindings): string {
+/** The key table (and the pane actions) as a Markdown table, for readme.md. */
+export function keysMarkdown(bindings: readonly KeyBinding[] = keyBindings, actions: ReadonlyArray<{label: string; description: string; panes: readonly string[]; changes: boolean; dangerous: boolean}> = []): string {
 	const seen = new Set<string>();
 	const rows = ['| key | where | what |', '|---|---|---|'];
 	for (const binding of bindings) {
@@ -125,6 +125,11 @@ export function keysMarkdown(bindings: readonly KeyBinding[] = keyBindings): str
 			seen.add(id);
 			rows.push(`| \`${binding.label.replace('|', '\\|')}\` | ${binding.modes.join(', ')} | ${binding.description} |`);
 		}
+	}
+
+	for (const action of actions) {
+		const notes = [action.dangerous ? 'asks to confirm' : '', action.changes ? 'not in --read-only' : ''].filter(Boolean).join(', ');
+		rows.push(`| \`${action.label}\` | ${action.panes.join(', ')} pane | ${action.description}${notes ? ` (${notes})` : ''} |`);
 	}
 
 	return rows.join('\n');

@@ -52,7 +52,7 @@ test('timeline marks points and finds the freshest one before the moment', () =>
 
 test('footer, help and readme table come from the same key table', () => {
 	const footer = footerHints('home', keyBindings, false);
-	assert.match(footer, /Tab next pane/);
+	assert.match(footer, /Tab\/→\/l next pane/);
 	const help = helpLines(keyBindings, false);
 	for (const binding of keyBindings) {
 		assert.ok(help.some(line => line.includes(binding.description)), binding.description);
