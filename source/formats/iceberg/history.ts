@@ -1,5 +1,5 @@
 import type {HistoryEntry, TableHistory} from '../types.js';
-import {ancestry} from './metadata.js';
+import {ancestry, idString} from './metadata.js';
 import {SnapshotScanner, type SnapshotCheck} from './scan.js';
 import type {OpenTable} from './table.js';
 
@@ -23,6 +23,18 @@ export async function icebergHistory(table: OpenTable, concurrency?: number): Pr
 	}
 
 	// A pool of workers rather than one promise per snapshot: few objects live at once, little GC.
+	// The snapshot-log says when main moved to each snapshot: beyond its own commit, rollbacks.
+	const madeCurrent = new Map<string, string[]>();
+	for (const entry of (metadata.raw['snapshot-log'] ?? []) as any[]) {
+		const id = idString(entry['snapshot-id']);
+		const time = Number(entry['timestamp-ms']);
+		if (metadata.snapshots.get(id)?.timestampMs !== time) {
+			const times = madeCurrent.get(id) ?? [];
+			times.push(new Date(time).toISOString());
+			madeCurrent.set(id, times);
+		}
+	}
+
 	const checks: SnapshotCheck[] = Array.from({length: snapshots.length});
 	let next = 0;
 	await Promise.all(Array.from({length: Math.min(concurrency ?? 32, snapshots.length)}, async () => {
@@ -52,6 +64,11 @@ export async function icebergHistory(table: OpenTable, concurrency?: number): Pr
 
 		if (snapshot.sequenceNumber !== undefined) {
 			summary['sequence-number'] = snapshot.sequenceNumber;
+		}
+
+		const moves = madeCurrent.get(snapshot.id);
+		if (moves) {
+			summary['made-current'] = moves.join(', ');
 		}
 
 		const refs = refsBySnapshot.get(snapshot.id);

@@ -49,6 +49,9 @@ test('path-based rollback on a copy of the Hive table: v8 + hint, main moved, ta
 	assert.equal(newer.current, false);
 	assert.match(newer.reason!, /not an ancestor of main/);
 	assert.match(String(newer.summary['refs']), /tag:ilum-restore-/);
+	// The snapshot-log records the rollback: main moved back to the target after its commit.
+	assert.match(String(history.entries.find(entry => entry.id === '7508485421322116327')!.summary['made-current']), /^\d{4}-\d\d-\d\dT.*Z$/);
+	assert.equal(newer.summary['made-current'], undefined);
 
 	// Rolling forward to the tagged snapshot is not a rollback: refused without --force, done with it.
 	const forward = await iceberg.plan({ref: copy.dir}, '1497619269847778439');
