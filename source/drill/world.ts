@@ -183,7 +183,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		});
 
 		const identities = options.identities ?? {[adminToken]: {name: 'admin'}, [viewerToken]: {name: 'viewer', readOnly: true}};
-		const api = await startKubeApi({store, identities, host: '127.0.0.1', port: saved?.kubeApiPort ?? 0});
+		const api = await startKubeApi({store, identities, host: '127.0.0.1', port: saved?.kubeApiPort ?? 0, podLogs: (namespace, pod) => data.podLogs.get(`${namespace}/${pod}`)});
 		closers.push(async () => api.close());
 		let kubeconfigPath = options.kubeconfigPath;
 		let temporary: string | undefined;

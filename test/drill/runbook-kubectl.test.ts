@@ -123,3 +123,20 @@ test('the runbook commands run unchanged with kubectl, and the AWS CLI reads bot
 		await fs.rm(directory, {recursive: true, force: true});
 	}
 });
+
+test('kubectl logs shows what a backup Job printed', {timeout: 120_000}, async () => {
+	const {coreSeeders} = await import('../helpers/drill-world.js');
+	const drill = await startDrillWorld({seeders: coreSeeders});
+	try {
+		const created = await drill.kubectl(['-n', 'ilum', 'create', 'job', '--from=cronjob/ilum-objectstorage-backup', 'manual-logs']);
+		assert.equal(created.code, 0, created.stderr);
+		const waited = await drill.kubectl(['-n', 'ilum', 'wait', '--for=condition=complete', 'job/manual-logs', '--timeout=90s']);
+		assert.equal(waited.code, 0, waited.stderr);
+		const logs = await drill.kubectl(['-n', 'ilum', 'logs', 'job/manual-logs']);
+		assert.equal(logs.code, 0, logs.stderr);
+		assert.match(logs.stdout, /Added `src` successfully\.\nAdded `backup` successfully\./);
+		assert.match(logs.stdout, /^Total: .*\(copied \d+, removed \d+, unchanged \d+\)$/m);
+	} finally {
+		await drill.stop();
+	}
+});

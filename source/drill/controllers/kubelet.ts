@@ -148,6 +148,11 @@ export function startKubelet(context: ControllerContext): Controller {
 
 		const behaviour = imageBehaviour(container.image ?? '', pod.spec?.restartPolicy);
 		if (behaviour.kind === 'server') {
+			data.appendLog(`${namespace}/${name}`, `${now} INFO ${container.name}: starting ${container.image}`);
+			for (const port of container.ports ?? []) {
+				data.appendLog(`${namespace}/${name}`, `${now} INFO ${container.name}: listening on :${port.containerPort} (${port.name ?? 'tcp'})`);
+			}
+
 			controller.after(timing.podReady, key);
 			return;
 		}
