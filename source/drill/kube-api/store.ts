@@ -217,9 +217,20 @@ function keyOf(namespace: string | undefined, name: string): string {
 	return namespace ? `${namespace}/${name}` : name;
 }
 
+/** JSON with object keys sorted: equal objects compare equal whatever order their keys came in (as Go's encoding is canonical). */
+function canonical(value: unknown): string {
+	return JSON.stringify(value, (_key, item: unknown) => {
+		if (item && typeof item === 'object' && !Array.isArray(item)) {
+			return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : (a > b ? 1 : 0))));
+		}
+
+		return item;
+	});
+}
+
 function comparable(object: KubeObject): string {
 	const {resourceVersion: _rv, ...metadata} = object.metadata;
-	return JSON.stringify({...object, metadata});
+	return canonical({...object, metadata});
 }
 
 export class ObjectStore {

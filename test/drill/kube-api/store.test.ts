@@ -68,6 +68,8 @@ test('update enforces optimistic concurrency and the status subresource', () => 
 	assert.equal(ready.metadata.generation, 1);
 	const same = store.update('volumesnapshots', ready);
 	assert.equal(same.metadata.resourceVersion, ready.metadata.resourceVersion, 'a no-op update keeps the resourceVersion');
+	const reordered = store.update('volumesnapshots', {spec: ready.spec, metadata: {...ready.metadata, labels: {a: 'b'}}, kind: ready.kind, apiVersion: ready.apiVersion});
+	assert.equal(reordered.metadata.resourceVersion, ready.metadata.resourceVersion, 'key order does not make a change');
 	assert.throws(() => store.mutate('volumesnapshots', 'ilum', 's', o => {
 		o.spec.source.persistentVolumeClaimName = 'other';
 	}), apiError(422, 'Invalid'));
