@@ -63,10 +63,6 @@ export function resolveTarget(metadata: TableMetadata, to: string, where: string
 
 const describeTable = (table: OpenTable) => table.source.kind === 'rest' ? `${table.ref.ref} ${table.ref.table}` : (table.source.kind === 'sql' ? `${table.source.database} ${table.ref.table}` : table.store.root);
 
-function liveKey(file: LiveFile) {
-	return file.relative ?? file.path;
-}
-
 export async function planRestore(table: OpenTable, to: string, options: RestoreOptions & {concurrency?: number; now?: Date} = {}): Promise<TableRestorePlan> {
 	const {metadata} = table;
 	const where = describeTable(table);
