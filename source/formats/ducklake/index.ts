@@ -229,7 +229,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 	const checks = [
 		`the catalog is still at snapshot ${current.id} when writing (checked inside the transaction)`,
 		'every row closed by the restore is still live (each UPDATE changes exactly one row)',
-		`the live data and delete files at the new snapshot equal those at snapshot ${target.id}`,
+		`the live data and delete files at the new snapshot are those of snapshot ${target.id} (returning ones as their copies)`,
 		`the row count equals snapshot ${target.id}'s, from the catalog and from the Parquet footers`,
 		`the table keeps id ${table.id}`,
 		'the columns equal the target\'s',
@@ -307,14 +307,6 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		}
 	}
 
-	let scheduledForDeletion: SqlRow[] = [];
-	if ((await sql.columns('ducklake_files_scheduled_for_deletion')).length > 0 && returningIds.length > 0) {
-		scheduledForDeletion = await sql.query(`SELECT * FROM ducklake_files_scheduled_for_deletion WHERE data_file_id IN (${returningIds.map(() => '?').join(', ')})`, returningIds);
-		if (scheduledForDeletion.length > 0) {
-			warnings.push(`${scheduledForDeletion.length} file(s) the target needs were scheduled for deletion; the restore takes them off that list`);
-		}
-	}
-
 	const copyBytes = then.filter(file => !nowIds.has(file.data.id) || swapped.has(file.data.id)).reduce((sum, file) => sum + file.data.sizeBytes, 0)
 		+ then.filter(file => file.deletes && (!nowDeletes.has(file.deletes.id) || !nowIds.has(file.data.id) || swapped.has(file.data.id))).reduce((sum, file) => sum + file.deletes!.sizeBytes, 0);
 	const commit = buildCommit({
@@ -328,7 +320,6 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		then,
 		columns,
 		perFileRows,
-		scheduledForDeletion,
 		inlined,
 		locate: row => storage.locate(row),
 		newName: () => randomUUID(),

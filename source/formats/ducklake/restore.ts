@@ -65,7 +65,6 @@ export type CommitInput = {
 	readonly columns: readonly ColumnRow[];
 	/** Rows of ducklake_file_column_stats / _file_partition_value / _file_variant_stats per data file id, for the files returning. */
 	readonly perFileRows: ReadonlyMap<string, readonly SqlRow[]>;
-	readonly scheduledForDeletion: readonly SqlRow[];
 	/** Inlined rows and deletions of the table (data inlining). */
 	readonly inlined?: Inlined;
 	/** The table's ducklake_table_column_stats rows (undefined when the catalog has no such table). */
@@ -215,11 +214,6 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 
 	for (const row of returningColumns) {
 		insertCopy('ducklake_column', row.raw, {begin_snapshot: snapshotId, end_snapshot: null});
-	}
-
-	// A file the target needs must not be removed by a later cleanup.
-	for (const row of input.scheduledForDeletion) {
-		statements.push({sql: 'DELETE FROM ducklake_files_scheduled_for_deletion WHERE data_file_id = ? AND path = ?', params: [row.data_file_id ?? null, row.path ?? null]});
 	}
 
 	// Table-level column bounds must cover the returning files, or readers may prune them away.
