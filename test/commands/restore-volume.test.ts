@@ -8,6 +8,7 @@ import {ListBucketsCommand, ListObjectsV2Command, S3Client} from '@aws-sdk/clien
 import {adminToken, startWorld, viewerToken, type World} from '../../source/drill/world.js';
 import {readJournal, type JournalRecord} from '../../source/restore/journal.js';
 import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
+import {quickTiming, waitFor} from '../helpers/drill-world.js';
 
 /*
 The PV snapshot path end to end: the real CLI (a child process) against the drill world's
@@ -22,6 +23,7 @@ before(async () => {
 	stateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'ilum-restore-volume-e2e-'));
 	world = await startWorld({
 		objects: 300,
+		timing: quickTiming,
 		identities: {
 			[adminToken]: {name: 'admin'},
 			[viewerToken]: {name: 'viewer', readOnly: true},
@@ -36,6 +38,9 @@ before(async () => {
 	});
 	await world.idle();
 });
+
+/** The world's hourly backup may be running: a restore rightly refuses then, so tests wait it out. */
+const noBackupRunning = async () => waitFor(() => ((world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
 
 after(async () => {
 	await world?.stop();
@@ -89,6 +94,7 @@ const mutating = () => world.api.stats().mutating;
 
 test('--read-only: refused before a single request; --dry-run prints the plan and changes nothing', async () => {
 	const stateDir = path.join(stateRoot, 'read-only');
+	await noBackupRunning();
 	const target = snapshotNames().at(-3)!;
 	const before = world.api.stats().requests;
 	const refused = await runCli(['restore', 'volume', target, '--yes', '--read-only', '--state-dir', stateDir, ...base()]);
@@ -114,6 +120,7 @@ test('--read-only: refused before a single request; --dry-run prints the plan an
 });
 
 test('an identity without delete on claims gets the RBAC reason before anything changes', async () => {
+	await noBackupRunning();
 	const stateDir = path.join(stateRoot, 'forbidden');
 	const before = mutating();
 	const result = await runCli(['restore', 'volume', snapshotNames().at(-3)!, '--yes', '--context', 'drill-operator', '--state-dir', stateDir, ...base()]);
@@ -127,6 +134,7 @@ test('an identity without delete on claims gets the RBAC reason before anything 
 });
 
 test('in a terminal, a wrong name at the confirmation gate refuses and changes nothing', async () => {
+	await noBackupRunning();
 	const stateDir = path.join(stateRoot, 'wrong-gate');
 	const before = mutating();
 	const command = [process.execPath, binPath, 'restore', 'volume', snapshotNames().at(-3)!, '--state-dir', stateDir, ...base()].map(word => `'${word}'`).join(' ');
@@ -157,6 +165,7 @@ test('in a terminal, a wrong name at the confirmation gate refuses and changes n
 });
 
 test('a restore killed with SIGKILL after every step and resumed each time ends serving the snapshot, no mutation repeated', async () => {
+	await noBackupRunning();
 	const stateDir = path.join(stateRoot, 'crashes');
 	const target = snapshotNames().at(-4)!;
 	const expected = normalize(snapshotContents(target));
@@ -240,10 +249,11 @@ test('a restore killed with SIGKILL after every step and resumed each time ends 
 });
 
 test('the undo: restoring the safety snapshot with --yes brings back the pre-restore data, verified against its recorded summary', async () => {
-	const crashes = path.join(stateRoot, 'crashes');
-	const report = JSON.parse(fs.readFileSync(path.join(crashes, 'reports', fs.readdirSync(path.join(crashes, 'reports')).find(name => name.endsWith('.json') && name.startsWith('volume-'))!), 'utf8')) as {plan: {steps: Array<{id: string; title: string}>}};
-	const safety = /Take a safety VolumeSnapshot (\S+)/.exec(report.plan.steps.find(step => step.id === 'safety-snapshot')!.title)![1]!;
+	// The safety snapshot the previous test's restore took (annotated with what it held).
+	const safety = world.store.list('volumesnapshots', 'ilum').items.map(item => item.metadata.name).filter(name => name.includes('-pre-restore-')).sort().at(-1);
+	assert.ok(safety, 'the previous test left a safety snapshot');
 	const expected = normalize(snapshotContents(safety));
+	await noBackupRunning();
 	const stateDir = path.join(stateRoot, 'undo');
 	const result = await runCli(['restore', 'volume', safety, '--yes', '--no-safety-snapshot', '--json', '--state-dir', stateDir, ...base()], {timeoutMs: 180_000});
 	assert.equal(result.code, 0, result.stderr);
