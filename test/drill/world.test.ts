@@ -290,3 +290,30 @@ test('the same seed gives the same world; another seed another', {timeout: 120_0
 	assert.notDeepEqual(other.data, first.data);
 	assert.equal(first.snapshots[0], 'ilum-objectstorage-hourly-20261119-1102');
 });
+
+test('deleting a snapshot keeps its content and data under Retain, removes both under Delete', {timeout: 60_000}, async () => {
+	const drill = await startDrillWorld({seeders: coreSeeders});
+	const {store, data} = drill.world;
+	try {
+		store.create('volumesnapshotclasses', {apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshotClass', metadata: {name: 'throwaway'}, driver: ilum.csiDriver, deletionPolicy: 'Delete'});
+		for (const [name, klass] of [['kept', ilum.snapshotClass], ['dropped', 'throwaway']] as const) {
+			store.create('volumesnapshots', {apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: {name, namespace: 'ilum'}, spec: {volumeSnapshotClassName: klass, source: {persistentVolumeClaimName: ilum.claim}}});
+		}
+
+		await waitFor(() => ['kept', 'dropped'].every(name => store.get('volumesnapshots', 'ilum', name)?.status?.readyToUse === true), 'both snapshots ready');
+		const contentOf = (name: string) => store.get('volumesnapshots', 'ilum', name)!.status.boundVolumeSnapshotContentName as string;
+		const kept = contentOf('kept');
+		const dropped = contentOf('dropped');
+		const droppedHandle = store.get('volumesnapshotcontents', undefined, dropped)!.status.snapshotHandle;
+		const keptHandle = store.get('volumesnapshotcontents', undefined, kept)!.status.snapshotHandle;
+		store.delete('volumesnapshots', 'ilum', 'kept');
+		store.delete('volumesnapshots', 'ilum', 'dropped');
+		await waitFor(() => !store.get('volumesnapshots', 'ilum', 'kept') && !store.get('volumesnapshots', 'ilum', 'dropped'), 'both snapshots gone');
+		await waitFor(() => !store.get('volumesnapshotcontents', undefined, dropped), 'the Delete content gone');
+		assert.equal(data.snapshots.has(droppedHandle), false);
+		assert.ok(store.get('volumesnapshotcontents', undefined, kept));
+		assert.ok(data.snapshots.has(keptHandle));
+	} finally {
+		await drill.stop();
+	}
+});
