@@ -133,6 +133,34 @@ export function since(timestamp: unknown, now: Date): string {
 	return Number.isNaN(time) ? '<unknown>' : humanDuration(now.getTime() - time);
 }
 
+/** JSON with object keys sorted: equal objects compare equal whatever order their keys came in (Go's encoding is canonical). */
+export function canonical(value: unknown): string {
+	return JSON.stringify(value, (_key, item: unknown) => {
+		if (item && typeof item === 'object' && !Array.isArray(item)) {
+			return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : (a > b ? 1 : 0))));
+		}
+
+		return item;
+	});
+}
+
+const quantitySuffixes: Record<string, number> = {'': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60};
+
+/** The value of a resource.Quantity (`10Gi`, `500M`, `1.5`, `1e3`), or undefined when it is not one. */
+export function quantityValue(quantity: unknown): number | undefined {
+	if (typeof quantity === 'number') {
+		return quantity;
+	}
+
+	const match = typeof quantity === 'string' ? /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$/.exec(quantity.trim()) : null;
+	if (!match) {
+		return undefined;
+	}
+
+	const base = Number(match[1]);
+	return match[2] ? base * (10 ** Number(match[2].slice(1))) : base * quantitySuffixes[match[3] ?? '']!;
+}
+
 /** Reads a dotted path (`spec.source.persistentVolumeClaimName`). */
 export function getPath(object: unknown, path: string): unknown {
 	let current: any = object;
@@ -512,19 +540,30 @@ export const resources: ResourceDef[] = [
 				...required(o.spec?.resources?.requests?.storage, 'spec.resources[storage]', 'Required value'),
 			];
 			if (old) {
+				// As ValidatePersistentVolumeClaimUpdate: only a bound claim may change its storage request (and only up).
+				const bound = old.status?.phase === 'Bound';
 				const strip = (claim: KubeObject) => {
 					const spec = structuredClone(claim.spec ?? {});
-					delete spec.resources;
 					delete spec.volumeAttributesClassName;
+					if (bound && spec.resources?.requests) {
+						spec.resources.requests.storage = old.spec?.resources?.requests?.storage;
+					}
+
 					if (!getPath(old, 'spec.volumeName')) {
 						delete spec.volumeName;
 					}
 
-					return JSON.stringify(spec);
+					return canonical(spec);
 				};
 
 				if (strip(old) !== strip(o)) {
 					causes.push({reason: 'FieldValueForbidden', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims', field: 'spec'});
+				} else if (bound) {
+					const floor = quantityValue(old.status?.capacity?.storage ?? old.spec?.resources?.requests?.storage);
+					const requested = quantityValue(o.spec?.resources?.requests?.storage);
+					if (floor !== undefined && requested !== undefined && requested < floor) {
+						causes.push({reason: 'FieldValueForbidden', message: 'Forbidden: field can not be less than status.capacity', field: 'spec.resources.requests.storage'});
+					}
 				}
 			}
 

@@ -41,7 +41,7 @@ Semantics (as the real server):
 */
 import {randomUUID} from 'node:crypto';
 import {ApiError, type StatusCause} from './api-error.js';
-import {type ResourceDef, ResourceTable, apiVersionOf} from './resources.js';
+import {type ResourceDef, ResourceTable, apiVersionOf, canonical} from './resources.js';
 import {matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.js';
 
 export type ObjectMeta = {
@@ -215,17 +215,6 @@ function metadataCauses(metadata: ObjectMeta): StatusCause[] {
 
 function keyOf(namespace: string | undefined, name: string): string {
 	return namespace ? `${namespace}/${name}` : name;
-}
-
-/** JSON with object keys sorted: equal objects compare equal whatever order their keys came in (as Go's encoding is canonical). */
-function canonical(value: unknown): string {
-	return JSON.stringify(value, (_key, item: unknown) => {
-		if (item && typeof item === 'object' && !Array.isArray(item)) {
-			return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : (a > b ? 1 : 0))));
-		}
-
-		return item;
-	});
 }
 
 function comparable(object: KubeObject): string {

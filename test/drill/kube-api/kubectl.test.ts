@@ -103,6 +103,12 @@ spec:
 	fs.writeFileSync(file, claim('10Gi'));
 	assert.equal((await t.kubectl(['apply', '-f', file])).stdout, 'persistentvolumeclaim/data-restore created\n');
 	fs.writeFileSync(file, claim('12Gi'));
+	const unbound = await t.kubectl(['apply', '-f', file]);
+	assert.match(unbound.stderr, /The PersistentVolumeClaim "data-restore" is invalid: spec: Forbidden: spec is immutable after creation except resources\.requests and volumeAttributesClassName for bound claims/);
+	t.store.mutate('persistentvolumeclaims', 'ilum', 'data-restore', o => {
+		o.spec.volumeName = 'pvc-restore';
+		o.status = {phase: 'Bound', capacity: {storage: '10Gi'}, accessModes: ['ReadWriteOnce']};
+	}, {subresource: 'any'});
 	t.api.resetStats();
 	const changed = await t.kubectl(['apply', '-f', file]);
 	assert.equal(changed.stdout, 'persistentvolumeclaim/data-restore configured\n', changed.stderr);
@@ -110,6 +116,9 @@ spec:
 	const stored = t.store.get('persistentvolumeclaims', 'ilum', 'data-restore')!;
 	assert.equal(stored.spec.resources.requests.storage, '12Gi');
 	assert.equal(stored.spec.dataSource.name, 'ilum-objectstorage-manual');
+	fs.writeFileSync(file, claim('8Gi'));
+	const shrink = await t.kubectl(['apply', '-f', file]);
+	assert.match(shrink.stderr, /The PersistentVolumeClaim "data-restore" is invalid: spec\.resources\.requests\.storage: Forbidden: field can not be less than status\.capacity/);
 
 	// A container list merged by name: the image changes, the port stays.
 	const sts = t.store.get('statefulsets', 'ilum', 'ilum-objectstorage')!;
