@@ -162,7 +162,14 @@ export class S3Endpoint {
 			return;
 		}
 
-		const conditional = this.#conditional(request, volume.store);
+		let conditional: ReturnType<S3Endpoint['conditionalFor']>;
+		try {
+			conditional = this.conditionalFor(request, volume.store);
+		} catch {
+			sendError(response, 400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
+			return;
+		}
+
 		if (conditional === 'refused') {
 			sendError(response, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
 			return;
@@ -190,7 +197,7 @@ export class S3Endpoint {
 	}
 
 	/** Checks write preconditions; returns the key it holds while the write runs. */
-	#conditional(request: http.IncomingMessage, store: FauxS3Store): string | 'refused' | 'conflict' | 'missing' | undefined {
+	private conditionalFor(request: http.IncomingMessage, store: FauxS3Store): string | 'refused' | 'conflict' | 'missing' | undefined {
 		const ifNoneMatch = request.headers['if-none-match'];
 		const ifMatch = request.headers['if-match'];
 		if (!ifNoneMatch && !ifMatch) {

@@ -85,3 +85,21 @@ test('a wrong access key is refused; serving nothing refuses connections on the 
 		await endpoint.close();
 	}
 });
+
+test('a malformed request gets an S3 error, and the endpoint keeps serving', async () => {
+	const volume = await VolumeData.empty();
+	volume.ensureBucket('bkt');
+	const endpoint = await S3Endpoint.start({name: 'test', credentials, volume});
+	try {
+		const headers = {authorization: 'AWS4-HMAC-SHA256 Credential=drillkey/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0'};
+		const bad = await fetch(`${endpoint.url}/bkt/%E0%A4%A`, {method: 'PUT', body: 'x', headers: {...headers, 'if-none-match': '*'}});
+		assert.equal(bad.status, 400);
+		assert.match(await bad.text(), /<Code>InvalidURI<\/Code>/);
+		const garbage = await fetch(`${endpoint.url}/bkt?list-type=2&max-keys=notanumber`, {headers});
+		assert.ok(garbage.status >= 200 && garbage.status < 500, `status ${garbage.status}`);
+		const fine = await fetch(`${endpoint.url}/bkt/ok.txt`, {method: 'PUT', body: 'x', headers});
+		assert.equal(fine.status, 200);
+	} finally {
+		await endpoint.close();
+	}
+});
