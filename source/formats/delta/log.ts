@@ -265,6 +265,10 @@ function normalizeUri(uri: string): string {
 }
 
 function safeDecode(path: string): string {
+	if (!path.includes('%')) {
+		return path;
+	}
+
 	try {
 		return decodeURIComponent(path);
 	} catch {
@@ -277,7 +281,7 @@ Maps a path as the log writes it (a relative URI-encoded path, or an absolute UR
 `{relative}` inside the table's root, `{external}` elsewhere.
 */
 export function resolveLogPath(path: string, root: string): {relative: string} | {external: string} {
-	if (/^[a-z][a-z\d+.-]*:/i.test(path)) {
+	if (path.includes(':') && /^[a-z][a-z\d+.-]*:/i.test(path)) {
 		const absolute = normalizeUri(path);
 		const base = normalizeUri(root).replace(/\/+$/, '') + '/';
 		if (absolute.startsWith(base)) {
