@@ -65,7 +65,9 @@ const defaultOpener = (options: IcebergOptions) => async (uri: string): Promise<
 	return new LocalFileStore(uri);
 };
 
-export const openStore = async (uri: string, options: IcebergOptions): Promise<FileStore> => {
+export const openStore = async (location: string, options: IcebergOptions): Promise<FileStore> => {
+	// Hadoop's S3 schemes name the same buckets.
+	const uri = location.replace(/^s3[an]:\/\//i, 's3://');
 	if (options.openStore) {
 		return options.openStore(uri);
 	}
