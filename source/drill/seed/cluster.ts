@@ -130,7 +130,7 @@ export const clusterSeeder: Seeder = {
 		}, {subresource: 'status'});
 
 		store.create('cronjobs', backupCronJob());
-		createFinishedJob(context, bucketInitJob(), now(), 0);
+		createFinishedJob(context, bucketInitJob(), now(), 0, {logs: ['Added `ilum` successfully.', ...ilum.buckets.map(bucket => `Bucket created successfully \`ilum/${bucket}\`.`)]});
 	},
 };
 
