@@ -23,6 +23,10 @@ test('the drill world seeds two Iceberg tables in its REST catalog, in ilum-tabl
 	assert.deepEqual([...new Set(orders.entries.map(entry => entry.operation))].sort(), ['append', 'delete', 'overwrite']);
 	assert.ok(orders.entries.every(entry => entry.restorable));
 	assert.deepEqual([...new Set(orders.entries.map(entry => entry.summary['schema-id']))], [0, 1]);
+	// The same table named by its S3 prefix (no catalog, no hint: the newest 000NN-<uuid> file).
+	const viaPath = await iceberg.history({ref: 's3://ilum-tables/warehouse/sales/orders'});
+	assert.deepEqual(viaPath.entries.map(entry => [entry.id, entry.restorable]), orders.entries.map(entry => [entry.id, true]));
+	assert.equal(viaPath.current, orders.current);
 	const runs = await iceberg.history({ref: configMap.data.ref, table: 'analytics.job_runs'});
 	assert.equal(runs.entries.length, 12);
 	// Snapshots are spread over the simulated day.
