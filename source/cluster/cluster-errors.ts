@@ -83,7 +83,7 @@ export function toClusterError(error: unknown, request: RequestInfo): ClusterErr
 	const status = typeof (error as any)?.code === 'number' ? (error as any).code as number : undefined;
 	const options = {verb: request.verb, resource: request.resource, status, cause: error};
 	if (status === 401) {
-		return new ClusterError('unauthorized', `The cluster rejected the credentials (401) for ${what}`, {...options, hint: 'the token or certificate has expired: log in again (e.g. refresh your kubeconfig) and press r'});
+		return new ClusterError('unauthorized', `The cluster rejected the credentials (401) for ${what}`, {...options, hint: 'the token or certificate has expired: log in again (refresh your kubeconfig), then retry (r in the console)'});
 	}
 
 	if (status === 403) {
@@ -97,7 +97,7 @@ export function toClusterError(error: unknown, request: RequestInfo): ClusterErr
 
 	const network = networkCode(error);
 	if (network || (status === undefined && /fetch failed|socket|connect/i.test(String((error as any)?.message ?? '')))) {
-		return new ClusterError('unreachable', `The Kubernetes API${request.server ? ` at ${request.server}` : ''} is unreachable (${network ?? 'connection failed'})`, {...options, hint: 'check the context (--context), VPN or port-forward, then press r'});
+		return new ClusterError('unreachable', `The Kubernetes API${request.server ? ` at ${request.server}` : ''} is unreachable (${network ?? 'connection failed'})`, {...options, hint: 'check the context (--context), VPN or port-forward, then retry (r in the console)'});
 	}
 
 	const message = statusMessage((error as any)?.body) ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));

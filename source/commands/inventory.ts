@@ -1,6 +1,7 @@
 import type {Command, CommandContext, FlagSpec, Flags} from './command.js';
 import {writeJson} from '../output.js';
-import {exitCodes} from '../errors.js';
+import {exitCodes, UserError} from '../errors.js';
+import {ClusterError} from '../cluster/cluster-errors.js';
 import {connectLayers, type ConnectOptions} from '../layers/connect.js';
 import {gatherInventory, type Inventory} from '../layers/inventory.js';
 import {bucketColumns, bucketRow, snapshotColumns, snapshotRow, tableColumns, tableRow} from '../ui/presenters/rows.js';
@@ -86,6 +87,12 @@ export const inventoryCommand: Command = {
 			throw error;
 		});
 		try {
+			// Nothing can be read without the API: say so once (exit 1) instead of in every layer.
+			const unreachable = await sources.cluster.listPersistentVolumeClaims(sources.namespace).then(() => undefined, (error: unknown) => error);
+			if (unreachable instanceof ClusterError && (unreachable.kind === 'unreachable' || unreachable.kind === 'unauthorized')) {
+				throw new UserError(unreachable.message, {hint: unreachable.hint.replace(/, then retry.*$/, '')});
+			}
+
 			const inventory = await gatherInventory(sources, signal);
 			if (flags['json']) {
 				writeJson(stdout, inventory);

@@ -53,14 +53,17 @@ async function measure(objects: number): Promise<void> {
 			const complete = Date.now() - started;
 			const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
 			const peakKiB = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+			// CPU seconds the console used (user + system): wall times swing with the machine's load.
+			const stat = (await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).split(') ')[1]?.split(' ') ?? [];
+			const cpuSeconds = (Number(stat[11] ?? 0) + Number(stat[12] ?? 0)) / 100;
 			await screen.sendKeys('q');
-			process.stdout.write(`${objects} objects (world ready in ${(world.readyMs / 1000).toFixed(1)} s): console first full frame ${(firstFrame / 1000).toFixed(1)} s, complete inventory on screen ${(complete / 1000).toFixed(1)} s, peak RSS ${(peakKiB / 1024).toFixed(0)} MiB\n`);
+			process.stdout.write(`${objects} objects (world ready in ${(world.readyMs / 1000).toFixed(1)} s; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores): console first full frame ${(firstFrame / 1000).toFixed(1)} s, complete inventory on screen ${(complete / 1000).toFixed(1)} s (${cpuSeconds.toFixed(1)} s CPU), peak RSS ${(peakKiB / 1024).toFixed(0)} MiB\n`);
 		} finally {
 			await screen.kill();
 		}
 
 		const inventoryStart = Date.now();
-		const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, binPath, 'inventory', '--json', ...flags.split(' ')], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, HOME: home}});
+		const child = spawn('/usr/bin/time', ['-f', '%U %S %M', process.execPath, binPath, 'inventory', '--json', ...flags.split(' ')], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, HOME: home}});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', chunk => {
@@ -76,9 +79,9 @@ async function measure(objects: number): Promise<void> {
 		});
 		const seconds = (Date.now() - inventoryStart) / 1000;
 		const inventory = JSON.parse(stdout) as {volumes: {snapshots?: unknown[]}; mirrors: {buckets: Array<{provider: {objects: number}}>}; tables: {tables: unknown[]}};
-		const maxKiB = Number(stderr.trim().split('\n').at(-1));
+		const [user, system, maxKiB] = stderr.trim().split('\n').at(-1)!.split(' ').map(Number) as [number, number, number];
 		const counted = inventory.mirrors.buckets.reduce((sum, bucket) => sum + bucket.provider.objects, 0);
-		process.stdout.write(`${objects} objects: inventory --json ${seconds.toFixed(1)} s (exit ${code}): ${inventory.volumes.snapshots?.length ?? 0} snapshots, ${inventory.mirrors.buckets.length} buckets (${counted} provider objects compared), ${inventory.tables.tables.length} tables, peak RSS ${(maxKiB / 1024).toFixed(0)} MiB\n`);
+		process.stdout.write(`${objects} objects: inventory --json ${seconds.toFixed(1)} s (${(user + system).toFixed(1)} s CPU, exit ${code}): ${inventory.volumes.snapshots?.length ?? 0} snapshots, ${inventory.mirrors.buckets.length} buckets (${counted} provider objects compared), ${inventory.tables.tables.length} tables, peak RSS ${(maxKiB / 1024).toFixed(0)} MiB\n`);
 	} finally {
 		await world.stop();
 		await fs.rm(home, {recursive: true, force: true});
