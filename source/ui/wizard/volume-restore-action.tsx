@@ -2,27 +2,49 @@ import React from 'react';
 import type {SnapshotItem} from '../../layers/volumes/volume-inventory.js';
 import type {RestoreReport} from '../../restore/report.js';
 import type {RestoreSession} from '../../restore/session.js';
-import type {ItemAction} from '../actions.js';
+import type {ActionContext, ItemAction} from '../actions.js';
 import {RestoreWizard} from './restore-wizard.js';
 
 export type VolumeRestoreActionOptions = {
 	/** Builds the session for a snapshot (e.g. `prepareVolumeRestore` with the console's kube context and state dir). */
-	readonly prepare: (snapshot: string) => Promise<RestoreSession>;
+	readonly prepare?: (snapshot: string) => Promise<RestoreSession>;
 	/**
 	Shows a full screen over the console until `close` is called: the seam the console must offer
 	(the wizard takes the keys while it is open).
 	*/
-	readonly open: (screen: React.ReactElement) => {close: () => void};
+	readonly open?: (screen: React.ReactElement) => {close: () => void};
 	/** Told when a wizard closes, with its report (the console refreshes its panes then). */
 	readonly onClosed?: (report?: RestoreReport) => void;
 };
+
+/**
+What the console has to offer for `restoreVolumeAction` to work, read from the action's context:
+`live.sources.prepareVolumeRestore` (built where the kube context and state dir are known, with
+`prepareVolumeRestore` from layers/volumes/restore-plan.ts) and `openScreen` on the context.
+*/
+export type RestoreCapabilities = {
+	readonly prepareVolumeRestore?: (snapshot: string) => Promise<RestoreSession>;
+};
+export type ScreenOpener = {
+	readonly openScreen?: (screen: React.ReactElement) => {close: () => void};
+};
+
+/** The registry's action: `R`, with what it needs taken from the console's context (greyed when missing). */
+export const restoreVolumeAction: ItemAction = volumeRestoreAction((context: ActionContext) => ({
+	prepare: (context.live.sources as RestoreCapabilities).prepareVolumeRestore,
+	open: (context as ActionContext & ScreenOpener).openScreen,
+	onClosed() {
+		void context.live.refresh('all');
+	},
+}));
 
 /**
 `R` on a recovery point in the Volume snapshots pane: opens the restore wizard for it. Dangerous
 and changing, so the console hides it under `--read-only`; greyed out for snapshots that cannot
 be restored, with the reason.
 */
-export function volumeRestoreAction(options: VolumeRestoreActionOptions): ItemAction {
+export function volumeRestoreAction(given: VolumeRestoreActionOptions | ((context: ActionContext) => VolumeRestoreActionOptions)): ItemAction {
+	const resolve = (context: ActionContext) => typeof given === 'function' ? given(context) : given;
 	return {
 		id: 'restore-volume',
 		keys: ['R'],
@@ -35,6 +57,11 @@ export function volumeRestoreAction(options: VolumeRestoreActionOptions): ItemAc
 			const snapshot = item as SnapshotItem;
 			if (context.readOnly) {
 				return 'read-only mode: restores are not available';
+			}
+
+			const options = resolve(context);
+			if (!options.prepare || !options.open) {
+				return 'the restore wizard is not available with this connection (use ilum-restore restore volume)';
 			}
 
 			if (!snapshot.ofProvider) {
@@ -53,9 +80,15 @@ export function volumeRestoreAction(options: VolumeRestoreActionOptions): ItemAc
 				return 'read-only mode: restores are not available';
 			}
 
+			const options = resolve(context);
+			const {prepare, open} = options;
+			if (!prepare || !open) {
+				return `the restore wizard is not available with this connection: ilum-restore restore volume ${snapshot.name} --dry-run`;
+			}
+
 			try {
-				const session = await options.prepare(snapshot.name);
-				const handle = options.open(<RestoreWizard session={session} onExit={report => {
+				const session = await prepare(snapshot.name);
+				const handle = open(<RestoreWizard session={session} onExit={report => {
 					handle.close();
 					options.onClosed?.(report);
 				}}/>);

@@ -186,3 +186,22 @@ test('presenters: progress bar with rate and ETA, stall warning', () => {
 	assert.equal(stallWarning(step, 20_000), undefined);
 	assert.match(stallWarning(step, 45_000)!, /nothing moved for 35 s/);
 });
+
+test('the registry action is greyed with the reason until the console offers the wizard\'s seams', async () => {
+	const {restoreVolumeAction} = await import('../../../source/ui/wizard/volume-restore-action.js');
+	const item = {name: 's1', namespace: 'ilum', ofProvider: true, ready: true};
+	const bare = {live: {sources: {}, refresh: async () => {}} as any, paneId: 'volumes', readOnly: false};
+	assert.match(restoreVolumeAction.disabledReason!(item, bare)!, /not available with this connection/);
+	assert.match(String(await restoreVolumeAction.run(item, bare)), /restore volume s1 --dry-run/);
+	let opened = false;
+	const world: World = {claim: 'old', replicas: 1, calls: []};
+	const wired = {...bare, live: {sources: {prepareVolumeRestore: async () => createSession({plan: plan(world), stateDir: tempState(), identity: 'op'})}, refresh: async () => {}} as any, openScreen: () => {
+		opened = true;
+		return {close() {}};
+	}};
+	assert.equal(restoreVolumeAction.disabledReason!(item, wired), undefined);
+	assert.equal(restoreVolumeAction.disabledReason!({...item, ofProvider: false}, wired), 's1 is not a snapshot of the object-storage provider\'s claim');
+	assert.equal(restoreVolumeAction.disabledReason!(item, {...wired, readOnly: true}), 'read-only mode: restores are not available');
+	assert.equal(await restoreVolumeAction.run(item, wired as any), undefined);
+	assert.ok(opened);
+});
