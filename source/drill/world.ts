@@ -111,7 +111,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		}
 
 		backupVolume = saved.backupVolume;
-		providerVolume = await VolumeData.empty();
+		// The disk of the provider's claim as saved (what its pod will serve once Ready).
+		const claim = store.get('persistentvolumeclaims', ilum.namespace, ilum.claim);
+		const pv = claim?.spec?.volumeName ? store.get('persistentvolumes', undefined, claim.spec.volumeName) : undefined;
+		providerVolume = data.volumes.get(String(pv?.spec?.csi?.volumeHandle ?? '')) ?? await VolumeData.empty();
 	} else {
 		providerVolume = await data.createVolume(data.newHandle('vol'));
 		backupVolume = await VolumeData.empty();
@@ -137,8 +140,32 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		closers.push(async () => backupEndpoint.close());
 		data.services.set(`${ilum.namespace}/${ilum.service}`, providerEndpoint);
 
+		const seedS3 = {
+			provider: {endpoint: providerEndpoint, url: providerEndpoint.url, ...providerCredentials, client: drillS3Client(providerEndpoint.url, providerCredentials.accessKeyId, providerCredentials.secretAccessKey), volume: providerVolume},
+			backup: {endpoint: backupEndpoint, url: backupEndpoint.url, ...backupCredentials, client: drillS3Client(backupEndpoint.url, backupCredentials.accessKeyId, backupCredentials.secretAccessKey), volume: backupVolume},
+		};
+		if (saved) {
+			for (const seeder of options.seeders ?? defaultSeeders) {
+				// eslint-disable-next-line no-await-in-loop
+				await seeder.resume?.({
+					store,
+					clock,
+					rng: rng.fork(seeder.name),
+					data,
+					namespace: ilum.namespace,
+					log,
+					stateDir: options.stateDir,
+					onStop(close) {
+						seedClosers.push(close);
+					},
+					...seedS3,
+				});
+			}
+		}
+
 		if (timeline) {
 			await runSeeders({
+				stateDir: options.stateDir,
 				store,
 				clock,
 				rng,
@@ -150,8 +177,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 				onStop(close) {
 					seedClosers.push(close);
 				},
-				provider: {endpoint: providerEndpoint, url: providerEndpoint.url, ...providerCredentials, client: drillS3Client(providerEndpoint.url, providerCredentials.accessKeyId, providerCredentials.secretAccessKey), volume: providerVolume},
-				backup: {endpoint: backupEndpoint, url: backupEndpoint.url, ...backupCredentials, client: drillS3Client(backupEndpoint.url, backupCredentials.accessKeyId, backupCredentials.secretAccessKey), volume: backupVolume},
+				...seedS3,
 			}, options.seeders ?? defaultSeeders);
 		}
 

@@ -51,7 +51,15 @@ export type SeedContext = {
 	log(line: string): void;
 	/** Registers what to close when the world stops (a catalog server the seeder started). */
 	onStop(close: () => Promise<void> | void): void;
+	/**
+	The world's `--state-dir`, when it has one: keep durable files of your own under
+	`<stateDir>/<seeder name>/` (a catalog database) so `resume` can reopen them.
+	*/
+	readonly stateDir?: string;
 };
+
+/** What `Seeder.resume` gets when a saved world is loaded (no timeline: the past is already there). */
+export type ResumeContext = Omit<SeedContext, 'at' | 'timeline' | 'objects'>;
 
 export type SeedTimeline = {
 	/** When the chart was installed (the clock's start). */
@@ -72,4 +80,9 @@ export type SeedTimeline = {
 export type Seeder = {
 	readonly name: string;
 	seed(context: SeedContext): Promise<void> | void;
+	/**
+	Called instead of `seed` when the world is loaded from a state dir: restart what the seeder
+	runs besides data (catalog servers) and update the objects that name it (ConfigMaps).
+	*/
+	resume?(context: ResumeContext): Promise<void> | void;
 };

@@ -6,7 +6,7 @@ import {icebergTablesSeeder} from './iceberg-tables.js';
 import {objectsSeeder} from './objects-seeder.js';
 import type {SeedContext, Seeder, SeedTimeline} from './context.js';
 
-export type {SeedContext, Seeder, SeedTimeline, SeedS3} from './context.js';
+export type {ResumeContext, SeedContext, Seeder, SeedTimeline, SeedS3} from './context.js';
 
 /**
 Every seeder, in the order they run. Adding one (a table format, a catalog) is one file exporting
