@@ -59,3 +59,26 @@ test('console on the drill world, driven by keys', {timeout: 240_000}, async () 
 		await fs.rm(home, {recursive: true, force: true});
 	}
 });
+
+test('console against a cluster: a VolumeSnapshot created with kubectl appears without a refresh', {timeout: 300_000}, async () => {
+	const {startDrillWorld} = await import('../helpers/drill-world.js');
+	const drill = await startDrillWorld({objects: 300});
+	const screen = await startInTmux(`${process.execPath} ${binPath} --kubeconfig ${drill.world.kubeconfigPath} --s3-endpoint ${drill.world.provider.endpoint} --read-only`, {cwd: projectRoot, env: drill.env});
+	try {
+		let frame = await screen.waitForScreen(text => /Volume snapshots \(\d+\)/.test(text) && text.includes('READ-ONLY') && text.includes('ilum-langfuse'), {timeout: 120_000});
+		const before = Number(/Volume snapshots \((\d+)\)/.exec(frame)![1]);
+		const manifest = JSON.stringify({apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: {name: 'e2e-manual-snap', namespace: 'ilum'}, spec: {volumeSnapshotClassName: 'ilum-objectstorage-snapshots', source: {persistentVolumeClaimName: 'data-ilum-objectstorage-0'}}});
+		const created = await drill.kubectl(['create', '-f', '-'], {input: manifest});
+		assert.equal(created.code, 0, created.stderr);
+		frame = await screen.waitForScreen(`Volume snapshots (${before + 1})`, {timeout: 60_000});
+		assert.match(frame, /e2e-manual-snap/);
+		// Read-only: the suspend action is not offered in Mirrors.
+		await screen.sendKeys('Tab');
+		frame = await screen.waitForScreen(text => text.includes('Tab/→/l next pane'));
+		assert.doesNotMatch(frame, /s suspend/);
+		await screen.sendKeys('q');
+	} finally {
+		await screen.kill();
+		await drill.stop();
+	}
+});

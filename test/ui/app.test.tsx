@@ -255,3 +255,31 @@ test('s in Mirrors suspends the backup CronJob once confirmed; RBAC or --read-on
 		assert.doesNotMatch(help, /Suspend the backup CronJob/);
 	}, {readOnly: true});
 });
+
+test(': ns <name> switches the namespace through reconnect', async () => {
+	const first = consoleFixture();
+	const second = consoleFixture({world(world) {
+		world.snapshots = [];
+	}});
+	const asked: string[] = [];
+	first.live.start();
+	const ui = renderSized(<App live={first.live} now={() => fixedNow} size={wide} reconnect={async target => {
+		asked.push(target.namespace ?? '');
+		return second.live;
+	}}/>, wide);
+	try {
+		await waitForFrame(ui.lastFrame, loaded);
+		ui.stdin.write(':');
+		for (const character of 'ns other') {
+			ui.stdin.write(character);
+		}
+
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, frame => frame.includes('now on namespace other') && frame.includes('Volume snapshots (0)'));
+		assert.deepEqual(asked, ['other']);
+	} finally {
+		ui.unmount();
+		await first.live.stop();
+		await second.live.stop();
+	}
+});
