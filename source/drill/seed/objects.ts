@@ -31,11 +31,11 @@ function sizeFor(rng: Rng, small: [number, number], medium: [number, number], me
 	return rng.chance(mediumShare * 0.06) ? rng.int(Math.floor(medium[0] / 2), Math.floor(medium[1] / 2)) : rng.int(Math.min(small[0], 64), Math.max(64, Math.floor(small[1] / 8)));
 }
 
-/** Text of about `size` bytes: generated lines, the first 16 KiB repeated beyond that (fast). */
+/** Text of about `size` bytes: generated lines, the first 4 KiB repeated beyond that (fast). */
 function text(rng: Rng, size: number, line: () => string): Buffer {
 	const lines: string[] = [];
 	let length = 0;
-	while (length < Math.min(size, 16_384)) {
+	while (length < Math.min(size, 4096)) {
 		const next = line();
 		lines.push(next);
 		length += next.length + 1;
@@ -189,7 +189,7 @@ export function generateObject(rng: Rng, bucket: string, time: Date, serial: num
 export function generateLargeObjects(rng: Rng, time: Date): Array<{bucket: string; object: FauxObject}> {
 	return largeObjects.map(spec => ({
 		bucket: spec.bucket,
-		object: objectRecord({key: spec.key, body: rng.bytes(spec.size), contentType: spec.contentType, metadata: spec.metadata, lastModified: time}),
+		object: objectRecord({key: spec.key, body: rng.tiledBytes(spec.size), contentType: spec.contentType, metadata: spec.metadata, lastModified: time}),
 	}));
 }
 

@@ -71,10 +71,11 @@ export class Rng {
 	hex(length: number): string {
 		let out = '';
 		while (out.length < length) {
-			out += this.uint32().toString(16).padStart(8, '0');
+			const word = this.uint32().toString(16);
+			out += word.length === 8 ? word : '00000000'.slice(word.length) + word;
 		}
 
-		return out.slice(0, length);
+		return out.length === length ? out : out.slice(0, length);
 	}
 
 	uuid(): string {
@@ -88,13 +89,27 @@ export class Rng {
 	content that must not repeat.
 	*/
 	poolBytes(length: number): Buffer {
+		pool ??= new Rng('drill-pool').bytes(poolSize);
 		if (length > poolSize / 2) {
-			return this.bytes(length);
+			return this.tiledBytes(length);
 		}
 
-		pool ??= new Rng('drill-pool').bytes(poolSize);
 		const offset = this.int(0, poolSize - length);
 		return pool.subarray(offset, offset + length);
+	}
+
+	/** `length` bytes made of 1 MiB tiles cut from the pool at random offsets (large bodies, cheaply). */
+	tiledBytes(length: number): Buffer {
+		pool ??= new Rng('drill-pool').bytes(poolSize);
+		const out = Buffer.allocUnsafe(length);
+		const tile = 1024 * 1024;
+		for (let offset = 0; offset < length; offset += tile) {
+			const size = Math.min(tile, length - offset);
+			const from = this.int(0, poolSize - size);
+			pool.copy(out, offset, from, from + size);
+		}
+
+		return out;
 	}
 
 	/** `length` pseudo-random bytes: AES-128-CTR keyed from this generator (fast, deterministic). */
@@ -110,7 +125,7 @@ export class Rng {
 	}
 }
 
-const poolSize = 8 * 1024 * 1024;
+const poolSize = 4 * 1024 * 1024;
 let pool: Buffer | undefined;
 
 function hashString(text: string): number {
