@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import process from 'node:process';
 import {AuditLog} from './audit.js';
-import {describeUnfinished, findUnfinished, Journal, journalFile, type JournalState, type StepOutcome} from './journal.js';
+import {acquireLock, describeUnfinished, findUnfinished, Journal, journalFile, type JournalState, type StepOutcome} from './journal.js';
 import {
 	assertValidPlan, describePlan, formatAccess, type AccessRequirement, type PlanDescription, type RestorePlan, type Step, type StepContext, type StepProgress,
 } from './plan.js';
@@ -191,144 +191,157 @@ export async function * executePlan(options: ExecuteOptions): AsyncGenerator<Eng
 		}
 	}
 
-	// Preflight: access, then preconditions (those passed before a crash are not asked again).
-	const reasons = yield * preflight(plan, {checkAccess: options.checkAccess, skip: completedBefore, results});
-	if (reasons.length > 0) {
-		return yield * refuse(reasons);
+	const lock = acquireLock(stateDir, plan.target);
+	if ('heldBy' in lock) {
+		return yield * refuse([`another ilum-restore process${lock.heldBy > 0 ? ` (pid ${lock.heldBy})` : ''} is running a restore of ${plan.target} now: wait for it, or stop it (it stops after its current step)`]);
 	}
 
-	// Gates: every remaining dangerous step is confirmed before anything changes.
-	for (const step of description.steps) {
-		if (!step.dangerous || completedBefore.has(step.id)) {
-			continue;
-		}
-
-		const typed = await options.confirm({step, confirmText: step.dangerous.confirmText, reason: step.dangerous.reason});
-		const accepted = typed !== undefined && typed.trim() === step.dangerous.confirmText;
-		yield {type: 'gate', step: step.id, accepted};
-		if (!accepted) {
-			const why = typed === undefined || typed.trim() === ''
-				? `confirmation for '${step.title}' was not given`
-				: `confirmation for '${step.title}' did not match: typed '${typed.trim()}', expected '${step.dangerous.confirmText}'`;
-			return yield * refuse([`${why}; nothing was changed`]);
-		}
+	try {
+		return yield * walk();
+	} finally {
+		lock.release();
 	}
 
-	const journal = new Journal(resume?.file ?? journalFile(stateDir, plan.target), runId);
-	if (resume) {
-		journal.append({type: 'resume', runId, at: startedAt, identity});
-		audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'started', runId, detail: `resumed: ${describeUnfinished(resume)}`});
-	} else {
-		journal.append({type: 'begin', runId, at: startedAt, identity, target: plan.target, kind: plan.kind, facts: plan.facts, plan: description});
-		audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'started', runId, detail: plan.summary});
-	}
-
-	for (const step of description.steps) {
-		if (step.dangerous && !completedBefore.has(step.id)) {
-			journal.append({type: 'confirm', runId, at: new Date().toISOString(), step: step.id});
-		}
-	}
-
-	const never = new AbortController().signal;
-	let index = 0;
-	for (const step of plan.steps) {
-		index++;
-		if (completedBefore.has(step.id)) {
-			continue;
+	async function * walk(): AsyncGenerator<EngineEvent, RestoreReport> {
+		// Preflight: access, then preconditions (those passed before a crash are not asked again).
+		const reasons = yield * preflight(plan, {checkAccess: options.checkAccess, skip: completedBefore, results});
+		if (reasons.length > 0) {
+			return yield * refuse(reasons);
 		}
 
-		if (options.signal?.aborted) {
-			journal.append({type: 'stopped', runId, at: new Date().toISOString(), reason: 'stop requested'});
-			audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'stopped', runId, detail: `before step ${step.id}`});
-			yield {type: 'stopped', reason: 'stop requested', next: step.id};
-			const report = finish('stopped', [`stopped on request before step '${step.id}'; run the same command with --resume to continue`]);
-			yield {type: 'report', report};
-			return report;
-		}
-
-		const began = Date.now();
-		const stepStartedAt = new Date().toISOString();
-		yield {type: 'step-start', step: step.id, kind: step.kind, title: step.title, index, count: plan.steps.length};
-		journal.append({type: 'start', runId, at: stepStartedAt, step: step.id});
-		crashHook('before', step.id);
-		// Waits may be cut short by a stop request (nothing is half-changed); mutations never are.
-		const context: StepContext = {signal: step.kind === 'wait' || step.kind === 'verify' ? (options.signal ?? never) : never, results};
-		let outcome: StepOutcome;
-		let result: unknown;
-		let detail: string | undefined;
-		try {
-			if (step.kind === 'precondition') {
-				const checked = await step.evaluate(context);
-				if (!checked.ok) {
-					throw new Error(checked.detail);
-				}
-
-				outcome = 'passed';
-				detail = checked.detail;
-			} else if ((step.kind === 'mutation' || step.kind === 'wait') && await step.check(context)) {
-				outcome = 'already';
-				detail = 'already in place';
-			} else {
-				if (step.kind === 'mutation') {
-					// Recorded before the change is made, so a crash mid-step still leaves the attempt audited.
-					audit.record({identity, action: `step.${step.id}`, target: plan.target, outcome: 'started', runId, detail: step.changes});
-				}
-
-				const run = step.run(context);
-				let next = await run.next();
-				while (!next.done) {
-					yield {type: 'step-progress', step: step.id, progress: next.value};
-					next = await run.next();
-				}
-
-				result = next.value;
-				outcome = 'done';
-				if (result && typeof result === 'object' && 'detail' in result && typeof result.detail === 'string') {
-					detail = result.detail;
-				}
+		// Gates: every remaining dangerous step is confirmed before anything changes.
+		for (const step of description.steps) {
+			if (!step.dangerous || completedBefore.has(step.id)) {
+				continue;
 			}
-		} catch (error) {
-			const endedAt = new Date().toISOString();
-			if (step.kind !== 'mutation' && options.signal?.aborted) {
-				journal.append({type: 'stopped', runId, at: endedAt, reason: `stop requested during ${step.id}`});
-				audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'stopped', runId, detail: `during ${step.kind} ${step.id}`});
-				records.set(step.id, {id: step.id, kind: step.kind, title: step.title, outcome: 'not-run', startedAt: stepStartedAt, detail: 'stopped on request'});
+
+			const typed = await options.confirm({step, confirmText: step.dangerous.confirmText, reason: step.dangerous.reason});
+			const accepted = typed !== undefined && typed.trim() === step.dangerous.confirmText;
+			yield {type: 'gate', step: step.id, accepted};
+			if (!accepted) {
+				const why = typed === undefined || typed.trim() === ''
+					? `confirmation for '${step.title}' was not given`
+					: `confirmation for '${step.title}' did not match: typed '${typed.trim()}', expected '${step.dangerous.confirmText}'`;
+				return yield * refuse([`${why}; nothing was changed`]);
+			}
+		}
+
+		const journal = new Journal(resume?.file ?? journalFile(stateDir, plan.target), runId);
+		if (resume) {
+			journal.append({type: 'resume', runId, at: startedAt, identity});
+			audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'started', runId, detail: `resumed: ${describeUnfinished(resume)}`});
+		} else {
+			journal.append({type: 'begin', runId, at: startedAt, identity, target: plan.target, kind: plan.kind, facts: plan.facts, plan: description});
+			audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'started', runId, detail: plan.summary});
+		}
+
+		for (const step of description.steps) {
+			if (step.dangerous && !completedBefore.has(step.id)) {
+				journal.append({type: 'confirm', runId, at: new Date().toISOString(), step: step.id});
+			}
+		}
+
+		const never = new AbortController().signal;
+		let index = 0;
+		for (const step of plan.steps) {
+			index++;
+			if (completedBefore.has(step.id)) {
+				continue;
+			}
+
+			if (options.signal?.aborted) {
+				journal.append({type: 'stopped', runId, at: new Date().toISOString(), reason: 'stop requested'});
+				audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'stopped', runId, detail: `before step ${step.id}`});
 				yield {type: 'stopped', reason: 'stop requested', next: step.id};
-				const report = finish('stopped', [`stopped on request during ${step.kind} '${step.id}' (nothing half-changed); run the same command with --resume to continue`]);
+				const report = finish('stopped', [`stopped on request before step '${step.id}'; run the same command with --resume to continue`]);
 				yield {type: 'report', report};
 				return report;
 			}
 
-			const error_ = message(error);
-			journal.append({type: 'failed', runId, at: endedAt, step: step.id, error: error_});
-			audit.record({identity, action: `step.${step.id}`, target: plan.target, outcome: 'failed', runId, detail: error_});
-			records.set(step.id, {id: step.id, kind: step.kind, title: step.title, outcome: 'failed', startedAt: stepStartedAt, endedAt, detail: error_});
-			yield {type: 'step-end', step: step.id, outcome: 'failed', detail: error_, durationMs: Date.now() - began};
-			audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'failed', runId, detail: `step ${step.id}: ${error_}`});
-			const report = finish('failed', [`step '${step.id}' failed: ${error_}`, 'the journal keeps the place: fix the cause and run the same command with --resume to retry from this step']);
-			yield {type: 'report', report};
-			return report;
+			const began = Date.now();
+			const stepStartedAt = new Date().toISOString();
+			yield {type: 'step-start', step: step.id, kind: step.kind, title: step.title, index, count: plan.steps.length};
+			journal.append({type: 'start', runId, at: stepStartedAt, step: step.id});
+			crashHook('before', step.id);
+			// Waits may be cut short by a stop request (nothing is half-changed); mutations never are.
+			const context: StepContext = {signal: step.kind === 'wait' || step.kind === 'verify' ? (options.signal ?? never) : never, results};
+			let outcome: StepOutcome;
+			let result: unknown;
+			let detail: string | undefined;
+			try {
+				if (step.kind === 'precondition') {
+					const checked = await step.evaluate(context);
+					if (!checked.ok) {
+						throw new Error(checked.detail);
+					}
+
+					outcome = 'passed';
+					detail = checked.detail;
+				} else if ((step.kind === 'mutation' || step.kind === 'wait') && await step.check(context)) {
+					outcome = 'already';
+					detail = 'already in place';
+				} else {
+					if (step.kind === 'mutation') {
+						// Recorded before the change is made, so a crash mid-step still leaves the attempt audited.
+						audit.record({identity, action: `step.${step.id}`, target: plan.target, outcome: 'started', runId, detail: step.changes});
+					}
+
+					const run = step.run(context);
+					let next = await run.next();
+					while (!next.done) {
+						yield {type: 'step-progress', step: step.id, progress: next.value};
+						next = await run.next();
+					}
+
+					result = next.value;
+					outcome = 'done';
+					if (result && typeof result === 'object' && 'detail' in result && typeof result.detail === 'string') {
+						detail = result.detail;
+					}
+				}
+			} catch (error) {
+				const endedAt = new Date().toISOString();
+				if (step.kind !== 'mutation' && options.signal?.aborted) {
+					journal.append({type: 'stopped', runId, at: endedAt, reason: `stop requested during ${step.id}`});
+					audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'stopped', runId, detail: `during ${step.kind} ${step.id}`});
+					records.set(step.id, {id: step.id, kind: step.kind, title: step.title, outcome: 'not-run', startedAt: stepStartedAt, detail: 'stopped on request'});
+					yield {type: 'stopped', reason: 'stop requested', next: step.id};
+					const report = finish('stopped', [`stopped on request during ${step.kind} '${step.id}' (nothing half-changed); run the same command with --resume to continue`]);
+					yield {type: 'report', report};
+					return report;
+				}
+
+				const error_ = message(error);
+				journal.append({type: 'failed', runId, at: endedAt, step: step.id, error: error_});
+				audit.record({identity, action: `step.${step.id}`, target: plan.target, outcome: 'failed', runId, detail: error_});
+				records.set(step.id, {id: step.id, kind: step.kind, title: step.title, outcome: 'failed', startedAt: stepStartedAt, endedAt, detail: error_});
+				yield {type: 'step-end', step: step.id, outcome: 'failed', detail: error_, durationMs: Date.now() - began};
+				audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'failed', runId, detail: `step ${step.id}: ${error_}`});
+				const report = finish('failed', [`step '${step.id}' failed: ${error_}`, 'the journal keeps the place: fix the cause and run the same command with --resume to retry from this step']);
+				yield {type: 'report', report};
+				return report;
+			}
+
+			crashHook('before-done', step.id);
+			const endedAt = new Date().toISOString();
+			journal.append({type: 'done', runId, at: endedAt, step: step.id, outcome, ...(detail ? {detail} : {}), ...(result === undefined ? {} : {result})});
+			if (step.kind === 'mutation') {
+				audit.record({identity, action: `step.${step.id}`, target: plan.target, outcome: outcome === 'already' ? 'already-done' : 'succeeded', runId, detail: step.changes});
+			}
+
+			results.set(step.id, result);
+			records.set(step.id, {id: step.id, kind: step.kind, title: step.title, outcome, startedAt: stepStartedAt, endedAt, ...(detail ? {detail} : {}), ...(result === undefined ? {} : {result})});
+			yield {type: 'step-end', step: step.id, outcome, ...(detail ? {detail} : {}), durationMs: Date.now() - began};
+			crashHook('after', step.id);
 		}
 
-		crashHook('before-done', step.id);
-		const endedAt = new Date().toISOString();
-		journal.append({type: 'done', runId, at: endedAt, step: step.id, outcome, ...(detail ? {detail} : {}), ...(result === undefined ? {} : {result})});
-		if (step.kind === 'mutation') {
-			audit.record({identity, action: `step.${step.id}`, target: plan.target, outcome: outcome === 'already' ? 'already-done' : 'succeeded', runId, detail: step.changes});
-		}
-
-		results.set(step.id, result);
-		records.set(step.id, {id: step.id, kind: step.kind, title: step.title, outcome, startedAt: stepStartedAt, endedAt, ...(detail ? {detail} : {}), ...(result === undefined ? {} : {result})});
-		yield {type: 'step-end', step: step.id, outcome, ...(detail ? {detail} : {}), durationMs: Date.now() - began};
-		crashHook('after', step.id);
+		journal.append({type: 'end', runId, at: new Date().toISOString(), outcome: 'succeeded'});
+		journal.close(stateDir);
+		audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'succeeded', runId, detail: plan.summary});
+		const report = finish('succeeded', []);
+		yield {type: 'report', report};
+		return report;
 	}
-
-	journal.append({type: 'end', runId, at: new Date().toISOString(), outcome: 'succeeded'});
-	journal.close(stateDir);
-	audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'succeeded', runId, detail: plan.summary});
-	const report = finish('succeeded', []);
-	yield {type: 'report', report};
-	return report;
 }
 
 /** Discards the unfinished journal of a target (recorded, moved aside, audited). */

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import process from 'node:process';
 import type {PlanDescription} from './plan.js';
 import {appendDurable, stateLayout} from './state-dir.js';
 
@@ -172,4 +173,51 @@ export function listUnfinished(stateDir: string): JournalState[] {
 		const state = begin?.type === 'begin' ? findUnfinished(stateDir, begin.target) : undefined;
 		return state ? [state] : [];
 	});
+}
+
+/**
+Holds a target while a run walks it, so two processes never execute the same restore at once.
+A lock left by a process that died (a crash, SIGKILL) is taken over.
+*/
+export function acquireLock(stateDir: string, target: string): {release: () => void} | {heldBy: number} {
+	const file = `${journalFile(stateDir, target)}.lock`;
+	fs.mkdirSync(path.dirname(file), {recursive: true});
+	for (let attempt = 0; attempt < 2; attempt++) {
+		try {
+			const fd = fs.openSync(file, 'wx', 0o600);
+			fs.writeSync(fd, String(process.pid));
+			fs.closeSync(fd);
+			return {
+				release() {
+					try {
+						if (fs.readFileSync(file, 'utf8') === String(process.pid)) {
+							fs.unlinkSync(file);
+						}
+					} catch {}
+				},
+			};
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+				throw error;
+			}
+
+			const pid = Number(fs.readFileSync(file, 'utf8'));
+			if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+				return {heldBy: pid};
+			}
+
+			fs.rmSync(file, {force: true});
+		}
+	}
+
+	return {heldBy: -1};
+}
+
+function isAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
 }

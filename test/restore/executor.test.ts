@@ -266,3 +266,19 @@ test('an abandoned journal no longer blocks a new run and is audited', async () 
 	assert.equal(findUnfinished(stateDir, 'fake/ns/data-0'), undefined);
 	assert.match(new AuditLog(stateDir).read().at(-1)!.detail!, /abandoned/);
 });
+
+test('a second process cannot walk the same target while the first holds it; a dead holder\'s lock is taken over', async () => {
+	const stateDir = tempState();
+	const world: World = {replicas: 1, claim: 'old', calls: {}};
+	const lockFile = path.join(stateDir, 'journals', 'fake__ns__data-0.jsonl.lock');
+	fs.mkdirSync(path.dirname(lockFile), {recursive: true});
+	fs.writeFileSync(lockFile, String(process.ppid));
+	const held = await drain(executePlan({plan: fakePlan(world), stateDir, identity: 'a', checkAccess: allow, confirm: confirmRight}));
+	assert.equal(held.report?.outcome, 'refused');
+	assert.match(held.report!.reasons[0]!, new RegExp(`another ilum-restore process \\(pid ${process.ppid}\\) is running a restore of fake/ns/data-0`));
+	assert.deepEqual(world.calls, {});
+	fs.writeFileSync(lockFile, '999999999');
+	const taken = await drain(executePlan({plan: fakePlan(world), stateDir, identity: 'a', checkAccess: allow, confirm: confirmRight}));
+	assert.equal(taken.report?.outcome, 'succeeded');
+	assert.equal(fs.existsSync(lockFile), false, 'released at the end');
+});
