@@ -3,6 +3,7 @@ import {bucketsExportCommand, bucketsImportCommand} from './buckets.js';
 import {doctorCommand} from './doctor.js';
 import {mirrorInstallCommand, mirrorRunCommand} from './mirror-setup.js';
 import {snapshotClassCreateCommand, snapshotCreateCommand, snapshotScheduleInstallCommand} from './snapshot.js';
+import {drillListCommand, drillRunCommand} from './drill-run.js';
 import {drillServeCommand} from './drill-serve.js';
 import {historyCommand} from './history.js';
 import {inventoryCommand} from './inventory.js';
@@ -28,4 +29,6 @@ export const commands: readonly Command[] = [
 	bucketsExportCommand,
 	bucketsImportCommand,
 	drillServeCommand,
+	drillListCommand,
+	drillRunCommand,
 ];

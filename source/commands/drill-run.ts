@@ -1,0 +1,145 @@
+import {spawn} from 'node:child_process';
+import process from 'node:process';
+import readline from 'node:readline/promises';
+import {fileURLToPath} from 'node:url';
+import {exitCodes, usageError} from '../errors.js';
+import {writeJson} from '../output.js';
+import {resolveStateDir} from '../restore/state-dir.js';
+import type {Command} from './command.js';
+
+const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
+
+export const drillListCommand: Command = {
+	path: ['drill', 'list'],
+	summary: 'The incidents a drill can stage',
+	usage: `
+		$ ilum-restore drill list [--json]
+	`,
+	async run({flags, stdout}) {
+		const {scenarios} = await import('../drill/scenarios/index.js');
+		const {recoveries} = await import('../drill/recoveries.js');
+		if (flags['json']) {
+			writeJson(stdout, scenarios.map(scenario => ({name: scenario.name, summary: scenario.summary, targetRtoMinutes: scenario.briefing.targetRtoMinutes, auto: scenario.name in recoveries})));
+		} else {
+			const width = Math.max(...scenarios.map(scenario => scenario.name.length));
+			stdout.write(scenarios.map(scenario => `${scenario.name.padEnd(width)}  ${scenario.summary} (target ${scenario.briefing.targetRtoMinutes} min)`).join('\n') + '\n');
+		}
+
+		return exitCodes.ok;
+	},
+};
+
+export const drillRunCommand: Command = {
+	path: ['drill', 'run'],
+	summary: 'Stage an incident in the drill world, recover from it, get a debrief',
+	usage: `
+		$ ilum-restore drill run <scenario> [--auto] [--seed N] [--objects N] [--json]
+
+		Starts the drill world, injects the incident and prints the briefing: what happened, what
+		success means, the target time to recover. Then recover as in a real incident, with
+		ilum-restore in another terminal against the world's kubeconfig (printed), and press Enter here
+		when done. --auto runs the recommended recovery itself, through the same commands, engine and
+		gates. The debrief (recovered or not, time against the target, data lost for good, mistakes)
+		is printed and saved as Markdown and JSON under <state dir>/drills/.
+		Exit 0 when recovered, 1 when not.
+	`,
+	flags: {
+		auto: {type: 'boolean', default: false, description: 'Perform the recommended recovery and print the debrief (drill run)'},
+	},
+	async run(context) {
+		const {flags, args, stderr, stdout, signal} = context;
+		const {findScenario, scenarios} = await import('../drill/scenarios/index.js');
+		const {recoveries} = await import('../drill/recoveries.js');
+		const name = args[0];
+		const scenario = name ? findScenario(name) : undefined;
+		if (!scenario) {
+			throw usageError(name ? `No scenario '${name}'` : 'Name the scenario to run', `choose one of: ${scenarios.map(item => item.name).join(', ')} (ilum-restore drill list)`);
+		}
+
+		const auto = Boolean(flags['auto']);
+		if (auto && !(scenario.name in recoveries)) {
+			throw usageError(`Scenario ${scenario.name} has no recommended recovery to run`, 'run it without --auto and recover by hand');
+		}
+
+		if (!auto && !context.interactive) {
+			throw usageError('A drill without --auto needs a terminal (you recover by hand, then press Enter)', `ilum-restore drill run ${scenario.name} --auto`);
+		}
+
+		const stateDir = resolveStateDir(flags['stateDir'] as string | undefined);
+		const {startWorld} = await import('../drill/world.js');
+		const {buildDebrief, formatDebriefMarkdown, observedMistakes, saveDebrief} = await import('../drill/debrief.js');
+		const say = (line: string) => stderr.write(line + '\n');
+		const world = await startWorld({seed: Number(flags['seed'] ?? 1), objects: Number(flags['objects'] ?? 3000), log: () => {}});
+		try {
+			const state = await scenario.inject(world) as Record<string, unknown>;
+			const startedAt = new Date();
+			const since = world.clock.iso();
+			say(`\n== Drill: ${scenario.name} ==\n${scenario.briefing.what}\n\nSuccess: ${scenario.briefing.success}\nTarget time to recover: ${scenario.briefing.targetRtoMinutes} min. The clock runs from now.\n`);
+			const connection = ['--kubeconfig', world.kubeconfigPath, '--s3-endpoint', world.provider.endpoint];
+			const commands: Array<{argv: readonly string[]; code: number}> = [];
+			if (auto) {
+				for (const command of recoveries[scenario.name]!(world, state)) {
+					say(`$ ilum-restore ${command.argv.join(' ')}    # ${command.why}`);
+					// eslint-disable-next-line no-await-in-loop
+					const code = await runChild([...command.argv, ...connection, '--state-dir', stateDir], stderr, signal);
+					commands.push({argv: command.argv, code});
+					if (code !== 0) {
+						say(`(exit ${code}: the recovery stopped here)`);
+						break;
+					}
+				}
+			} else {
+				say(`The world is yours:\n  export KUBECONFIG=${world.kubeconfigPath}\n  ilum-restore --s3-endpoint ${world.provider.endpoint}\n  (provider S3 ${world.provider.endpoint}, mirror S3 ${world.backup.endpoint})\n`);
+				const prompt = readline.createInterface({input: process.stdin, output: stderr});
+				try {
+					await prompt.question('Press Enter when you have recovered (or given up): ', {signal});
+				} catch {} finally {
+					prompt.close();
+				}
+			}
+
+			const endedAt = new Date();
+			await world.idle();
+			const check = await scenario.check(world, state);
+			const debrief = saveDebrief(stateDir, buildDebrief({
+				scenario,
+				mode: auto ? 'auto' : 'operator',
+				startedAt,
+				endedAt,
+				check,
+				observed: observedMistakes(world, since, world.clock.iso()),
+				commands,
+			}));
+			if (flags['json']) {
+				writeJson(stdout, {type: 'result', ...debrief});
+			} else {
+				stdout.write(formatDebriefMarkdown(debrief) + `\nSaved: ${debrief.files!.markdown}\n`);
+			}
+
+			return debrief.recovered ? exitCodes.ok : exitCodes.failed;
+		} finally {
+			await world.stop();
+		}
+	},
+};
+
+/** Runs the CLI itself as a child (the same binary, engine and gates an operator uses). */
+async function runChild(args: readonly string[], stderr: NodeJS.WritableStream, signal: AbortSignal): Promise<number> {
+	const child = spawn(process.execPath, [bin, ...args], {stdio: ['ignore', 'pipe', 'pipe'], signal});
+	const forward = (chunk: Buffer) => {
+		for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+			stderr.write(`  | ${line}\n`);
+		}
+	};
+
+	child.stdout.on('data', forward);
+	child.stderr.on('data', forward);
+	return new Promise(resolve => {
+		child.on('close', code => {
+			resolve(code ?? 1);
+		});
+		child.on('error', () => {
+			resolve(1);
+		});
+	});
+}

@@ -1,0 +1,66 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {runCli} from '../helpers/run-cli.js';
+import {startDrillWorld} from '../helpers/drill-world.js';
+import {findScenario} from '../../source/drill/scenarios/index.js';
+import {recoveries} from '../../source/drill/recoveries.js';
+
+type Debrief = {type: string; scenario: string; recovered: boolean; lostObjects: number; checkedObjects: number; mistakes: string[]; commands: Array<{code: number}>; files: {json: string; markdown: string}};
+
+for (const name of ['bucket-wipe', 'pv-loss']) {
+	test(`drill run ${name} --auto recovers and saves a debrief`, async () => {
+		const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-run-'));
+		try {
+			const result = await runCli(['drill', 'run', name, '--auto', '--json', '--objects', '300', '--state-dir', stateDir], {timeoutMs: 400_000});
+			assert.equal(result.code, 0, result.stderr);
+			const debrief = JSON.parse(result.stdout) as Debrief;
+			assert.equal(debrief.type, 'result');
+			assert.equal(debrief.recovered, true);
+			assert.deepEqual(debrief.mistakes, []);
+			assert.ok(debrief.commands.length > 0 && debrief.commands.every(command => command.code === 0));
+			assert.match(await fs.readFile(debrief.files.markdown, 'utf8'), /Outcome: \*\*recovered\*\*/);
+			assert.equal(JSON.parse(await fs.readFile(debrief.files.json, 'utf8')).scenario, name);
+		} finally {
+			await fs.rm(stateDir, {recursive: true, force: true});
+		}
+	});
+}
+
+test('bucket-wipe: the recovery brings back what the mirror held, and loses exactly what it did not', async () => {
+	const drill = await startDrillWorld();
+	const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-rpo-'));
+	try {
+		const {world} = drill;
+		// Independently of the scenario: what the mirror cannot bring back is what differs from it now.
+		const provider = world.providerEndpoint.volume!.fingerprint()['ilum-data']!;
+		const mirror = world.backupVolume.fingerprint()['ilum-data'] ?? {};
+		const notMirrored = Object.entries(provider).filter(([key, etag]) => mirror[key] !== etag).length;
+		const scenario = findScenario('bucket-wipe')!;
+		const state = await scenario.inject(world);
+		assert.equal(Object.keys(world.providerEndpoint.volume!.fingerprint()['ilum-data'] ?? {}).length, 0, 'the wipe emptied ilum-data');
+		for (const command of recoveries['bucket-wipe']!(world, state as Record<string, unknown>)) {
+			// eslint-disable-next-line no-await-in-loop
+			const run = await runCli([...command.argv, '--s3-endpoint', world.provider.endpoint, '--state-dir', stateDir], {env: drill.env});
+			assert.equal(run.code, 0, run.stderr);
+		}
+
+		const check = await scenario.check(world, state);
+		assert.equal(check.recovered, true);
+		assert.equal(check.lostObjects, notMirrored);
+	} finally {
+		await drill.stop();
+		await fs.rm(stateDir, {recursive: true, force: true});
+	}
+});
+
+test('drill run refuses an unknown scenario and a hand drill without a terminal', async () => {
+	const unknown = await runCli(['drill', 'run', 'meteor-strike', '--auto']);
+	assert.equal(unknown.code, 2);
+	assert.match(unknown.stderr, /bucket-wipe/);
+	const noTerminal = await runCli(['drill', 'run', 'bucket-wipe']);
+	assert.equal(noTerminal.code, 2);
+	assert.match(noTerminal.stderr, /--auto/);
+});
