@@ -45,6 +45,13 @@ export function startStatefulSetController(context: ControllerContext): Controll
 				byOrdinal.set(Number(pod.metadata.name.slice(name.length + 1)), pod);
 			}
 
+			// Claims of existing pods that went missing are created again from the templates, as the real controller does.
+			for (const [ordinal, pod] of byOrdinal) {
+				if (!pod.metadata.deletionTimestamp && pod.status?.phase === 'Pending') {
+					ensureClaims(sts, ordinal);
+				}
+			}
+
 			const desired = sts.metadata.deletionTimestamp ? 0 : Number(sts.spec?.replicas ?? 1);
 			const terminating = pods.some(pod => pod.metadata.deletionTimestamp);
 			if (!terminating) {
@@ -97,11 +104,10 @@ export function startStatefulSetController(context: ControllerContext): Controll
 		},
 	});
 
-	function createPod(sts: KubeObject, ordinal: number): void {
+	function ensureClaims(sts: KubeObject, ordinal: number): any[] {
 		const namespace = sts.metadata.namespace!;
 		const name = `${sts.metadata.name}-${ordinal}`;
-		const template = structuredClone(sts.spec?.template ?? {});
-		const volumes: any[] = [...(template.spec?.volumes ?? [])];
+		const volumes: any[] = [];
 		for (const claimTemplate of sts.spec?.volumeClaimTemplates ?? []) {
 			const claimName = `${claimTemplate.metadata?.name}-${name}`;
 			if (!store.get('persistentvolumeclaims', namespace, claimName)) {
@@ -117,6 +123,14 @@ export function startStatefulSetController(context: ControllerContext): Controll
 			volumes.push({name: claimTemplate.metadata?.name, persistentVolumeClaim: {claimName}});
 		}
 
+		return volumes;
+	}
+
+	function createPod(sts: KubeObject, ordinal: number): void {
+		const namespace = sts.metadata.namespace!;
+		const name = `${sts.metadata.name}-${ordinal}`;
+		const template = structuredClone(sts.spec?.template ?? {});
+		const volumes: any[] = [...(template.spec?.volumes ?? []), ...ensureClaims(sts, ordinal)];
 		store.create('pods', {
 			apiVersion: 'v1',
 			kind: 'Pod',
