@@ -301,6 +301,17 @@ export class DuckLakeWriter {
 		});
 	}
 
+	/** DROP TABLE as the specification's Queries page writes it: every row of the table ends here. */
+	async dropTable(qualified: string): Promise<number> {
+		const table = await this.table(qualified);
+		return this.commit([`dropped_table:${table.id}`], `drop table ${qualified}`, async context => {
+			for (const [catalogTable, idColumn] of [['ducklake_table', 'table_id'], ['ducklake_partition_info', 'table_id'], ['ducklake_column', 'table_id'], ['ducklake_column_tag', 'table_id'], ['ducklake_data_file', 'table_id'], ['ducklake_delete_file', 'table_id'], ['ducklake_tag', 'object_id']] as const) {
+				// eslint-disable-next-line no-await-in-loop
+				await context.tx.run(`UPDATE ${catalogTable} SET end_snapshot = ? WHERE ${idColumn} = ? AND end_snapshot IS NULL`, [context.snapshot, table.id]);
+			}
+		});
+	}
+
 	private localPath(key: string): string {
 		return this.localRoot + key;
 	}

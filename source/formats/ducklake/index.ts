@@ -6,7 +6,7 @@ import type {FormatEnvironment} from '../index.js';
 import {storageError} from '../index.js';
 import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
 import {sqlTimestamp} from './backends.js';
-import {bytesOf, findTable, splitName, liveAt, liveFiles, loadCatalog, loadColumns, loadInlined, rowsOf, tableNames, tableRowsAt, type CatalogState, type Inlined, type LiveFile, type Snapshot} from './catalog.js';
+import {bytesOf, findTable, splitName, liveAt, liveFiles, loadCatalog, loadColumns, loadInlined, rowsOf, tableNames, tableRowsAt, type CatalogState, type Inlined, type LiveFile, type SchemaRow, type Snapshot, type TableRow} from './catalog.js';
 import {openCatalog, parseDuckLakeRef, type CatalogLocation} from './connect.js';
 import {allLiveFiles, checkFiles, entryFor, missingReason, operationOf, parseChanges, snapshotsChangingTable, tableChanges} from './history.js';
 import {buildCommit, ConcurrentChangeError, perFileTables, runStatements, schemaDifferences, type DuckLakeCommit, type Statement} from './restore.js';
@@ -69,7 +69,8 @@ export class DuckLakeFormat implements TableFormat {
 				return {format: 'ducklake', ref: ref.ref, current: String(latest.id), entries};
 			}
 
-			const {schema, table} = needTable(state, ref.table, latest.id, sql);
+			// A dropped table's history ends with its DROP: pick a snapshot before it to bring it back.
+			const {schema, table} = needTable(state, ref.table, latest.id, sql, {allowDropped: true});
 			const columns = await loadColumns(sql, table.id);
 			const inlined = await loadInlined(sql, table.id);
 			const touched = snapshotsChangingTable(state, table.id, schema.name, columns, inlined);
@@ -176,20 +177,34 @@ function latestSnapshot(state: CatalogState, sql: SqlCatalog): Snapshot {
 	return latest;
 }
 
-function needTable(state: CatalogState, name: string, snapshot: number, sql: SqlCatalog) {
+function needTable(state: CatalogState, name: string, snapshot: number, sql: SqlCatalog, options: {allowDropped?: boolean} = {}): {schema: SchemaRow; table: TableRow; dropped: boolean} {
 	const found = findTable(state, name, snapshot);
-	if (!found) {
-		const [schemaName, tableName] = splitName(name);
-		const dropped = state.tables.filter(row => row.name === tableName && row.end !== undefined && state.schemas.some(schema => schema.id === row.schemaId && schema.name === schemaName)).sort((a, b) => b.end! - a.end!)[0];
-		if (dropped) {
-			throw new UserError(`${sql.description}: ${name} (table id ${dropped.id}) was dropped or renamed at snapshot ${dropped.end}`, {hint: `history and restore work on live tables; its data up to snapshot ${dropped.end! - 1} is readable with AT (VERSION => ${dropped.end! - 1})`});
-		}
-
-		const names = tableNames(state, snapshot);
-		throw new UserError(`${sql.description}: no table ${name} at the current snapshot ${snapshot}`, {hint: names.length > 0 ? `tables: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` : 'the catalog has no tables'});
+	if (found) {
+		return {...found, dropped: false};
 	}
 
-	return found;
+	const [schemaName, tableName] = splitName(name);
+	const dropped = state.tables
+		.filter(row => row.name === tableName && row.end !== undefined && !state.tables.some(other => other.id === row.id && other.end === undefined))
+		.map(row => ({row, schema: state.schemas.find(schema => schema.id === row.schemaId && schema.name === schemaName && liveAt(schema, row.end! - 1))}))
+		.filter(candidate => candidate.schema)
+		.sort((a, b) => b.row.end! - a.row.end!)[0];
+	if (dropped && options.allowDropped) {
+		return {schema: dropped.schema!, table: dropped.row, dropped: true};
+	}
+
+	if (dropped) {
+		throw new UserError(`${sql.description}: ${name} (table id ${dropped.row.id}) was dropped at snapshot ${dropped.row.end}`, {hint: `its data up to snapshot ${dropped.row.end! - 1} is readable with AT (VERSION => ${dropped.row.end! - 1})`});
+	}
+
+	const renamed = state.tables.find(row => row.name === tableName && row.end !== undefined);
+	if (renamed) {
+		const now = state.tables.find(row => row.id === renamed.id && row.end === undefined);
+		throw new UserError(`${sql.description}: no table ${name} at the current snapshot ${snapshot}`, {hint: now ? `table id ${renamed.id} is called ${now.name} since snapshot ${now.begin}` : 'see ilum-restore history without --table'});
+	}
+
+	const names = tableNames(state, snapshot);
+	throw new UserError(`${sql.description}: no table ${name} at the current snapshot ${snapshot}`, {hint: names.length > 0 ? `tables: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}` : 'the catalog has no tables'});
 }
 
 /** `--to`: a snapshot id, or an ISO timestamp (the newest snapshot at or before it). */
@@ -219,9 +234,10 @@ export function resolveTarget(state: CatalogState, to: string): Snapshot {
 async function planIn(session: Session, ref: TableRef, to: string, name: string): Promise<TableRestorePlan> {
 	const {sql, state, storage} = session;
 	const current = latestSnapshot(state, sql);
-	const {schema, table} = needTable(state, name, current.id, sql);
+	const {schema, table, dropped} = needTable(state, name, current.id, sql, {allowDropped: true});
 	const target = resolveTarget(state, to);
-	const qualified = `${schema.name}.${table.name}`;
+	const namedAtTarget = state.tables.find(row => row.id === table.id && liveAt(row, target.id));
+	const qualified = `${schema.name}.${dropped && namedAtTarget ? namedAtTarget.name : table.name}`;
 	const base = {format: 'ducklake' as const, ref: ref.ref, table: qualified, target: String(target.id), from: String(current.id)};
 	const now = liveFiles(state, table.id, current.id);
 	const inlined = await loadInlined(sql, table.id);
@@ -244,6 +260,49 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 	const after = sideOf(then, inlined, target.id);
 	const columns = await loadColumns(sql, table.id);
 	const warnings: string[] = [];
+	// A dropped table comes back as itself: its table row, columns, files and tags re-opened under its id.
+	const reopenRows: Array<{table: string; raw: SqlRow}> = [];
+	const extraChanges: string[] = [];
+	let insertTableStats: {nextRowId: number} | undefined;
+	if (dropped) {
+		const early = (reason: string): TableRestorePlan => ({...base, before, after, filesReturning: [], filesLeaving: [], schemaChanges: [], commit: null, checks, warnings, refusal: reason});
+		if (!liveAt(schema, current.id)) {
+			return early(`${qualified} was dropped with its schema ${schema.name} (at snapshot ${schema.end}); this tool brings back tables, not schemas`);
+		}
+
+		const taken = findTable(state, qualified, current.id);
+		if (taken) {
+			return early(`${qualified} was dropped at snapshot ${table.end}, and a table of that name exists now (table id ${taken.table.id}): rename or drop it first`);
+		}
+
+		warnings.push(`${qualified} was dropped at snapshot ${table.end}: the restore brings it back under its table id ${table.id}`);
+		const [tableRow] = await sql.query('SELECT * FROM ducklake_table WHERE table_id = ? AND begin_snapshot = ?', [table.id, tableAtTarget.begin]);
+		reopenRows.push({table: 'ducklake_table', raw: tableRow!});
+		const liveThenNotNow = (row: SqlRow) => int(row.begin_snapshot ?? null) <= target.id && (row.end_snapshot === null || row.end_snapshot === undefined || int(row.end_snapshot) > target.id) && !(row.end_snapshot === null || row.end_snapshot === undefined);
+		for (const [catalogTable, idColumn] of [['ducklake_tag', 'object_id'], ['ducklake_column_tag', 'table_id']] as const) {
+			// eslint-disable-next-line no-await-in-loop
+			if ((await sql.columns(catalogTable)).length > 0) {
+				// eslint-disable-next-line no-await-in-loop
+				for (const row of (await sql.query(`SELECT * FROM ${catalogTable} WHERE ${idColumn} = ?`, [table.id])).filter(row => liveThenNotNow(row))) {
+					reopenRows.push({table: catalogTable, raw: row});
+				}
+			}
+		}
+
+		if ((await sql.columns('ducklake_partition_info')).length > 0 && (await sql.query('SELECT partition_id FROM ducklake_partition_info WHERE table_id = ? AND begin_snapshot <= ? AND (end_snapshot IS NULL OR end_snapshot > ?)', [table.id, target.id, target.id])).length > 0) {
+			warnings.push('the table was partitioned: its files come back as they were, new writes are not partitioned until partitioning is set again');
+		}
+
+		const stats = await sql.query('SELECT table_id FROM ducklake_table_stats WHERE table_id = ?', [table.id]);
+		if (stats.length === 0) {
+			const fileEnd = state.dataFiles.filter(row => row.tableId === table.id).reduce((max, row) => Math.max(max, int(row.raw.row_id_start ?? null) + row.recordCount), 0);
+			const inlinedEnd = inlined.dataTables.reduce((max, inlinedTable) => Math.max(max, ...inlinedTable.rows.map(row => row.rowId + 1)), 0);
+			insertTableStats = {nextRowId: Math.max(fileEnd, inlinedEnd)};
+		}
+
+		extraChanges.push(`created_table:"${schema.name.replaceAll('"', '""')}"."${(namedAtTarget?.name ?? table.name).replaceAll('"', '""')}"`);
+	}
+
 	if (tableAtTarget.name !== table.name) {
 		warnings.push(`the table was called ${tableAtTarget.name} at snapshot ${target.id}; it keeps its current name ${table.name}`);
 	}
@@ -287,7 +346,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 	}
 
 	const tableColumns = new Map<string, string[]>();
-	for (const catalogTable of ['ducklake_data_file', 'ducklake_delete_file', 'ducklake_column', 'ducklake_snapshot_changes', 'ducklake_schema_versions', ...perFileTables, ...inlined.dataTables.map(inlinedTable => inlinedTable.name), ...(inlined.deleteTable ? [inlined.deleteTable] : [])]) {
+	for (const catalogTable of ['ducklake_data_file', 'ducklake_delete_file', 'ducklake_column', 'ducklake_snapshot_changes', 'ducklake_schema_versions', ...perFileTables, ...new Set(reopenRows.map(row => row.table)), ...inlined.dataTables.map(inlinedTable => inlinedTable.name), ...(inlined.deleteTable ? [inlined.deleteTable] : [])]) {
 		// eslint-disable-next-line no-await-in-loop
 		tableColumns.set(catalogTable, await sql.columns(catalogTable));
 	}
@@ -321,6 +380,9 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		columns,
 		perFileRows,
 		inlined,
+		reopenRows,
+		extraChanges,
+		insertTableStats,
 		locate: row => storage.locate(row),
 		newName: () => randomUUID(),
 		tableColumnStats: (await sql.columns('ducklake_table_column_stats')).length > 0 ? await sql.query('SELECT * FROM ducklake_table_column_stats WHERE table_id = ?', [table.id]) : undefined,

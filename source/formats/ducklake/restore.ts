@@ -71,6 +71,12 @@ export type CommitInput = {
 	readonly tableColumnStats?: readonly SqlRow[];
 	/** snapshot_time, as `sqlTimestamp` writes it. */
 	readonly time: string;
+	/** Rows re-opened as copies beginning at the new snapshot (a dropped table's own row, its tags). */
+	readonly reopenRows?: ReadonlyArray<{readonly table: string; readonly raw: SqlRow}>;
+	/** changes_made entries to put first (created_table for a dropped table). */
+	readonly extraChanges?: readonly string[];
+	/** A dropped table without a ducklake_table_stats row gets one. */
+	readonly insertTableStats?: {readonly nextRowId: number};
 	/** Full location of a data or delete file row. */
 	readonly locate: (row: DataFileRow | DeleteFileRow) => string;
 	/** A fresh unique file name stem (a UUID). */
@@ -165,6 +171,10 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		statements.push({sql: `INSERT INTO ${table} (${columns.map(column => quoteIdentifier(column)).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, params: values, expectRows: 1});
 	};
 
+	for (const row of input.reopenRows ?? []) {
+		insertCopy(row.table, row.raw, {begin_snapshot: snapshotId, end_snapshot: null});
+	}
+
 	const copies: FileCopy[] = [];
 	const renamed = (row: DataFileRow | DeleteFileRow, suffix: string) => {
 		const name = `ducklake-${input.newName()}${suffix}.parquet`;
@@ -245,10 +255,13 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 
 	const targetRecords = input.then.reduce((sum, file) => sum + file.data.recordCount, 0);
 	const targetBytes = input.then.reduce((sum, file) => sum + file.data.sizeBytes, 0);
-	statements.push({sql: 'UPDATE ducklake_table_stats SET record_count = ?, file_size_bytes = ? WHERE table_id = ?', params: [targetRecords, targetBytes, tableId]});
+	statements.push(input.insertTableStats
+		? {sql: 'INSERT INTO ducklake_table_stats (table_id, record_count, next_row_id, file_size_bytes) VALUES (?, ?, ?, ?)', params: [tableId, targetRecords, input.insertTableStats.nextRowId, targetBytes], expectRows: 1}
+		: {sql: 'UPDATE ducklake_table_stats SET record_count = ?, file_size_bytes = ? WHERE table_id = ?', params: [targetRecords, targetBytes, tableId]});
 
 	const schemaVersion = schemaChanged ? current.schemaVersion + 1 : current.schemaVersion;
 	const changes = [
+		...(input.extraChanges ?? []),
 		...(returningData.length > 0 || closedDeleteFiles.length > 0 || returningInlined.length > 0 ? [`inserted_into_table:${tableId}`] : []),
 		...(closedDataFiles.length > 0 || returningDeletes.length > 0 || closedInlined.length > 0 || inlinedDeleteCopies.length > 0 ? [`deleted_from_table:${tableId}`] : []),
 		...(schemaChanged ? [`altered_table:${tableId}`] : []),

@@ -224,4 +224,44 @@ describe('DuckLake restore through the CLI', () => {
 		assert.equal(bounds!.min_value, '121', 'the returning file holds ids 121-160');
 		assert.equal(bounds!.max_value, '160');
 	});
+
+	test('brings back a dropped table under its own table id, with its rows, columns and files', async () => {
+		const before = await withCatalog(lake, async sql => {
+			const state = await loadCatalog(sql);
+			const latest = state.snapshots.at(-1)!.id;
+			return {snapshot: latest, tableId: findTable(state, 'main.orders', latest)!.table.id, rows: await readTableAt(sql, {table: 'main.orders', base: lake.dir})};
+		});
+		const dropped = await withCatalog(lake, async sql => {
+			const writer = await DuckLakeWriter.open(sql, {base: lake.dir});
+			try {
+				return await writer.dropTable('main.orders');
+			} finally {
+				await writer.close();
+			}
+		});
+		const history = await runCli(['history', lake.ref, '--table', 'main.orders', '--json']);
+		assert.equal(history.code, 0, history.stderr);
+		const entries = (JSON.parse(history.stdout) as {entries: Array<{id: string; operation: string}>}).entries;
+		assert.deepEqual(entries.at(-1), {...entries.at(-1), id: String(dropped), operation: 'DROP TABLE'});
+
+		const result = await runCli(['restore', 'table', lake.ref, '--table', 'main.orders', '--to', String(before.snapshot), '--yes', '--json']);
+		assert.equal(result.code, 0, result.stderr);
+		const lines = result.stdout.trim().split('\n').map(line => JSON.parse(line) as {type: string; verified?: boolean; warnings?: string[]});
+		assert.match(lines[0]!.warnings!.join(' '), /was dropped at snapshot \d+: the restore brings it back under its table id/);
+		assert.equal(lines.at(-1)!.verified, true);
+		await withCatalog(lake, async sql => {
+			const state = await loadCatalog(sql);
+			const latest = state.snapshots.at(-1)!.id;
+			assert.equal(findTable(state, 'main.orders', latest)?.table.id, before.tableId);
+			assert.deepEqual(await readTableAt(sql, {table: 'main.orders', base: lake.dir}), before.rows);
+			const writer = await DuckLakeWriter.open(sql, {base: lake.dir});
+			try {
+				await writer.insert('main.orders', 'SELECT 7777 AS id, \'after\' AS customer, 1.0 AS amount, NULL AS note');
+			} finally {
+				await writer.close();
+			}
+
+			assert.deepEqual(await readTableAt(sql, {table: 'main.orders', base: lake.dir}), [...before.rows, '7777'].sort((a, b) => a.localeCompare(b, 'en', {numeric: true})), 'the table takes writes again');
+		});
+	});
 });
