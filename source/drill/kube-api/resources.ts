@@ -54,6 +54,12 @@ export type ResourceDef = {
 	readonly columns: readonly Column[];
 	/** Top-level fields besides apiVersion, kind and metadata (default spec and status): others are unknown to `fieldValidation`. */
 	readonly topLevel?: readonly string[];
+	/**
+	A custom resource's structural schema, as far as known fields go: unknown fields below these
+	are pruned from requests (with a warning), or refused with `fieldValidation=Strict`, as the
+	real server does for CRDs. `true` = any value; a `'*'` key = a map of that shape.
+	*/
+	readonly schema?: FieldTree;
 	/** Field selector labels beyond metadata.name / metadata.namespace, with their values. */
 	readonly fields?: (object: KubeObject) => Record<string, string>;
 	readonly defaults?: (object: KubeObject, now: Date) => void;
@@ -62,6 +68,8 @@ export type ResourceDef = {
 	/** True when the change from old to next counts as a spec change (bumps metadata.generation). */
 	readonly generationChanged?: (old: KubeObject, next: KubeObject) => boolean;
 };
+
+export type FieldTree = {readonly [field: string]: FieldTree | true};
 
 export const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] as const;
 
@@ -804,6 +812,7 @@ export const resources: ResourceDef[] = [
 	}),
 	defineResource({
 		group: 'snapshot.storage.k8s.io', version: 'v1', kind: 'VolumeSnapshotClass', plural: 'volumesnapshotclasses', singular: 'volumesnapshotclass', shortNames: ['vsclass', 'vsclasses'], namespaced: false, custom: true,
+		schema: {driver: true, deletionPolicy: true, parameters: {'*': true}},
 		topLevel: ['driver', 'parameters', 'deletionPolicy'],
 		columns: [nameColumn, crdColumn('Driver', 'string', 'driver'), crdColumn('DeletionPolicy', 'string', 'deletionPolicy', 'Determines whether a VolumeSnapshotContent created through the VolumeSnapshotClass should be deleted when its bound VolumeSnapshot is deleted.'), crdAge],
 		validate(o, old) {
@@ -818,6 +827,7 @@ export const resources: ResourceDef[] = [
 	}),
 	defineResource({
 		group: 'snapshot.storage.k8s.io', version: 'v1', kind: 'VolumeSnapshot', plural: 'volumesnapshots', singular: 'volumesnapshot', shortNames: ['vs'], namespaced: true, custom: true,
+		schema: {spec: {source: {persistentVolumeClaimName: true, volumeSnapshotContentName: true}, volumeSnapshotClassName: true}, status: {boundVolumeSnapshotContentName: true, creationTime: true, readyToUse: true, restoreSize: true, error: {message: true, time: true}, volumeGroupSnapshotName: true}},
 		subresources: {status: true},
 		columns: [
 			nameColumn,
@@ -847,6 +857,7 @@ export const resources: ResourceDef[] = [
 	}),
 	defineResource({
 		group: 'snapshot.storage.k8s.io', version: 'v1', kind: 'VolumeSnapshotContent', plural: 'volumesnapshotcontents', singular: 'volumesnapshotcontent', shortNames: ['vsc', 'vscs'], namespaced: false, custom: true,
+		schema: {spec: {deletionPolicy: true, driver: true, source: {snapshotHandle: true, volumeHandle: true}, sourceVolumeMode: true, volumeSnapshotClassName: true, volumeSnapshotRef: {apiVersion: true, fieldPath: true, kind: true, name: true, namespace: true, resourceVersion: true, uid: true}}, status: {creationTime: true, error: {message: true, time: true}, readyToUse: true, restoreSize: true, snapshotHandle: true, volumeGroupSnapshotHandle: true}},
 		subresources: {status: true},
 		columns: [
 			nameColumn,

@@ -27,7 +27,7 @@ import {ApiError, isApiError} from './api-error.js';
 import {groupVersionDocument, openApiIndex} from './openapi.js';
 import {PatchError, builtinListStrategy, jsonPatch, mergePatch, strategicMergePatch} from './patch.js';
 import {decodeProtobufObject, emptyOpenApiV2, protobufContentType} from './protobuf.js';
-import {type ResourceDef, apiVersionOf, getPath, setPath} from './resources.js';
+import {type FieldTree, type ResourceDef, apiVersionOf, getPath, setPath} from './resources.js';
 import {type KubeObject, ObjectStore, type WatchEvent, timestamp} from './store.js';
 
 export type PolicyRule = {
@@ -508,34 +508,66 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 	}
 
 	/**
-	Unknown fields (top level, and in metadata) as `fieldValidation` asks: Strict is a 400 like the
-	real decoder's, Warn (the default) a `Warning` header, Ignore nothing.
+	Unknown fields (top level, in metadata, and below the schema of a custom resource) as
+	`fieldValidation` asks: Strict is a 400 like the real decoder's, Warn (the default) a
+	`Warning` header, Ignore nothing. Unknown fields of a custom resource are pruned (not stored),
+	as a CRD's structural schema does.
 	*/
-	function checkFieldValidation(parameters: URLSearchParams, def: ResourceDef, object: KubeObject, res: http.ServerResponse): void {
+	function checkFieldValidation(parameters: URLSearchParams, def: ResourceDef, object: KubeObject, res: http.ServerResponse, existing?: KubeObject): void {
 		const mode = parameters.get('fieldValidation') || 'Warn';
 		if (!['Ignore', 'Warn', 'Strict'].includes(mode)) {
 			throw ApiError.badRequest(`fieldValidation: Unsupported value: "${mode}": supported values: "Ignore", "Strict", "Warn"`);
 		}
 
-		if (mode === 'Ignore') {
-			return;
-		}
-
-		const knownTop = new Set(['apiVersion', 'kind', 'metadata', ...(def.topLevel ?? ['spec', 'status'])]);
+		const knownTop = new Set(['apiVersion', 'kind', 'metadata', ...(def.topLevel ?? (def.schema ? Object.keys(def.schema) : ['spec', 'status']))]);
 		const knownMeta = new Set(['name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']);
+		// A patch is judged by what it adds: fields already stored (written by a controller) are left alone.
+		const stored = (path: string) => existing !== undefined && getPath(existing, path) !== undefined;
 		const unknown = [
 			...Object.keys(object).filter(key => !knownTop.has(key)),
 			...(object.metadata && typeof object.metadata === 'object' ? Object.keys(object.metadata).filter(key => !knownMeta.has(key)).map(key => `metadata.${key}`) : []),
-		].map(field => `unknown field "${field}"`);
-		if (unknown.length === 0) {
+		].filter(path => !stored(path));
+		const prune = (value: unknown, tree: FieldTree, path: string) => {
+			if (!value || typeof value !== 'object' || Array.isArray(value)) {
+				return;
+			}
+
+			const record = value as Record<string, unknown>;
+			for (const key of Object.keys(record)) {
+				const sub = tree[key] ?? tree['*'];
+				if (sub === undefined && stored(`${path}${key}`)) {
+					continue;
+				}
+
+				if (sub === undefined) {
+					unknown.push(`${path}${key}`);
+					if (mode !== 'Strict') {
+						delete record[key];
+					}
+				} else if (sub !== true) {
+					prune(record[key], sub, `${path}${key}.`);
+				}
+			}
+		};
+
+		if (def.schema) {
+			for (const [key, tree] of Object.entries(def.schema)) {
+				if (tree !== true) {
+					prune(object[key], tree, `${key}.`);
+				}
+			}
+		}
+
+		if (unknown.length === 0 || mode === 'Ignore') {
 			return;
 		}
 
+		const messages = unknown.map(field => `unknown field "${field}"`);
 		if (mode === 'Strict') {
-			throw ApiError.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${unknown.join(', ')}`);
+			throw ApiError.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${messages.join(', ')}`);
 		}
 
-		res.setHeader('Warning', unknown.map(text => `299 - ${JSON.stringify(text)}`));
+		res.setHeader('Warning', messages.map(text => `299 - ${JSON.stringify(text)}`));
 	}
 
 	function checkDryRun(parameters: URLSearchParams): boolean {
@@ -705,7 +737,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
 		}
 
-		checkFieldValidation(parameters, def, patched, res);
+		checkFieldValidation(parameters, def, patched, res, current);
 		const written = store.update(def.plural, patched, {dryRun: context.dryRun, subresource: r.subresource === 'status' ? 'status' : undefined});
 		send(res, 200, render(def, written, format, parameters));
 	}

@@ -145,6 +145,19 @@ test('malformed requests get an answer and leave the store as it was', async () 
 	assert.equal((await call('GET', '/api/v1/namespaces/ilum/persistentvolumeclaims/data-postgres-0')).status, 200);
 });
 
+test('custom resources: unknown fields are refused with Strict, pruned with a warning otherwise', async () => {
+	const snapshot = (name: string, spec: Record<string, unknown>) => ({apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: {name}, spec});
+	const path = '/apis/snapshot.storage.k8s.io/v1/namespaces/ilum/volumesnapshots';
+	const strict = await call('POST', `${path}?fieldValidation=Strict`, {body: snapshot('typo', {source: {persistentVolumeClaimname: 'data-postgres-0'}})});
+	assert.equal(strict.status, 400);
+	assert.equal(strict.json.message, 'VolumeSnapshot in version "v1" cannot be handled as a VolumeSnapshot: strict decoding error: unknown field "spec.source.persistentVolumeClaimname"');
+	const response = await fetch(`${api.url}${path}`, {method: 'POST', headers: {Authorization: 'Bearer admin-token', 'Content-Type': 'application/json'}, body: JSON.stringify(snapshot('pruned', {source: {persistentVolumeClaimName: 'data-postgres-0'}, retention: '7d'}))});
+	assert.equal(response.status, 201);
+	assert.equal(response.headers.get('warning'), '299 - "unknown field \\"spec.retention\\""');
+	assert.equal(store.get('volumesnapshots', 'ilum', 'pruned')!.spec.retention, undefined);
+	store.delete('volumesnapshots', 'ilum', 'pruned');
+});
+
 test('discovery, version and OpenAPI v3 are what kubectl reads', async () => {
 	const version = await call('GET', '/version');
 	assert.equal(version.json.minor, '33');
