@@ -24,9 +24,21 @@ export const objectsSeeder: Seeder = {
 			return serial;
 		};
 
+		// Only objects this seeder wrote change or go later: the table seeders' files (Delta logs,
+		// Iceberg metadata, DuckLake data) share these buckets and must stay consistent.
+		const own = new Map<string, Set<string>>();
 		const put = (bucket: string, object: FauxObject) => {
 			volume.put(bucket, object);
+			let keys = own.get(bucket);
+			if (!keys) {
+				keys = new Set();
+				own.set(bucket, keys);
+			}
+
+			keys.add(object.key);
 		};
+
+		const ownKeys = (bucket: string) => [...own.get(bucket) ?? []].filter(key => volume.objects(bucket).has(key));
 
 		for (const bucket of defaultBuckets) {
 			volume.ensureBucket(bucket, new Date(timeline.installedAt));
@@ -48,7 +60,7 @@ export const objectsSeeder: Seeder = {
 
 			for (let index = 0; index < modifies; index++) {
 				const bucket = stepRng.pick(defaultBuckets);
-				const candidates = [...volume.objects(bucket).values()].filter(object => object.contentLength < 8 * 1024 * 1024);
+				const candidates = ownKeys(bucket).map(key => volume.objects(bucket).get(key)!).filter(object => object.contentLength < 8 * 1024 * 1024);
 				if (candidates.length > 0) {
 					put(bucket, modifiedObject(stepRng, stepRng.pick(candidates), new Date(time + 60_000 + (index * 1000))));
 				}
@@ -56,9 +68,11 @@ export const objectsSeeder: Seeder = {
 
 			for (let index = 0; index < deletes; index++) {
 				const bucket = stepRng.pick(defaultBuckets);
-				const keys = [...volume.objects(bucket).keys()];
+				const keys = ownKeys(bucket);
 				if (keys.length > 1) {
-					volume.delete(bucket, stepRng.pick(keys));
+					const key = stepRng.pick(keys);
+					volume.delete(bucket, key);
+					own.get(bucket)?.delete(key);
 				}
 			}
 		};
