@@ -317,3 +317,17 @@ test('deleting a snapshot keeps its content and data under Retain, removes both 
 		await drill.stop();
 	}
 });
+
+test('a faster clock runs the hourly backup sooner', {timeout: 120_000}, async () => {
+	const drill = await startDrillWorld({seeders: coreSeeders, clockSpeed: 900});
+	const {store, clock} = drill.world;
+	try {
+		const next = (Math.floor(clock.now() / 3_600_000) + 1) * 3_600_000;
+		const name = `${ilum.backupCronJob}-${Math.floor(next / 60_000)}`;
+		// At most an hour of drill time: four real seconds at 900x.
+		await waitFor(() => (store.get('jobs', 'ilum', name)?.status?.conditions ?? []).some((condition: any) => condition.type === 'Complete' && condition.status === 'True'), 'the next hourly backup to complete', 60_000);
+		assert.equal(store.get('cronjobs', 'ilum', ilum.backupCronJob)!.status.lastScheduleTime, clock.iso(next));
+	} finally {
+		await drill.stop();
+	}
+});
