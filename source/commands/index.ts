@@ -1,6 +1,7 @@
 import type {Command} from './command.js';
 import {bucketsExportCommand, bucketsImportCommand} from './buckets.js';
 import {doctorCommand} from './doctor.js';
+import {rbacCommand} from './rbac.js';
 import {mirrorInstallCommand, mirrorRunCommand} from './mirror-setup.js';
 import {snapshotClassCreateCommand, snapshotCreateCommand, snapshotScheduleInstallCommand} from './snapshot.js';
 import {drillListCommand, drillRunCommand} from './drill-run.js';
@@ -28,6 +29,7 @@ export const commands: readonly Command[] = [
 	mirrorRunCommand,
 	bucketsExportCommand,
 	bucketsImportCommand,
+	rbacCommand,
 	drillServeCommand,
 	drillListCommand,
 	drillRunCommand,

@@ -896,6 +896,21 @@ export const resources: ResourceDef[] = [
 		validate: (o, old) => [...required(o['roleRef'], 'roleRef'), ...(old && JSON.stringify(old['roleRef']) !== JSON.stringify(o['roleRef']) ? [{reason: 'FieldValueInvalid', message: 'Invalid value: cannot change roleRef', field: 'roleRef'}] : [])],
 	}),
 	defineResource({
+		group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false,
+		topLevel: ['rules', 'aggregationRule'],
+		columns: [nameColumn, {name: 'Created At', type: 'string', cell: o => o.metadata.creationTimestamp}],
+	}),
+	defineResource({
+		group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', singular: 'clusterrolebinding', namespaced: false,
+		topLevel: ['roleRef', 'subjects'],
+		columns: [
+			nameColumn,
+			{name: 'Role', type: 'string', cell: o => `${(o['roleRef'] as {kind?: string} | undefined)?.kind ?? ''}/${(o['roleRef'] as {name?: string} | undefined)?.name ?? ''}`},
+			ageColumn,
+		],
+		validate: (o, old) => [...required(o['roleRef'], 'roleRef'), ...(old && JSON.stringify(old['roleRef']) !== JSON.stringify(o['roleRef']) ? [{reason: 'FieldValueInvalid', message: 'Invalid value: cannot change roleRef', field: 'roleRef'}] : [])],
+	}),
+	defineResource({
 		group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false, virtual: true,
 		verbs: ['create'],
 		columns: [nameColumn, ageColumn],
