@@ -384,6 +384,7 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 		extraChanges,
 		insertTableStats,
 		locate: row => storage.locate(row),
+		tableFolder: storage.tableFolder(table.id),
 		newName: () => randomUUID(),
 		tableColumnStats: (await sql.columns('ducklake_table_column_stats')).length > 0 ? await sql.query('SELECT * FROM ducklake_table_column_stats WHERE table_id = ?', [table.id]) : undefined,
 		time: sqlTimestamp(new Date()),

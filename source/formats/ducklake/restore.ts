@@ -79,6 +79,8 @@ export type CommitInput = {
 	readonly insertTableStats?: {readonly nextRowId: number};
 	/** Full location of a data or delete file row. */
 	readonly locate: (row: DataFileRow | DeleteFileRow) => string;
+	/** Where copies of files registered by absolute path go: the table's folder, ending with '/'. */
+	readonly tableFolder: string;
 	/** A fresh unique file name stem (a UUID). */
 	readonly newName: () => string;
 	readonly author?: string;
@@ -178,9 +180,14 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 	const copies: FileCopy[] = [];
 	const renamed = (row: DataFileRow | DeleteFileRow, suffix: string) => {
 		const name = `ducklake-${input.newName()}${suffix}.parquet`;
-		const slash = row.path.lastIndexOf('/');
 		const from = input.locate(row);
-		return {path: slash === -1 ? name : row.path.slice(0, slash + 1) + name, from, to: from.slice(0, from.lastIndexOf('/') + 1) + name};
+		if (!row.pathIsRelative) {
+			// A file registered from elsewhere (absolute path): its copy goes to the table's own folder.
+			return {path: name, relative: true, from, to: input.tableFolder + name};
+		}
+
+		const slash = row.path.lastIndexOf('/');
+		return {path: slash === -1 ? name : row.path.slice(0, slash + 1) + name, relative: true, from, to: from.slice(0, from.lastIndexOf('/') + 1) + name};
 	};
 
 	const dataLocations = new Map<number, string>();
@@ -189,7 +196,7 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		const copy = renamed(row, '');
 		dataLocations.set(row.id, copy.to);
 		copies.push({kind: 'data', from: copy.from, to: copy.to, statement: statements.length});
-		insertCopy('ducklake_data_file', row.raw, {data_file_id: id, begin_snapshot: snapshotId, end_snapshot: null, path: copy.path});
+		insertCopy('ducklake_data_file', row.raw, {data_file_id: id, begin_snapshot: snapshotId, end_snapshot: null, path: copy.path, path_is_relative: copy.relative});
 		for (const table of perFileTables) {
 			for (const stats of input.perFileRows.get(`${table}:${row.id}`) ?? []) {
 				insertCopy(table, stats, {data_file_id: id});
@@ -215,7 +222,7 @@ export function buildCommit(input: CommitInput): DuckLakeCommit {
 		const encrypted = row.raw.encryption_key !== null && row.raw.encryption_key !== undefined;
 		const dataFile = dataLocations.get(row.dataFileId) ?? input.locate(input.now.find(file => file.data.id === row.dataFileId)?.data ?? input.then.find(file => file.data.id === row.dataFileId)!.data);
 		copies.push({kind: 'delete', from: copy.from, to: copy.to, dataFile, encrypted, statement: statements.length, sizeParam: columns.indexOf('file_size_bytes'), footerParam: columns.indexOf('footer_size')});
-		insertCopy('ducklake_delete_file', row.raw, {delete_file_id: id, begin_snapshot: snapshotId, end_snapshot: null, data_file_id: dataIdMap.get(row.dataFileId) ?? row.dataFileId, path: copy.path});
+		insertCopy('ducklake_delete_file', row.raw, {delete_file_id: id, begin_snapshot: snapshotId, end_snapshot: null, data_file_id: dataIdMap.get(row.dataFileId) ?? row.dataFileId, path: copy.path, path_is_relative: copy.relative});
 	}
 
 	for (const row of closedColumns) {

@@ -55,6 +55,11 @@ export class DataStorage {
 		return location.startsWith(this.root) ? location.slice(this.root.length) : location;
 	}
 
+	/** The folder new files of a table go to (data_path + schema path + table path). */
+	tableFolder(tableId: number): string {
+		return this.tableBase(tableId);
+	}
+
 	private tableBase(tableId: number): string {
 		const table = [...this.state.tables].reverse().find(row => row.id === tableId);
 		const schema = table ? [...this.state.schemas].reverse().find(row => row.id === table.schemaId) : undefined;

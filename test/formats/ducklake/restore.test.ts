@@ -265,3 +265,36 @@ describe('DuckLake restore through the CLI', () => {
 		});
 	});
 });
+
+describe('DuckLake restore of files registered by absolute path', () => {
+	let lake: TestLake;
+	before(async () => {
+		lake = await makeLake('sqlite');
+	});
+	after(async () => {
+		await lake?.cleanup();
+	});
+
+	test('copies them into the table\'s own folder, as relative paths', async () => {
+		const first = lake.steps.find(step => step.what === 'insert 1-100')!;
+		const outside = path.join(lake.dir, 'elsewhere');
+		await fs.mkdir(outside);
+		const absolute = await withCatalog(lake, async sql => {
+			const [row] = await sql.query('SELECT data_file_id, path FROM ducklake_data_file WHERE begin_snapshot = ?', [first.snapshot]);
+			const location = path.join(outside, String(row!.path));
+			await fs.rename(path.join(lake.dir, 'data/main/orders', String(row!.path)), location);
+			await sql.run('UPDATE ducklake_data_file SET path = ?, path_is_relative = ? WHERE data_file_id = ?', [location, false, row!.data_file_id!]);
+			return location;
+		});
+		const expected = await readAll(lake, [first.snapshot]);
+		const result = await format().execute(await format().plan({ref: lake.ref, table: 'main.orders'}, String(first.snapshot)));
+		assert.equal(result.verified, true, JSON.stringify(result.checks));
+		const [copy] = await withCatalog(lake, async sql => sql.query('SELECT path, path_is_relative FROM ducklake_data_file WHERE begin_snapshot = ?', [Number(result.newVersion)]));
+		assert.match(String(copy!.path), /^ducklake-[\da-f-]+\.parquet$/);
+		assert.ok(copy!.path_is_relative);
+		await fs.access(path.join(lake.dir, 'data/main/orders', String(copy!.path)));
+		assert.deepEqual(await fs.readdir(outside), [path.basename(absolute)], 'nothing written next to the foreign file');
+		const after = await readAll(lake, [Number(result.newVersion)]);
+		assert.deepEqual(after.get(Number(result.newVersion)), expected.get(first.snapshot));
+	});
+});
