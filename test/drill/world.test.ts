@@ -331,3 +331,27 @@ test('a faster clock runs the hourly backup sooner', {timeout: 120_000}, async (
 		await drill.stop();
 	}
 });
+
+test('reclaim policy Delete removes the volume and its disk with the claim; a claim smaller than the snapshot is refused', {timeout: 120_000}, async () => {
+	const drill = await startDrillWorld({seeders: coreSeeders});
+	const {store, data} = drill.world;
+	try {
+		await scale(drill, 0);
+		const pvName = store.get('persistentvolumeclaims', 'ilum', ilum.claim)!.spec.volumeName;
+		const handle = store.get('persistentvolumes', undefined, pvName)!.spec.csi.volumeHandle;
+		assert.equal(store.get('persistentvolumes', undefined, pvName)!.spec.persistentVolumeReclaimPolicy, 'Delete');
+		store.delete('persistentvolumeclaims', 'ilum', ilum.claim);
+		await waitFor(() => !store.get('persistentvolumes', undefined, pvName), 'the volume to be deleted with its claim');
+		assert.equal(data.volumes.has(handle), false);
+
+		const snapshot = store.list('volumesnapshots', 'ilum').items[0]!.metadata.name;
+		store.create('persistentvolumeclaims', {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'too-small', namespace: 'ilum'}, spec: {accessModes: ['ReadWriteOnce'], storageClassName: ilum.storageClass, resources: {requests: {storage: '10Gi'}}, dataSource: {apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: snapshot}}});
+		store.create('pods', {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'consumer', namespace: 'ilum'}, spec: {containers: [{name: 'c', image: 'busybox:1.36'}], volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'too-small'}}]}});
+		const claim = store.get('persistentvolumeclaims', 'ilum', 'too-small')!;
+		const failure = await waitFor(() => store.list('events', 'ilum').items.find(event => event['involvedObject']?.uid === claim.metadata.uid && event['reason'] === 'ProvisioningFailed'), 'the ProvisioningFailed event');
+		assert.match(String(failure['message']), /requested volume size 10737418240 is less than the size 53687091200 for the source snapshot/);
+		assert.equal(store.get('persistentvolumeclaims', 'ilum', 'too-small')!.status.phase, 'Pending');
+	} finally {
+		await drill.stop();
+	}
+});
