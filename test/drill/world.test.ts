@@ -348,7 +348,7 @@ test('reclaim policy Delete removes the volume and its disk with the claim; a cl
 		store.create('persistentvolumeclaims', {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: 'too-small', namespace: 'ilum'}, spec: {accessModes: ['ReadWriteOnce'], storageClassName: ilum.storageClass, resources: {requests: {storage: '10Gi'}}, dataSource: {apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: snapshot}}});
 		store.create('pods', {apiVersion: 'v1', kind: 'Pod', metadata: {name: 'consumer', namespace: 'ilum'}, spec: {containers: [{name: 'c', image: 'busybox:1.36'}], volumes: [{name: 'd', persistentVolumeClaim: {claimName: 'too-small'}}]}});
 		const claim = store.get('persistentvolumeclaims', 'ilum', 'too-small')!;
-		const failure = await waitFor(() => store.list('events', 'ilum').items.find(event => event['involvedObject']?.uid === claim.metadata.uid && event['reason'] === 'ProvisioningFailed'), 'the ProvisioningFailed event');
+		const failure = await waitFor(() => store.list('events', 'ilum').items.find(event => (event['involvedObject'] as {uid?: string} | undefined)?.uid === claim.metadata.uid && event['reason'] === 'ProvisioningFailed'), 'the ProvisioningFailed event');
 		assert.match(String(failure['message']), /requested volume size 10737418240 is less than the size 53687091200 for the source snapshot/);
 		assert.equal(store.get('persistentvolumeclaims', 'ilum', 'too-small')!.status.phase, 'Pending');
 	} finally {
