@@ -408,6 +408,20 @@ export function defineResource(row: Omit<ResourceDef, 'verbs' | 'shortNames' | '
 	return {verbs: allVerbs, shortNames: [], subresources: {}, ...row};
 }
 
+/** RoleBinding and ClusterRoleBinding: the same shape, a roleRef that cannot change. */
+function bindingResource(kind: string, plural: string, namespaced: boolean): ResourceDef {
+	return defineResource({
+		group: 'rbac.authorization.k8s.io', version: 'v1', kind, plural, singular: kind.toLowerCase(), namespaced,
+		topLevel: ['roleRef', 'subjects'],
+		columns: [
+			nameColumn,
+			{name: 'Role', type: 'string', cell: o => `${(o['roleRef'] as {kind?: string} | undefined)?.kind ?? ''}/${(o['roleRef'] as {name?: string} | undefined)?.name ?? ''}`},
+			ageColumn,
+		],
+		validate: (o, old) => [...required(o['roleRef'], 'roleRef'), ...(old && JSON.stringify(old['roleRef']) !== JSON.stringify(o['roleRef']) ? [{reason: 'FieldValueInvalid', message: 'Invalid value: cannot change roleRef', field: 'roleRef'}] : [])],
+	});
+}
+
 export const resources: ResourceDef[] = [
 	defineResource({
 		group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', singular: 'namespace', shortNames: ['ns'], namespaced: false,
@@ -885,31 +899,13 @@ export const resources: ResourceDef[] = [
 		topLevel: ['rules'],
 		columns: [nameColumn, {name: 'Created At', type: 'string', cell: o => o.metadata.creationTimestamp}],
 	}),
-	defineResource({
-		group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'RoleBinding', plural: 'rolebindings', singular: 'rolebinding', namespaced: true,
-		topLevel: ['roleRef', 'subjects'],
-		columns: [
-			nameColumn,
-			{name: 'Role', type: 'string', cell: o => `${(o['roleRef'] as {kind?: string} | undefined)?.kind ?? ''}/${(o['roleRef'] as {name?: string} | undefined)?.name ?? ''}`},
-			ageColumn,
-		],
-		validate: (o, old) => [...required(o['roleRef'], 'roleRef'), ...(old && JSON.stringify(old['roleRef']) !== JSON.stringify(o['roleRef']) ? [{reason: 'FieldValueInvalid', message: 'Invalid value: cannot change roleRef', field: 'roleRef'}] : [])],
-	}),
+	bindingResource('RoleBinding', 'rolebindings', true),
 	defineResource({
 		group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRole', plural: 'clusterroles', singular: 'clusterrole', namespaced: false,
 		topLevel: ['rules', 'aggregationRule'],
 		columns: [nameColumn, {name: 'Created At', type: 'string', cell: o => o.metadata.creationTimestamp}],
 	}),
-	defineResource({
-		group: 'rbac.authorization.k8s.io', version: 'v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', singular: 'clusterrolebinding', namespaced: false,
-		topLevel: ['roleRef', 'subjects'],
-		columns: [
-			nameColumn,
-			{name: 'Role', type: 'string', cell: o => `${(o['roleRef'] as {kind?: string} | undefined)?.kind ?? ''}/${(o['roleRef'] as {name?: string} | undefined)?.name ?? ''}`},
-			ageColumn,
-		],
-		validate: (o, old) => [...required(o['roleRef'], 'roleRef'), ...(old && JSON.stringify(old['roleRef']) !== JSON.stringify(o['roleRef']) ? [{reason: 'FieldValueInvalid', message: 'Invalid value: cannot change roleRef', field: 'roleRef'}] : [])],
-	}),
+	bindingResource('ClusterRoleBinding', 'clusterrolebindings', false),
 	defineResource({
 		group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false, virtual: true,
 		verbs: ['create'],

@@ -1005,7 +1005,13 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 	async function handle(req: http.IncomingMessage, res: http.ServerResponse, context: RequestContext): Promise<void> {
 		const url = new URL(req.url ?? '/', 'http://localhost');
 		const parameters = url.searchParams;
-		let segments = url.pathname.split('/').filter(Boolean).map(segment => decodeURIComponent(segment));
+		let segments: string[];
+		try {
+			segments = url.pathname.split('/').filter(Boolean).map(segment => decodeURIComponent(segment));
+		} catch {
+			throw ApiError.badRequest(`invalid URL escape in "${url.pathname}"`);
+		}
+
 		let prefixIdentity: Identity | undefined;
 		if (segments[0] === 'as' && segments.length >= 2) {
 			// kubectl sends no credentials over plain HTTP, so identities are also told apart by a path prefix.
