@@ -116,7 +116,8 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 			throw refusal(`Refused: ${describeUnfinished(state)}`, `continue it with ilum-restore restore volume ${snapshotName} --resume ${yes ? '--yes' : ''}`.trimEnd() + ', or discard its journal with --abandon');
 		}
 
-		resume = wantResume ? state : undefined;
+		// A dry run shows the journaled plan, with what is already done.
+		resume = wantResume || dryRun ? state : undefined;
 		if (dryRun) {
 			log(`note: ${describeUnfinished(state)}; --resume would continue it`);
 		}
@@ -224,6 +225,9 @@ async function printDryRun(context: CommandContext, plan: RestorePlan, options: 
 		writeJson(context.stdout, {type: 'plan', dryRun: true, plan: description, preflight: checks, wouldRefuse: reasons, ...(options.resume ? {resume: {runId: options.resume.runId, completed: [...options.resume.completed.keys()]}} : {})});
 	} else {
 		context.stdout.write(formatPlan(description));
+		if (options.resume) {
+			context.stdout.write(`\nAlready done by run ${options.resume.runId}: ${[...options.resume.completed.keys()].join(', ') || 'nothing'}\n`);
+		}
 		context.stdout.write('\nPreflight:\n' + checks.map(check => `  ${check.ok ? 'ok  ' : 'FAIL'} ${check.detail}${!check.ok && check.hint ? `: ${check.hint}` : ''}`).join('\n') + '\n');
 		if (options.readOnly) {
 			context.stdout.write('  (permissions not checked: --read-only sends no request that could change anything)\n');

@@ -195,6 +195,9 @@ test('a restore killed with SIGKILL after every step and resumed each time ends 
 	const again = await runCli(['restore', 'volume', target, '--yes', '--state-dir', stateDir, ...base()]);
 	assert.equal(again.code, 3);
 	assert.match(again.stderr, /unfinished restore of volume\/ilum\/data-ilum-objectstorage-0.*--resume/);
+	const dryRun = await runCli(['restore', 'volume', target, '--dry-run', '--state-dir', stateDir, ...base()]);
+	assert.equal(dryRun.code, 0, dryRun.stderr);
+	assert.match(dryRun.stdout, /Already done by run volume-\S+: snapshot-ready, .*resume-backup/, 'a dry run shows the journaled plan and what is done');
 	const last = await runCli(['restore', 'volume', target, '--yes', '--resume', '--json', '--state-dir', stateDir, ...base()], {timeoutMs: 180_000});
 	assert.equal(last.code, 0, last.stderr);
 	const result = JSON.parse(last.stdout.trim().split('\n').at(-1)!) as {type: string; outcome: string; report: {resumed: boolean; files: {json: string}}};
