@@ -146,3 +146,34 @@ test('the store survives a round trip through JSON and refuses malformed objects
 	copy.create('configmaps', {metadata: {name: 'after', namespace: 'ilum'}});
 	assert.ok(Number(copy.get('configmaps', 'ilum', 'after')!.metadata.resourceVersion) > Number(store.resourceVersion));
 });
+
+test('deleting a namespace marks it Terminating, deletes what it holds, then goes; new content is refused meanwhile', async () => {
+	const store = world();
+	store.create('persistentvolumeclaims', pvc('a'));
+	store.create('configmaps', {metadata: {name: 'kept', namespace: 'ilum', finalizers: ['example.com/keep']}});
+	const seen: string[] = [];
+	store.onChange((resource, event) => seen.push(`${event.type} ${resource}/${event.object.metadata.name}`));
+	const terminating = store.delete('namespaces', undefined, 'ilum');
+	assert.equal(terminating.status?.phase, 'Terminating');
+	assert.throws(() => store.create('configmaps', {metadata: {name: 'late', namespace: 'ilum'}}), apiError(403, 'Forbidden'));
+	const deadline = Date.now() + 5000;
+	while (store.get('namespaces', undefined, 'ilum') && Date.now() < deadline) {
+		await new Promise(resolve => setImmediate(resolve));
+	}
+
+	assert.equal(store.get('namespaces', undefined, 'ilum'), undefined);
+	assert.equal(store.list('persistentvolumeclaims').items.length, 0);
+	assert.equal(store.list('configmaps').items.length, 0);
+	assert.deepEqual(seen.filter(line => line.startsWith('DELETED')).sort(), ['DELETED configmaps/kept', 'DELETED namespaces/ilum', 'DELETED persistentvolumeclaims/a']);
+});
+
+test('orphan propagation keeps dependents and drops their owner reference', async () => {
+	const store = world();
+	const owner = store.create('configmaps', {metadata: {name: 'owner', namespace: 'ilum'}});
+	store.create('configmaps', {metadata: {name: 'child', namespace: 'ilum', ownerReferences: [{apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid}]}});
+	store.delete('configmaps', 'ilum', 'owner', {propagationPolicy: 'Orphan'});
+	await new Promise(resolve => setImmediate(resolve));
+	const child = store.get('configmaps', 'ilum', 'child');
+	assert.ok(child);
+	assert.equal(child.metadata.ownerReferences, undefined);
+});
