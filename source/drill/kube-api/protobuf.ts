@@ -137,6 +137,8 @@ const messages: Record<string, Field[]> = {
 	// authorization.k8s.io/v1
 	SelfSubjectAccessReview: [f(1, 'metadata', m('ObjectMeta')), f(2, 'spec', m('SelfSubjectAccessReviewSpec')), f(3, 'status', m('Empty'))],
 	SelfSubjectAccessReviewSpec: [f(1, 'resourceAttributes', m('ResourceAttributes')), f(2, 'nonResourceAttributes', m('NonResourceAttributes'))],
+	SelfSubjectRulesReview: [f(1, 'metadata', m('ObjectMeta')), f(2, 'spec', m('SelfSubjectRulesReviewSpec')), f(3, 'status', m('Empty'))],
+	SelfSubjectRulesReviewSpec: [f(1, 'namespace', 'string')],
 	ResourceAttributes: [f(1, 'namespace', 'string'), f(2, 'verb', 'string'), f(3, 'group', 'string'), f(4, 'version', 'string'), f(5, 'resource', 'string'), f(6, 'subresource', 'string'), f(7, 'name', 'string')],
 	NonResourceAttributes: [f(1, 'path', 'string'), f(2, 'verb', 'string')],
 
@@ -162,6 +164,7 @@ const kinds: Record<string, string> = {
 	'batch/v1/Job': 'Job',
 	'batch/v1/CronJob': 'CronJob',
 	'authorization.k8s.io/v1/SelfSubjectAccessReview': 'SelfSubjectAccessReview',
+	'authorization.k8s.io/v1/SelfSubjectRulesReview': 'SelfSubjectRulesReview',
 	'v1/ServiceAccount': 'ServiceAccount',
 	'rbac.authorization.k8s.io/v1/Role': 'Role',
 	'rbac.authorization.k8s.io/v1/RoleBinding': 'RoleBinding',

@@ -907,6 +907,11 @@ export const resources: ResourceDef[] = [
 	}),
 	bindingResource('ClusterRoleBinding', 'clusterrolebindings', false),
 	defineResource({
+		group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectRulesReview', plural: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', namespaced: false, virtual: true,
+		verbs: ['create'],
+		columns: [nameColumn, ageColumn],
+	}),
+	defineResource({
 		group: 'authorization.k8s.io', version: 'v1', kind: 'SelfSubjectAccessReview', plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', namespaced: false, virtual: true,
 		verbs: ['create'],
 		columns: [nameColumn, ageColumn],

@@ -961,6 +961,20 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		return {kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null} as unknown as KubeObject['metadata'], spec, status};
 	}
 
+	/** `kubectl auth can-i --list`: the identity's rules as they apply in the namespace asked about. */
+	function rulesReview(body: KubeObject, identity: Identity): KubeObject {
+		const namespace = typeof body.spec?.namespace === 'string' ? body.spec.namespace as string : undefined;
+		const rules = identity.rules
+			? identity.rules.filter(rule => !rule.namespaces || (namespace !== undefined && rule.namespaces.includes(namespace)))
+			: [{verbs: identity.readOnly ? ['get', 'list', 'watch'] : ['*'], apiGroups: ['*'], resources: ['*']}];
+		const resourceRules = [
+			{verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']},
+			...rules.map(rule => ({verbs: rule.verbs, apiGroups: rule.apiGroups, resources: rule.resources})),
+		];
+		const nonResourceRules = [{verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/']}];
+		return {kind: 'SelfSubjectRulesReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null} as unknown as KubeObject['metadata'], spec: body.spec ?? {}, status: {resourceRules, nonResourceRules, incomplete: false}};
+	}
+
 	// ---- the handler -------------------------------------------------------------------------------
 
 	function authenticate(req: http.IncomingMessage): Identity {
@@ -1165,7 +1179,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 				const body = await readBody(req);
 				const object = decodeObject(req, body, def);
 				if (def.virtual) {
-					send(res, 201, accessReview(object, context.identity));
+					send(res, 201, def.kind === 'SelfSubjectRulesReview' ? rulesReview(object, context.identity) : accessReview(object, context.identity));
 					return;
 				}
 

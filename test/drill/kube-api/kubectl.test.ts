@@ -314,6 +314,8 @@ test('a read-only identity can read, is refused every write with the real Forbid
 	assert.equal(canList.stdout.trim(), 'yes');
 	const adminCan = await t.kubectl(['auth', 'can-i', 'delete', 'persistentvolumeclaims']);
 	assert.equal(adminCan.stdout.trim(), 'yes');
+	const list = await t.kubectl(['auth', 'can-i', '--list'], {context: 'drill-viewer'});
+	assert.match(squash(list.stdout), /^\*\.\* {2}\[\] {2}\[\] {2}\[get list watch\]$/m, list.stderr);
 	const read = await t.kubectl(['get', 'vs', '-o', 'name'], {context: 'drill-viewer'});
 	assert.equal(read.stdout, 'volumesnapshot.snapshot.storage.k8s.io/ilum-objectstorage-manual\n');
 	assert.equal(t.api.stats().mutating, 0, 'reads and access reviews are not mutating requests');
