@@ -184,7 +184,7 @@ export class FastS3Client {
 			headers,
 			body: options.body ?? null,
 			signal: options.signal,
-			highWaterMark: 1024 * 1024,
+			highWaterMark: 256 * 1024,
 		});
 		if (response.statusCode >= 300) {
 			const body = Buffer.from(await response.body.arrayBuffer());

@@ -48,7 +48,7 @@ const sets: DataSet[] = [
 	},
 ];
 
-type Run = {tool: string; wallMs: number; peakRssMb: number; exitCode: number; stderrTail: string};
+type Run = {tool: string; wallMs: number; cpuS: number; peakRssMb: number; exitCode: number; stderrTail: string};
 
 async function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 	const child = spawn('/usr/bin/time', ['-v', command, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
@@ -68,7 +68,10 @@ async function timed(command: string, args: string[], env: NodeJS.ProcessEnv): P
 	});
 	const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
 	const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-	return {tool: path.basename(command), wallMs, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, exitCode, stderrTail: stderr.split('\n').filter(line => !line.startsWith('\t')).slice(-6).join('\n')};
+	const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+	const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+	const cpuS = Number(user?.[1] ?? Number.NaN) + Number(system?.[1] ?? Number.NaN);
+	return {tool: path.basename(command), wallMs, cpuS, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, exitCode, stderrTail: stderr.split('\n').filter(line => !line.startsWith('\t')).slice(-6).join('\n')};
 }
 
 async function countTarget(endpoint: string, bucket: string): Promise<{objects: number; bytes: number}> {
@@ -137,7 +140,7 @@ try {
 				const copied = await countTarget(target.endpoint, set.bucket).catch(() => ({objects: -1, bytes: -1}));
 				await target.stop();
 				const complete = copied.objects === set.objects && copied.bytes === set.bytes;
-				process.stdout.write(`  ${tool.padEnd(12)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  peak RSS ${run.peakRssMb.toFixed(0).padStart(4)} MB  exit ${run.exitCode}  ${complete ? 'complete' : `INCOMPLETE (${copied.objects} objects, ${copied.bytes} B)`}\n`);
+				process.stdout.write(`  ${tool.padEnd(12)} ${(run.wallMs / 1000).toFixed(2).padStart(7)} s  CPU ${run.cpuS.toFixed(2).padStart(6)} s  peak RSS ${run.peakRssMb.toFixed(0).padStart(4)} MB  exit ${run.exitCode}  ${complete ? 'complete' : `INCOMPLETE (${copied.objects} objects, ${copied.bytes} B)`}\n`);
 				if (run.exitCode !== 0 || !complete) {
 					process.stdout.write(run.stderrTail + '\n');
 				}
@@ -149,7 +152,7 @@ try {
 		const best = (runs: Run[]) => runs.reduce((a, b) => (a.wallMs <= b.wallMs ? a : b));
 		const ours = best(results['ilum-restore']!);
 		const theirs = best(results['rclone']!);
-		const line = `(${set.name}) ${set.describe}: ilum-restore ${(ours.wallMs / 1000).toFixed(2)} s / rclone ${(theirs.wallMs / 1000).toFixed(2)} s = ratio ${(ours.wallMs / theirs.wallMs).toFixed(2)}; peak RSS ilum-restore ${ours.peakRssMb.toFixed(0)} MB, rclone ${theirs.peakRssMb.toFixed(0)} MB`;
+		const line = `(${set.name}) ${set.describe}: ilum-restore ${(ours.wallMs / 1000).toFixed(2)} s / rclone ${(theirs.wallMs / 1000).toFixed(2)} s = ratio ${(ours.wallMs / theirs.wallMs).toFixed(2)}; CPU ${ours.cpuS.toFixed(1)} s / ${theirs.cpuS.toFixed(1)} s; peak RSS ilum-restore ${ours.peakRssMb.toFixed(0)} MB, rclone ${theirs.peakRssMb.toFixed(0)} MB`;
 		lines.push(line);
 	}
 

@@ -83,6 +83,8 @@ export type BucketProgress = {
 	readonly unverified: number;
 	/** Bytes per second since the bucket started. */
 	readonly rate: number;
+	/** Estimated time left (ms), once the listing is done and bytes are moving. */
+	readonly etaMs?: number;
 	readonly concurrency: number;
 	readonly elapsedMs: number;
 };
@@ -150,7 +152,9 @@ async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: L
 	const failedKeys: string[] = [];
 	const snapshot = (): BucketProgress => {
 		const elapsedMs = Date.now() - started;
-		return {bucket: pair.name, ...stats, rate: elapsedMs > 0 ? Math.round(stats.bytesDone * 1000 / elapsedMs) : 0, concurrency: limiter.limit, elapsedMs};
+		const rate = elapsedMs > 0 ? Math.round(stats.bytesDone * 1000 / elapsedMs) : 0;
+		const etaMs = stats.listingDone && rate > 0 ? Math.round((stats.bytesTotal - stats.bytesDone) * 1000 / rate) : undefined;
+		return {bucket: pair.name, ...stats, rate, etaMs, concurrency: limiter.limit, elapsedMs};
 	};
 
 	const copier = new ObjectCopier(pair, options, limiter, {
