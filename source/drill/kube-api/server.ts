@@ -38,6 +38,8 @@ export type PolicyRule = {
 	resources: string[];
 	/** Limits the rule to these namespaces (cluster-scoped resources are never matched then). */
 	namespaces?: string[];
+	/** Limits the rule to objects of these names (so never to create, list or watch, as in RBAC). */
+	resourceNames?: string[];
 };
 
 export type Identity = {
@@ -94,17 +96,19 @@ export type KubeApi = {
 const maxBody = 3 * 1024 * 1024;
 const readVerbs = new Set(['get', 'list', 'watch']);
 
-function allowedByRule(rule: PolicyRule, verb: string, group: string, resource: string, namespace: string | undefined): boolean {
+function allowedByRule(rule: PolicyRule, verb: string, group: string, resource: string, namespace: string | undefined, name: string | undefined): boolean {
 	const verbOk = rule.verbs.includes('*') || rule.verbs.includes(verb);
 	const groupOk = rule.apiGroups.includes('*') || rule.apiGroups.includes(group);
 	const resourceOk = rule.resources.includes('*') || rule.resources.includes(resource) || (resource.includes('/') && rule.resources.includes(`${resource.split('/')[0]}/*`));
 	const namespaceOk = !rule.namespaces || (namespace !== undefined && rule.namespaces.includes(namespace));
-	return verbOk && groupOk && resourceOk && namespaceOk;
+	const nameOk = !rule.resourceNames || rule.resourceNames.length === 0 || (name !== undefined && rule.resourceNames.includes(name));
+	return verbOk && groupOk && resourceOk && namespaceOk && nameOk;
 }
 
-export function authorize(identity: Identity, verb: string, group: string, resource: string, namespace: string | undefined): boolean {
+/** Whether the identity may do `verb` on `resource` (`plural` or `plural/subresource`), as RBAC would decide. */
+export function authorize(identity: Identity, verb: string, group: string, resource: string, namespace: string | undefined, name?: string): boolean {
 	if (identity.rules) {
-		return identity.rules.some(rule => allowedByRule(rule, verb, group, resource, namespace));
+		return identity.rules.some(rule => allowedByRule(rule, verb, group, resource, namespace, name));
 	}
 
 	if (identity.readOnly) {
@@ -946,7 +950,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		const resourceAttributes = spec.resourceAttributes as {namespace?: string; verb?: string; group?: string; resource?: string; subresource?: string; name?: string} | undefined;
 		if (resourceAttributes) {
 			const resource = resourceAttributes.subresource ? `${resourceAttributes.resource ?? ''}/${resourceAttributes.subresource}` : resourceAttributes.resource ?? '';
-			allowed = authorize(identity, resourceAttributes.verb ?? '', resourceAttributes.group ?? '', resource, resourceAttributes.namespace || undefined);
+			allowed = authorize(identity, resourceAttributes.verb ?? '', resourceAttributes.group ?? '', resource, resourceAttributes.namespace || undefined, resourceAttributes.name || undefined);
 		} else if (spec.nonResourceAttributes) {
 			allowed = identity.rules ? false : (!identity.readOnly || spec.nonResourceAttributes.verb === 'get');
 		} else {
@@ -969,7 +973,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			: [{verbs: identity.readOnly ? ['get', 'list', 'watch'] : ['*'], apiGroups: ['*'], resources: ['*']}];
 		const resourceRules = [
 			{verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']},
-			...rules.map(rule => ({verbs: rule.verbs, apiGroups: rule.apiGroups, resources: rule.resources})),
+			...rules.map(rule => ({verbs: rule.verbs, apiGroups: rule.apiGroups, resources: rule.resources, ...(rule.resourceNames?.length ? {resourceNames: rule.resourceNames} : {})})),
 		];
 		const nonResourceRules = [{verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/']}];
 		return {kind: 'SelfSubjectRulesReview', apiVersion: 'authorization.k8s.io/v1', metadata: {creationTimestamp: null} as unknown as KubeObject['metadata'], spec: body.spec ?? {}, status: {resourceRules, nonResourceRules, incomplete: false}};
@@ -1123,7 +1127,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 
 		context.dryRun = checkDryRun(parameters);
 		const authResource = r.subresource ? `${def.plural}/${r.subresource}` : def.plural;
-		if (!def.virtual && !authorize(context.identity, verb, def.group, authResource, r.namespace)) {
+		if (!def.virtual && !authorize(context.identity, verb, def.group, authResource, r.namespace, verb === 'create' ? undefined : r.name)) {
 			throw ApiError.forbidden(def, verb === 'create' ? undefined : r.name, context.identity.name, verb, r.namespace, r.subresource);
 		}
 

@@ -12,7 +12,7 @@ let api: KubeApi;
 before(async () => {
 	store = new ObjectStore({historyLimit: 50});
 	seed(store);
-	api = await startKubeApi({store, identities: {'admin-token': {name: 'admin'}, 'viewer-token': {name: 'viewer', readOnly: true}, 'ops-token': {name: 'ops', rules: [{verbs: ['get', 'list', 'watch', 'patch'], apiGroups: ['apps'], resources: ['statefulsets', 'statefulsets/scale'], namespaces: ['ilum']}]}}, bookmarkIntervalMs: 200});
+	api = await startKubeApi({store, identities: {'admin-token': {name: 'admin'}, 'viewer-token': {name: 'viewer', readOnly: true}, 'ops-token': {name: 'ops', rules: [{verbs: ['get', 'list', 'watch', 'patch'], apiGroups: ['apps'], resources: ['statefulsets', 'statefulsets/scale'], namespaces: ['ilum']}, {verbs: ['get', 'update'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['w2']}]}}, bookmarkIntervalMs: 200});
 });
 
 after(async () => {
@@ -254,6 +254,9 @@ test('identities: bearer tokens, read-only, rules; mutating requests are counted
 	assert.equal(scaled.json.spec.replicas, 2);
 	const opsDelete = await call('DELETE', '/apis/apps/v1/namespaces/ilum/statefulsets/ilum-objectstorage', {token: 'ops-token'});
 	assert.equal(opsDelete.status, 403);
+	assert.equal((await call('GET', '/api/v1/namespaces/ilum/configmaps/w2', {token: 'ops-token'})).status, 200, 'resourceNames allow the named object');
+	assert.equal((await call('GET', '/api/v1/namespaces/ilum/configmaps/w1', {token: 'ops-token'})).status, 403, 'and no other');
+	assert.equal((await call('GET', '/api/v1/namespaces/ilum/configmaps', {token: 'ops-token'})).status, 403, 'nor a list');
 	const review = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {token: 'ops-token', body: {spec: {resourceAttributes: {namespace: 'ilum', verb: 'patch', group: 'apps', resource: 'statefulsets', subresource: 'scale'}}}});
 	assert.equal(review.status, 201);
 	assert.equal(review.json.status.allowed, true);
@@ -262,8 +265,8 @@ test('identities: bearer tokens, read-only, rules; mutating requests are counted
 	assert.ok(store.get('configmaps', 'ilum', 'w2'));
 	const stats = api.stats();
 	assert.equal(stats.mutating, 4, 'the refused create and delete, the scale patch, the refused delete; not the review nor the dry run');
-	assert.equal(stats.forbidden, 3);
-	assert.equal(stats.byVerb['list'], 1);
+	assert.equal(stats.forbidden, 5);
+	assert.equal(stats.byVerb['list'], 2);
 });
 
 test('a protobuf Secret body is decoded (k8s envelope, runtime.Unknown)', async () => {
