@@ -1,4 +1,5 @@
 import {randomUUID} from 'node:crypto';
+import {CopyObjectCommand} from '@aws-sdk/client-s3';
 import path from 'node:path';
 import process from 'node:process';
 import {UserError, refusal, usageError} from '../../errors.js';
@@ -123,7 +124,7 @@ export class DuckLakeFormat implements TableFormat {
 			const patched = new Map<number, Statement>();
 			if (commit.copies.length > 0) {
 				const state = await loadCatalog(sql);
-				const storage = new DataStorage(state, {base: baseOf(location), open: where => this.environment.openStore(where)});
+				const storage = new DataStorage(state, {base: baseOf(location), open: where => this.environment.openStore(where), serverCopy: async (from, to) => s3ServerCopy(this.environment, from, to)});
 				try {
 					for (const copy of commit.copies) {
 						options.signal?.throwIfAborted();
@@ -456,4 +457,17 @@ function tablesNamed(state: CatalogState, changes: ReadonlyArray<{kind: string; 
 	}
 
 	return [...names];
+}
+
+/** CopyObject within S3: the bytes never pass through this process. */
+async function s3ServerCopy(environment: FormatEnvironment, from: string, to: string): Promise<void> {
+	const split = (location: string) => {
+		const rest = location.slice('s3://'.length);
+		const slash = rest.indexOf('/');
+		return {bucket: rest.slice(0, slash), key: rest.slice(slash + 1)};
+	};
+
+	const source = split(from);
+	const target = split(to);
+	await environment.s3().send(new CopyObjectCommand({Bucket: target.bucket, Key: target.key, CopySource: `${source.bucket}/${source.key.split('/').map(part => encodeURIComponent(part)).join('/')}`}));
 }

@@ -26,9 +26,12 @@ export class DataStorage {
 	private listing?: Promise<Map<string, number>>;
 	private readonly outside = new Map<string, Promise<Map<string, number>>>();
 
-	constructor(state: CatalogState, options: {base: string; open: (location: string) => FileStore; dataPathOverride?: string}) {
+	private readonly serverCopy?: (from: string, to: string) => Promise<void>;
+
+	constructor(state: CatalogState, options: {base: string; open: (location: string) => FileStore; dataPathOverride?: string; /** s3:// to s3:// copies on the server (CopyObject). */ serverCopy?: (from: string, to: string) => Promise<void>}) {
 		this.state = state;
 		this.open = options.open;
+		this.serverCopy = options.serverCopy;
 		const dataPath = options.dataPathOverride ?? state.dataPath;
 		if (dataPath === '') {
 			throw new UserError('the DuckLake catalog has no data_path in ducklake_metadata', {hint: 'check the catalog is complete'});
@@ -151,6 +154,15 @@ export class DataStorage {
 			// Local: no buffering, and never over an existing file.
 			await fs.copyFile(from, to, fs.constants.COPYFILE_EXCL);
 			return (await fs.stat(to)).size;
+		}
+
+		if (this.serverCopy && schemeOf(from) === 's3' && schemeOf(to) === 's3') {
+			try {
+				await this.serverCopy(from, to);
+				return 0;
+			} catch {
+				// A server without CopyObject (or an object over its 5 GB limit): copy through this process.
+			}
 		}
 
 		const source = this.where(from);

@@ -150,6 +150,9 @@ describe('DuckLake with data in S3 (s3://ilum-ducklake/lake/)', () => {
 
 		const environment: FormatEnvironment = {
 			...formatEnvironment({env: {}}),
+			s3() {
+				throw new Error('this store is in memory: no S3 client (copies go through the store)');
+			},
 			openStore(location) {
 				assert.equal(location.replace(/\/$/, ''), 's3://ilum-ducklake/lake');
 				return store;
