@@ -17,9 +17,8 @@ export const drillListCommand: Command = {
 	`,
 	async run({flags, stdout}) {
 		const {scenarios} = await import('../drill/scenarios/index.js');
-		const {recoveries} = await import('../drill/recoveries.js');
 		if (flags['json']) {
-			writeJson(stdout, scenarios.map(scenario => ({name: scenario.name, summary: scenario.summary, targetRtoMinutes: scenario.briefing.targetRtoMinutes, auto: scenario.name in recoveries})));
+			writeJson(stdout, scenarios.map(scenario => ({name: scenario.name, summary: scenario.summary, targetRtoMinutes: scenario.briefing.targetRtoMinutes, auto: scenario.recovery !== undefined})));
 		} else {
 			const width = Math.max(...scenarios.map(scenario => scenario.name.length));
 			stdout.write(scenarios.map(scenario => `${scenario.name.padEnd(width)}  ${scenario.summary} (target ${scenario.briefing.targetRtoMinutes} min)`).join('\n') + '\n');
@@ -49,7 +48,6 @@ export const drillRunCommand: Command = {
 	async run(context) {
 		const {flags, args, stderr, stdout, signal} = context;
 		const {findScenario, scenarios} = await import('../drill/scenarios/index.js');
-		const {recoveries} = await import('../drill/recoveries.js');
 		const name = args[0];
 		const scenario = name ? findScenario(name) : undefined;
 		if (!scenario) {
@@ -57,7 +55,8 @@ export const drillRunCommand: Command = {
 		}
 
 		const auto = Boolean(flags['auto']);
-		if (auto && !(scenario.name in recoveries)) {
+		const recovery = scenario.recovery?.bind(scenario);
+		if (auto && !recovery) {
 			throw usageError(`Scenario ${scenario.name} has no recommended recovery to run`, 'run it without --auto and recover by hand');
 		}
 
@@ -76,12 +75,14 @@ export const drillRunCommand: Command = {
 			const since = world.clock.iso();
 			say(`\n== Drill: ${scenario.name} ==\n${scenario.briefing.what}\n\nSuccess: ${scenario.briefing.success}\nTarget time to recover: ${scenario.briefing.targetRtoMinutes} min. The clock runs from now.\n`);
 			const connection = ['--kubeconfig', world.kubeconfigPath, '--s3-endpoint', world.provider.endpoint];
+			// The provider's credentials, as an operator exports them for table restores over S3.
+			const credentials = {AWS_ACCESS_KEY_ID: world.provider.accessKeyId, AWS_SECRET_ACCESS_KEY: world.provider.secretAccessKey, AWS_REGION: 'us-east-1'};
 			const commands: Array<{argv: readonly string[]; code: number}> = [];
 			if (auto) {
-				for (const command of recoveries[scenario.name]!(world, state)) {
+				for (const command of recovery!(world, state)) {
 					say(`$ ilum-restore ${command.argv.join(' ')}    # ${command.why}`);
 					// eslint-disable-next-line no-await-in-loop
-					const code = await runChild([...command.argv, ...connection, '--state-dir', stateDir], stderr, signal);
+					const code = await runChild([...command.argv, ...connection, '--state-dir', stateDir], credentials, stderr, signal);
 					commands.push({argv: command.argv, code});
 					if (code !== 0) {
 						say(`(exit ${code}: the recovery stopped here)`);
@@ -89,7 +90,7 @@ export const drillRunCommand: Command = {
 					}
 				}
 			} else {
-				say(`The world is yours:\n  export KUBECONFIG=${world.kubeconfigPath}\n  ilum-restore --s3-endpoint ${world.provider.endpoint}\n  (provider S3 ${world.provider.endpoint}, mirror S3 ${world.backup.endpoint})\n`);
+				say(`The world is yours:\n  export KUBECONFIG=${world.kubeconfigPath}\n  export AWS_ACCESS_KEY_ID=${world.provider.accessKeyId} AWS_SECRET_ACCESS_KEY=${world.provider.secretAccessKey}\n  ilum-restore --s3-endpoint ${world.provider.endpoint}\n  (provider S3 ${world.provider.endpoint}, mirror S3 ${world.backup.endpoint})\n`);
 				const prompt = readline.createInterface({input: process.stdin, output: stderr});
 				try {
 					await prompt.question('Press Enter when you have recovered (or given up): ', {signal});
@@ -124,8 +125,8 @@ export const drillRunCommand: Command = {
 };
 
 /** Runs the CLI itself as a child (the same binary, engine and gates an operator uses). */
-async function runChild(args: readonly string[], stderr: NodeJS.WritableStream, signal: AbortSignal): Promise<number> {
-	const child = spawn(process.execPath, [bin, ...args], {stdio: ['ignore', 'pipe', 'pipe'], signal});
+async function runChild(args: readonly string[], env: Record<string, string>, stderr: NodeJS.WritableStream, signal: AbortSignal): Promise<number> {
+	const child = spawn(process.execPath, [bin, ...args], {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...env}, signal});
 	const forward = (chunk: Buffer) => {
 		for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
 			stderr.write(`  | ${line}\n`);

@@ -21,6 +21,8 @@ export type Debrief = {
 	readonly withinTarget: boolean;
 	readonly lostObjects: number;
 	readonly checkedObjects: number;
+	/** What `lostObjects`/`checkedObjects` count: objects, or rows of a table. */
+	readonly unit: 'objects' | 'rows';
 	readonly findings: readonly string[];
 	readonly mistakes: readonly string[];
 	/** The commands run (auto mode), in order, with their exit codes. */
@@ -71,6 +73,7 @@ export function buildDebrief(input: {
 		withinTarget: input.check.recovered && seconds <= input.scenario.briefing.targetRtoMinutes * 60,
 		lostObjects: input.check.lostObjects,
 		checkedObjects: input.check.checkedObjects,
+		unit: input.check.unit ?? 'objects',
 		findings: input.check.findings.filter(line => !/^Mistake:/i.test(line)),
 		mistakes,
 		commands: input.commands,
@@ -87,7 +90,7 @@ export function formatDebriefMarkdown(debrief: Debrief): string {
 		'',
 		`- Outcome: **${debrief.recovered ? 'recovered' : 'NOT recovered'}**${debrief.mode === 'auto' ? ' (recommended recovery, run by --auto)' : ''}`,
 		`- Time to recover: ${minutes(debrief.secondsToRecover)} (target ${debrief.briefing.targetRtoMinutes} min: ${debrief.withinTarget ? 'met' : 'missed'})`,
-		`- Data lost for good (RPO achieved): ${debrief.lostObjects} of ${debrief.checkedObjects} objects`,
+		`- Data lost for good (RPO achieved): ${debrief.lostObjects} of ${debrief.checkedObjects} ${debrief.unit ?? 'objects'}`,
 		`- Started ${debrief.startedAt}, ended ${debrief.endedAt}`,
 		'',
 		'## What happened',

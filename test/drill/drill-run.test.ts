@@ -6,7 +6,6 @@ import path from 'node:path';
 import {runCli} from '../helpers/run-cli.js';
 import {startDrillWorld} from '../helpers/drill-world.js';
 import {findScenario} from '../../source/drill/scenarios/index.js';
-import {recoveries} from '../../source/drill/recoveries.js';
 
 type Debrief = {type: string; scenario: string; recovered: boolean; lostObjects: number; checkedObjects: number; mistakes: string[]; commands: Array<{code: number}>; files: {json: string; markdown: string}};
 
@@ -41,7 +40,7 @@ test('bucket-wipe: the recovery brings back what the mirror held, and loses exac
 		const scenario = findScenario('bucket-wipe')!;
 		const state = await scenario.inject(world);
 		assert.equal(Object.keys(world.providerEndpoint.volume!.fingerprint()['ilum-data'] ?? {}).length, 0, 'the wipe emptied ilum-data');
-		for (const command of recoveries['bucket-wipe']!(world, state as Record<string, unknown>)) {
+		for (const command of scenario.recovery!(world, state)) {
 			// eslint-disable-next-line no-await-in-loop
 			const run = await runCli([...command.argv, '--s3-endpoint', world.provider.endpoint, '--state-dir', stateDir], {env: drill.env});
 			assert.equal(run.code, 0, run.stderr);

@@ -98,4 +98,7 @@ export const bucketWipe: Scenario<State> = {
 
 		return {recovered, lostObjects: all.missing + all.differ, checkedObjects: all.checked, findings};
 	},
+	recovery: () => [
+		{argv: ['restore', 'mirror', '--bucket', bucket, '--yes'], why: 'copy ilum-data back from the mirror; the command holds the backup CronJob (--remove) for the duration'},
+	],
 };

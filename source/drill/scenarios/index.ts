@@ -1,13 +1,15 @@
+import {badDeltaWrite} from './bad-delta-write.js';
 import {bucketWipe} from './bucket-wipe.js';
 import {pvLoss} from './pv-loss.js';
 import type {Scenario} from './scenario.js';
 
-export type {Scenario, ScenarioBriefing, ScenarioCheck} from './scenario.js';
+export type {RecoveryCommand, Scenario, ScenarioBriefing, ScenarioCheck} from './scenario.js';
 
 /** Every incident the drill world can stage. Adding one: a file exporting a `Scenario`, a line here. */
 export const scenarios: ReadonlyArray<Scenario<any>> = [
 	bucketWipe,
 	pvLoss,
+	badDeltaWrite,
 ];
 
 export function findScenario(name: string): Scenario<any> | undefined {

@@ -88,4 +88,7 @@ export const pvLoss: Scenario<State> = {
 
 		return {recovered, lostObjects: all.missing + all.differ, checkedObjects: all.checked, findings};
 	},
+	recovery: (_world, state) => [
+		{argv: ['restore', 'volume', state.lastGood, '--yes'], why: 'put the last good VolumeSnapshot under the provider claim, after a safety snapshot of the corrupted volume'},
+	],
 };

@@ -18,11 +18,16 @@ export type ScenarioBriefing = {
 
 export type ScenarioCheck = {
 	readonly recovered: boolean;
-	/** Objects of the state before the incident that are missing or different now. */
+	/** Objects (or table rows, see `unit`) of the state before the incident that are missing or different now. */
 	readonly lostObjects: number;
 	readonly checkedObjects: number;
+	/** What `lostObjects`/`checkedObjects` count: objects (default) or table rows. */
+	readonly unit?: 'objects' | 'rows';
 	readonly findings: readonly string[];
 };
+
+/** One command of a recommended recovery, as an operator types it (without the binary and the connection flags). */
+export type RecoveryCommand = {readonly argv: readonly string[]; readonly why: string};
 
 export type Scenario<State> = {
 	readonly name: string;
@@ -30,6 +35,11 @@ export type Scenario<State> = {
 	readonly briefing: ScenarioBriefing;
 	inject(world: World): Promise<State>;
 	check(world: World, state: State): Promise<ScenarioCheck>;
+	/**
+	The recommended recovery: what `drill run --auto` runs, through the same CLI, engine and gates
+	as an operator. Absent: the scenario can only be run by hand.
+	*/
+	recovery?(world: World, state: State): readonly RecoveryCommand[];
 };
 
 /** Bucket -> key -> ETag. */
