@@ -104,10 +104,13 @@ delete files and columns equal the target's.
 - Rows live now but not at the target get `end_snapshot` = the new snapshot.
 - Rows live at the target but not now are inserted again as copies that begin at the new
   snapshot: a closed row is never re-opened (time travel to the snapshots in between must keep
-  seeing what they saw). Data and delete file copies get new ids from `next_file_id`, keep their
-  path, sizes, footer and `row_id_start` (the rows keep their row ids); their per-file statistics
-  and partition values are copied to the new ids; delete files of a returning data file point at
-  its copy. Column rows are copied with their column ids (field ids in the Parquet files).
+  seeing what they saw). Their files are copied to new names first (`copies`, done by
+  `execute` before the transaction): snapshot expiry deletes files by path, so a live row must
+  never share a path with a closed one. Data and delete file rows get new ids from
+  `next_file_id`, keep sizes, footer and `row_id_start` (the rows keep their row ids); their
+  per-file statistics and partition values are copied to the new ids; delete files of a
+  returning data file point at its copy. Column rows are copied with their column ids (field
+  ids in the Parquet files); inlined rows and inlined deletions follow the same rules.
 - `ducklake_table_stats` gets the target's record count and size (next_row_id never goes back);
   schema_version goes up when the columns change.
 */
