@@ -27,6 +27,7 @@ import {ApiError, isApiError} from './api-error.js';
 import {groupVersionDocument, openApiIndex} from './openapi.js';
 import {PatchError, builtinListStrategy, jsonPatch, mergePatch, strategicMergePatch} from './patch.js';
 import {decodeProtobufObject, emptyOpenApiV2, protobufContentType} from './protobuf.js';
+import {rbacRules} from './rbac.js';
 import {type FieldTree, type ResourceDef, apiVersionOf, getPath, setPath} from './resources.js';
 import {type KubeObject, ObjectStore, type WatchEvent, timestamp} from './store.js';
 
@@ -49,6 +50,12 @@ export type Identity = {
 	readOnly?: boolean;
 	/** Explicit allow rules (like an RBAC role); when set, readOnly is ignored. */
 	rules?: PolicyRule[];
+	/**
+	Also allowed: what the store's ClusterRoleBindings and RoleBindings grant this identity (by
+	name, by `groups`, or as `system:serviceaccount:<ns>:<name>`); see `rbac.ts`. Without
+	`rules` or `readOnly`, only that.
+	*/
+	rbac?: boolean;
 };
 
 export type KubeApiOptions = {
@@ -205,6 +212,16 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 	const watches = new Set<() => void>();
 	let stats: KubeApiStats = {requests: 0, byVerb: {}, mutating: 0, forbidden: 0};
 	const log: RequestRecord[] = [];
+
+	/** The identity with the rules the store's RBAC objects give it in `namespace` (for `rbac: true`). */
+	function effective(identity: Identity, namespace: string | undefined): Identity {
+		if (!identity.rbac) {
+			return identity;
+		}
+
+		const readAll: PolicyRule = {verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*']};
+		return {...identity, rules: [...(identity.rules ?? []), ...(identity.readOnly && !identity.rules ? [readAll] : []), ...rbacRules(store, identity, namespace)]};
+	}
 
 	function resourceKey(def: ResourceDef): string {
 		return def.group ? `apis/${def.group}/${def.version}` : `api/${def.version}`;
@@ -950,7 +967,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		const resourceAttributes = spec.resourceAttributes as {namespace?: string; verb?: string; group?: string; resource?: string; subresource?: string; name?: string} | undefined;
 		if (resourceAttributes) {
 			const resource = resourceAttributes.subresource ? `${resourceAttributes.resource ?? ''}/${resourceAttributes.subresource}` : resourceAttributes.resource ?? '';
-			allowed = authorize(identity, resourceAttributes.verb ?? '', resourceAttributes.group ?? '', resource, resourceAttributes.namespace || undefined, resourceAttributes.name || undefined);
+			allowed = authorize(effective(identity, resourceAttributes.namespace || undefined), resourceAttributes.verb ?? '', resourceAttributes.group ?? '', resource, resourceAttributes.namespace || undefined, resourceAttributes.name || undefined);
 		} else if (spec.nonResourceAttributes) {
 			allowed = identity.rules ? false : (!identity.readOnly || spec.nonResourceAttributes.verb === 'get');
 		} else {
@@ -968,6 +985,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 	/** `kubectl auth can-i --list`: the identity's rules as they apply in the namespace asked about. */
 	function rulesReview(body: KubeObject, identity: Identity): KubeObject {
 		const namespace = typeof body.spec?.namespace === 'string' ? body.spec.namespace as string : undefined;
+		identity = effective(identity, namespace);
 		const rules = identity.rules
 			? identity.rules.filter(rule => !rule.namespaces || (namespace !== undefined && rule.namespaces.includes(namespace)))
 			: [{verbs: identity.readOnly ? ['get', 'list', 'watch'] : ['*'], apiGroups: ['*'], resources: ['*']}];
@@ -1127,7 +1145,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 
 		context.dryRun = checkDryRun(parameters);
 		const authResource = r.subresource ? `${def.plural}/${r.subresource}` : def.plural;
-		if (!def.virtual && !authorize(context.identity, verb, def.group, authResource, r.namespace, verb === 'create' ? undefined : r.name)) {
+		if (!def.virtual && !authorize(effective(context.identity, r.namespace), verb, def.group, authResource, r.namespace, verb === 'create' ? undefined : r.name)) {
 			throw ApiError.forbidden(def, verb === 'create' ? undefined : r.name, context.identity.name, verb, r.namespace, r.subresource);
 		}
 

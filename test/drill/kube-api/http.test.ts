@@ -12,7 +12,7 @@ let api: KubeApi;
 before(async () => {
 	store = new ObjectStore({historyLimit: 50});
 	seed(store);
-	api = await startKubeApi({store, identities: {'admin-token': {name: 'admin'}, 'viewer-token': {name: 'viewer', readOnly: true}, 'ops-token': {name: 'ops', rules: [{verbs: ['get', 'list', 'watch', 'patch'], apiGroups: ['apps'], resources: ['statefulsets', 'statefulsets/scale'], namespaces: ['ilum']}, {verbs: ['get', 'update'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['w2']}]}}, bookmarkIntervalMs: 200});
+	api = await startKubeApi({store, identities: {'admin-token': {name: 'admin'}, 'viewer-token': {name: 'viewer', readOnly: true}, 'ops-token': {name: 'ops', rules: [{verbs: ['get', 'list', 'watch', 'patch'], apiGroups: ['apps'], resources: ['statefulsets', 'statefulsets/scale'], namespaces: ['ilum']}, {verbs: ['get', 'update'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['w2']}]}, 'carol-token': {name: 'carol', groups: ['oncall'], rbac: true}}, bookmarkIntervalMs: 200});
 });
 
 after(async () => {
@@ -267,6 +267,22 @@ test('identities: bearer tokens, read-only, rules; mutating requests are counted
 	assert.equal(stats.mutating, 4, 'the refused create and delete, the scale patch, the refused delete; not the review nor the dry run');
 	assert.equal(stats.forbidden, 5);
 	assert.equal(stats.byVerb['list'], 2);
+});
+
+test('rbac identities get what the stored Roles, ClusterRoles and their bindings grant', async () => {
+	const carol = {token: 'carol-token'};
+	assert.equal((await call('GET', '/api/v1/namespaces/ilum/persistentvolumeclaims', carol)).status, 403);
+	store.create('roles', {metadata: {name: 'claims-reader', namespace: 'ilum'}, rules: [{apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list']}]});
+	store.create('rolebindings', {metadata: {name: 'oncall-claims', namespace: 'ilum'}, roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'claims-reader'}, subjects: [{kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'oncall'}]});
+	assert.equal((await call('GET', '/api/v1/namespaces/ilum/persistentvolumeclaims', carol)).status, 200);
+	assert.equal((await call('GET', '/api/v1/namespaces/default/persistentvolumeclaims', carol)).status, 403, 'a RoleBinding grants in its namespace only');
+	assert.equal((await call('DELETE', '/api/v1/namespaces/ilum/persistentvolumeclaims/data-postgres-0', carol)).status, 403);
+	assert.equal((await call('GET', '/api/v1/namespaces', carol)).status, 403);
+	store.create('clusterroles', {metadata: {name: 'namespace-viewer'}, rules: [{apiGroups: [''], resources: ['namespaces'], verbs: ['list']}]});
+	store.create('clusterrolebindings', {metadata: {name: 'carol-namespaces'}, roleRef: {apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'namespace-viewer'}, subjects: [{kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'carol'}]});
+	assert.equal((await call('GET', '/api/v1/namespaces', carol)).status, 200);
+	const review = await call('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {...carol, body: {spec: {resourceAttributes: {namespace: 'ilum', verb: 'delete', resource: 'persistentvolumeclaims'}}}});
+	assert.equal(review.json.status.allowed, false);
 });
 
 test('a protobuf Secret body is decoded (k8s envelope, runtime.Unknown)', async () => {
