@@ -27,13 +27,18 @@ export type WaitOptions<T extends Meta> = {
 	readonly object?: string;
 	readonly timeoutMs: number;
 	readonly signal: AbortSignal;
+	/** A warning is reported when nothing changed for this long (default 30 s). */
+	readonly quietAfterMs?: number;
 	/** Also report the Kubernetes events of these objects while waiting. */
 	readonly events?: {readonly namespace: string; readonly names: readonly string[]};
 	/** Optional quantity for progress bars (e.g. ready replicas of wanted). */
 	readonly quantity?: (items: T[]) => {current: number; total: number; unit: string};
 };
 
-type Signal = {kind: 'change'} | {kind: 'ended'} | {kind: 'error'; error: unknown} | {kind: 'deadline'} | {kind: 'aborted'};
+type Signal = {kind: 'change'} | {kind: 'ended'} | {kind: 'error'; error: unknown} | {kind: 'deadline'} | {kind: 'aborted'} | {kind: 'quiet'};
+
+/** After this long without any change, a wait says so (and again each time as long again passes). */
+export const quietAfterMs = 30_000;
 
 const keyOf = (item: Meta) => item.metadata?.uid ?? `${item.metadata?.namespace ?? ''}/${item.metadata?.name ?? ''}`;
 
@@ -90,11 +95,21 @@ export async function * waitFor<T extends Meta>(options: WaitOptions<T>): AsyncG
 			const timer = setTimeout(() => {
 				push({kind: 'deadline'});
 			}, Math.max(0, deadline - Date.now()));
+			let lastChange = Date.now();
+			const heartbeat = setInterval(() => {
+				if (Date.now() - lastChange >= (options.quietAfterMs ?? quietAfterMs)) {
+					push({kind: 'quiet'});
+				}
+			}, Math.max(50, Math.floor((options.quietAfterMs ?? quietAfterMs) / 3)));
 			const onAbort = () => {
 				push({kind: 'aborted'});
 			};
 
 			options.signal.addEventListener('abort', onAbort, {once: true});
+			if (options.signal.aborted) {
+				onAbort();
+			}
+
 			let controller: AbortController | undefined;
 			try {
 				try {
@@ -141,7 +156,15 @@ export async function * waitFor<T extends Meta>(options: WaitOptions<T>): AsyncG
 
 					const signal = queue.shift()!;
 					switch (signal.kind) {
+						case 'quiet': {
+							const quiet = Math.round((Date.now() - lastChange) / 1000);
+							lastChange = Date.now();
+							yield {message: `nothing moved for ${quiet} s (still waiting for ${options.what}; last seen: ${lastLine || 'nothing'})`, kind: 'warning', ...(options.object ? {object: options.object} : {})};
+							break;
+						}
+
 						case 'change': {
+							lastChange = Date.now();
 							current = [...objects.values()];
 							if (options.satisfied(current)) {
 								return current;
@@ -180,6 +203,7 @@ export async function * waitFor<T extends Meta>(options: WaitOptions<T>): AsyncG
 				}
 			} finally {
 				clearTimeout(timer);
+				clearInterval(heartbeat);
 				options.signal.removeEventListener('abort', onAbort);
 				controller?.abort();
 			}
