@@ -100,7 +100,8 @@ function applyEvent(state: WizardState, event: EngineEvent, now: number): Wizard
 			const next = updateStep(event.step, step => ({
 				...step,
 				lines: keepLast(step.lines, line, 3),
-				lastActivity: now,
+				// A "nothing moved" warning is not movement: the stall warning stays.
+				lastActivity: progress.kind === 'warning' ? step.lastActivity : now,
 				waiting: progress.kind === 'wait' || (step.kind === 'wait' && progress.current === undefined),
 				...(progress.current === undefined ? {} : {
 					quantity: {current: progress.current, ...(progress.total === undefined ? {} : {total: progress.total}), ...(progress.unit ? {unit: progress.unit} : {})},
