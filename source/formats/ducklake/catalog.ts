@@ -31,7 +31,10 @@ export type DataFileRow = Versioned & {
 	readonly pathIsRelative: boolean;
 	readonly recordCount: number;
 	readonly sizeBytes: number;
-	readonly partial: boolean;
+	/** 0.3's `partial_file_info` is set: a file only partly visible, in a form this tool does not interpret. */
+	readonly partialInfo: boolean;
+	/** `partial_max` (0.4+): rows carry their snapshot; at snapshots below it only some are visible. */
+	readonly partialMax?: number;
 	/** Every column as read, for copying the row. */
 	readonly raw: SqlRow;
 };
@@ -148,7 +151,8 @@ export async function loadCatalog(sql: SqlCatalog): Promise<CatalogState> {
 		pathIsRelative: bool(row.path_is_relative),
 		recordCount: int(row.record_count),
 		sizeBytes: int(row.file_size_bytes),
-		partial: (row.partial_file_info !== undefined && row.partial_file_info !== null) || (row.partial_max !== undefined && row.partial_max !== null),
+		partialInfo: row.partial_file_info !== undefined && row.partial_file_info !== null,
+		partialMax: intOrNull(row.partial_max),
 		raw: row,
 	}));
 

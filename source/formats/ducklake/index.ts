@@ -341,9 +341,11 @@ async function planIn(session: Session, ref: TableRef, to: string, name: string)
 	}
 
 	warnings.push(...check.notes);
-	const partial = then.filter(file => !nowIds.has(file.data.id) && file.data.partial);
+	// A partial file copied in at the new snapshot shows all its rows; the target saw only those up
+	// to its own snapshot when it is below partial_max.
+	const partial = then.filter(file => !nowIds.has(file.data.id) && (file.data.partialInfo || (file.data.partialMax !== undefined && file.data.partialMax > target.id)));
 	if (partial.length > 0) {
-		return refuse(`${qualified} at snapshot ${target.id} uses partial files (${partial.map(file => storage.display(storage.locate(file.data))).join(', ')}), which this tool does not restore`);
+		return refuse(`${qualified} at snapshot ${target.id} sees only part of ${partial.length} file(s) (${partial.map(file => storage.display(storage.locate(file.data))).join(', ')}), which this tool cannot bring back as they were: pick a snapshot at or after ${Math.max(...partial.map(file => file.data.partialMax ?? target.id))}`);
 	}
 
 	const tableColumns = new Map<string, string[]>();

@@ -298,3 +298,28 @@ describe('DuckLake restore of files registered by absolute path', () => {
 		assert.deepEqual(after.get(Number(result.newVersion)), expected.get(first.snapshot));
 	});
 });
+
+describe('DuckLake restore of partial files (partial_max)', () => {
+	let lake: TestLake;
+	before(async () => {
+		lake = await makeLake('sqlite');
+	});
+	after(async () => {
+		await lake?.cleanup();
+	});
+
+	test('refused when the target saw only part of a file, allowed once it saw all of it', async () => {
+		const first = lake.steps.find(step => step.what === 'insert 1-100')!;
+		const setPartialMax = async (value: number) => withCatalog(lake, async sql => sql.run('UPDATE ducklake_data_file SET partial_max = ? WHERE begin_snapshot = ?', [value, first.snapshot]));
+		await setPartialMax(first.snapshot + 1);
+		const refused = await format().plan({ref: lake.ref, table: 'main.orders'}, String(first.snapshot));
+		assert.match(refused.refusal ?? '', new RegExp(`sees only part of 1 file.*pick a snapshot at or after ${first.snapshot + 1}`));
+		await setPartialMax(first.snapshot);
+		const plan = await format().plan({ref: lake.ref, table: 'main.orders'}, String(first.snapshot));
+		assert.equal(plan.refusal, undefined);
+		const result = await format().execute(plan);
+		assert.equal(result.verified, true, JSON.stringify(result.checks));
+		const [copy] = await withCatalog(lake, async sql => sql.query('SELECT partial_max FROM ducklake_data_file WHERE begin_snapshot = ?', [Number(result.newVersion)]));
+		assert.equal(copy!.partial_max, first.snapshot, 'the copy keeps partial_max');
+	});
+});
