@@ -297,7 +297,9 @@ export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRe
 			changes: `creates VolumeSnapshot ${facts.safety.name} of the current data`,
 			undo: `kubectl -n ${ns} delete volumesnapshot ${facts.safety.name} (when no longer needed)`,
 			async check() {
-				return Boolean(await cluster.getVolumeSnapshot(ns, facts.safety.name));
+				// Ours only: of this claim and marked as taken by ilum-restore (else creating it fails with AlreadyExists).
+				const existing = await cluster.getVolumeSnapshot(ns, facts.safety.name);
+				return existing?.spec.source.persistentVolumeClaimName === claimName && Boolean(existing.metadata.annotations?.['ilum.cloud/taken-by']);
 			},
 			async * run(context) {
 				const baseline = context.results.get('baseline') as BucketSummary | undefined;
