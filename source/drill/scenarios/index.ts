@@ -1,5 +1,6 @@
 import {badDeltaWrite} from './bad-delta-write.js';
 import {bucketWipe} from './bucket-wipe.js';
+import {icebergBadAppend} from './iceberg-bad-append.js';
 import {pvLoss} from './pv-loss.js';
 import type {Scenario} from './scenario.js';
 
@@ -10,6 +11,7 @@ export const scenarios: ReadonlyArray<Scenario<any>> = [
 	bucketWipe,
 	pvLoss,
 	badDeltaWrite,
+	icebergBadAppend,
 ];
 
 export function findScenario(name: string): Scenario<any> | undefined {
