@@ -392,7 +392,7 @@ function podTemplateDefaults(template: any): void {
 	template.spec.dnsPolicy ??= 'ClusterFirst';
 	template.spec.schedulerName ??= 'default-scheduler';
 	template.spec.securityContext ??= {};
-	for (const container of template.spec.containers ?? []) {
+	for (const container of [...(template.spec.initContainers ?? []), ...(template.spec.containers ?? [])]) {
 		container.terminationMessagePath ??= '/dev/termination-log';
 		container.terminationMessagePolicy ??= 'File';
 		container.imagePullPolicy ??= String(container.image ?? '').endsWith(':latest') || !String(container.image ?? '').includes(':') ? 'Always' : 'IfNotPresent';

@@ -242,6 +242,51 @@ test('create job --from=cronjob copies the job template (protobuf Job with its p
 	assert.equal(job.spec.template.spec.restartPolicy, 'Never');
 });
 
+test('create job --from=cronjob keeps a rich pod template intact through protobuf (probes, security contexts, volumes, env sources)', async () => {
+	const podSpec = {
+		restartPolicy: 'OnFailure', serviceAccountName: 'backup', nodeSelector: {disk: 'ssd'}, priorityClassName: 'high', automountServiceAccountToken: false, enableServiceLinks: false, activeDeadlineSeconds: 600,
+		securityContext: {runAsUser: 1000, runAsNonRoot: true, fsGroup: 2000, seccompProfile: {type: 'RuntimeDefault'}},
+		tolerations: [{key: 'dedicated', operator: 'Equal', value: 'backup', effect: 'NoSchedule'}],
+		imagePullSecrets: [{name: 'regcred'}],
+		initContainers: [{name: 'init', image: 'busybox:1.36', command: ['true']}],
+		volumes: [
+			{name: 'cfg', configMap: {name: 'mc-config', items: [{key: 'config.json', path: 'config.json', mode: 384}], defaultMode: 420}},
+			{name: 'data', persistentVolumeClaim: {claimName: 'scratch', readOnly: true}},
+			{name: 'host', hostPath: {path: '/tmp', type: 'Directory'}},
+			{name: 'mem', emptyDir: {medium: 'Memory', sizeLimit: '64Mi'}},
+		],
+		containers: [{
+			name: 'mc', image: 'minio/mc:RELEASE.2024', imagePullPolicy: 'IfNotPresent', command: ['/bin/sh', '-c'], args: ['mc mirror'], workingDir: '/work',
+			ports: [{name: 'metrics', containerPort: 9100, protocol: 'TCP'}],
+			env: [
+				{name: 'A', value: 'b'},
+				{name: 'POD', valueFrom: {fieldRef: {apiVersion: 'v1', fieldPath: 'metadata.name'}}},
+				{name: 'MEM', valueFrom: {resourceFieldRef: {containerName: 'mc', resource: 'limits.memory', divisor: '1Mi'}}},
+				{name: 'CFG', valueFrom: {configMapKeyRef: {name: 'c', key: 'k', optional: true}}},
+			],
+			envFrom: [{prefix: 'S_', secretRef: {name: 'creds'}}, {configMapRef: {name: 'settings', optional: false}}],
+			resources: {limits: {cpu: '1', memory: '1Gi'}, requests: {cpu: '250m', memory: '256Mi'}},
+			volumeMounts: [{name: 'cfg', mountPath: '/root/.mc', readOnly: true, subPath: 'x'}],
+			livenessProbe: {exec: {command: ['mc', 'ready']}, initialDelaySeconds: 5, periodSeconds: 10, failureThreshold: 3},
+			readinessProbe: {httpGet: {path: '/health', port: 9100, scheme: 'HTTP'}, timeoutSeconds: 2},
+			startupProbe: {tcpSocket: {port: 'metrics'}},
+			securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: ['ALL'], add: ['NET_BIND_SERVICE']}, seccompProfile: {type: 'RuntimeDefault'}},
+			terminationMessagePolicy: 'FallbackToLogsOnError',
+		}],
+	};
+	t.store.create('cronjobs', {metadata: {name: 'rich', namespace: 'ilum'}, spec: {schedule: '@hourly', jobTemplate: {metadata: {labels: {a: 'b'}, annotations: {x: 'y'}}, spec: {backoffLimit: 0, activeDeadlineSeconds: 900, ttlSecondsAfterFinished: 3600, template: {metadata: {labels: {app: 'rich'}, annotations: {note: 'n'}}, spec: podSpec}}}}});
+	const created = await t.kubectl(['create', 'job', '--from=cronjob/rich', 'rich-1']);
+	assert.equal(created.stdout, 'job.batch/rich-1 created\n', created.stderr);
+	const job = t.store.get('jobs', 'ilum', 'rich-1')!;
+	const cronjob = t.store.get('cronjobs', 'ilum', 'rich')!;
+	assert.deepEqual(job.spec.template.spec, cronjob.spec.jobTemplate.spec.template.spec);
+	assert.deepEqual([job.spec.backoffLimit, job.spec.activeDeadlineSeconds, job.spec.ttlSecondsAfterFinished], [0, 900, 3600]);
+	assert.deepEqual(job.spec.template.metadata.annotations, {note: 'n'});
+	assert.equal(job.metadata.annotations?.['x'], 'y');
+	assert.equal(job.metadata.labels?.['a'], 'b');
+	t.store.delete('cronjobs', 'ilum', 'rich');
+});
+
 test('kubectl logs job/NAME reads the pod log, -f follows it until the pod ends', async () => {
 	const job = t.store.get('jobs', 'ilum', 'manual-1')!;
 	t.store.create('pods', {
