@@ -10,7 +10,8 @@ field tables below are written from those schemas (field numbers are the wire fo
 kinds above and what they contain; protobufjs' `Reader` does the wire decoding. The result is
 the object as the API server would hold it in JSON: zero values of plain Go fields are dropped
 (`omitempty`), optional (pointer) fields are kept even when zero, embedded structs are inlined.
-Fields not in the tables are skipped. A kind without a table is a 415.
+Fields not in the tables are skipped and reported (the server turns them into a `Warning`
+header, so a gap in the tables shows). A kind without a table is a 415.
 */
 import protobuf from 'protobufjs';
 import {ApiError} from './api-error.js';
@@ -180,6 +181,9 @@ const kinds: Record<string, string> = {
 
 class DecodeError extends Error {}
 
+/** Fields seen on the wire that no table names (`Message.number`), for the request being decoded. */
+let skipped: Set<string> | undefined;
+
 function long(value: unknown): number {
 	if (typeof value === 'number') {
 		return value;
@@ -318,6 +322,10 @@ function decodeMessage(bytes: Uint8Array, name: string): Record<string, unknown>
 		const tag = reader.uint32();
 		const field = fields.find(candidate => candidate.number === tag >>> 3);
 		if (!field) {
+			if (name !== 'Empty') {
+				skipped?.add(`${name}.${tag >>> 3}`);
+			}
+
 			reader.skipType(tag & 7);
 			continue;
 		}
@@ -396,7 +404,16 @@ function tidy(object: Record<string, unknown>): void {
 }
 
 /** Decodes a `k8s\0`-enveloped protobuf body into a JSON object; 415 for kinds without tables, 400 when malformed. */
-export function decodeProtobufObject(body: Buffer, table: ResourceTable): Record<string, unknown> {
+export function decodeProtobufObject(body: Buffer, table: ResourceTable, notDecoded?: Set<string>): Record<string, unknown> {
+	skipped = notDecoded;
+	try {
+		return decodeEnvelope(body, table);
+	} finally {
+		skipped = undefined;
+	}
+}
+
+function decodeEnvelope(body: Buffer, table: ResourceTable): Record<string, unknown> {
 	if (body.length < 4 || body.subarray(0, 4).toString('latin1') !== 'k8s\0') {
 		throw ApiError.badRequest('provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]');
 	}

@@ -167,6 +167,13 @@ function chooseFormat(accept: string | undefined): OutputFormat {
 	throw ApiError.notAcceptable(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
 }
 
+/** Adds a `Warning: 299 - "text"` header (kubectl prints each as `Warning: text`). */
+function addWarning(res: http.ServerResponse, text: string): void {
+	const current = res.getHeader('Warning');
+	const list = current === undefined ? [] : (Array.isArray(current) ? current : [String(current)]);
+	res.setHeader('Warning', [...list, `299 - ${JSON.stringify(text)}`]);
+}
+
 function bool(value: string | null): boolean {
 	return value === 'true' || value === '1';
 }
@@ -500,11 +507,15 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		}
 	}
 
-	function decodeObject(req: http.IncomingMessage, body: Buffer, def: ResourceDef): KubeObject {
+	function decodeObject(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, def: ResourceDef): KubeObject {
 		const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
 		let object: unknown;
 		if (contentType === protobufContentType) {
-			object = decodeProtobufObject(body, table);
+			const notDecoded = new Set<string>();
+			object = decodeProtobufObject(body, table, notDecoded);
+			if (notDecoded.size > 0) {
+				addWarning(res, `drill API: protobuf fields not decoded (dropped): ${[...notDecoded].join(', ')}`);
+			}
 		} else if (contentType === 'application/json' || contentType === 'application/yaml' || contentType === '*/*') {
 			object = parseJson(body);
 		} else {
@@ -588,7 +599,9 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			throw ApiError.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${messages.join(', ')}`);
 		}
 
-		res.setHeader('Warning', messages.map(text => `299 - ${JSON.stringify(text)}`));
+		for (const text of messages) {
+			addWarning(res, text);
+		}
 	}
 
 	function checkDryRun(parameters: URLSearchParams): boolean {
@@ -1199,7 +1212,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 
 			case 'create': {
 				const body = await readBody(req);
-				const object = decodeObject(req, body, def);
+				const object = decodeObject(req, res, body, def);
 				if (def.virtual) {
 					send(res, 201, def.kind === 'SelfSubjectRulesReview' ? rulesReview(object, context.identity) : accessReview(object, context.identity));
 					return;
@@ -1236,7 +1249,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 					return;
 				}
 
-				const object = decodeObject(req, body, def);
+				const object = decodeObject(req, res, body, def);
 				if (object.metadata.name !== r.name) {
 					throw ApiError.badRequest(`the name of the object (${String(object.metadata.name ?? '')}) does not match the name on the URL (${r.name})`);
 				}

@@ -299,6 +299,11 @@ test('a protobuf Secret body is decoded (k8s envelope, runtime.Unknown)', async 
 	const created = await call('POST', '/api/v1/namespaces/ilum/secrets', {raw: body, type: 'application/vnd.kubernetes.protobuf', accept: 'application/vnd.kubernetes.protobuf, application/json'});
 	assert.equal(created.status, 201, created.text);
 	assert.equal(created.contentType, 'application/json');
+	const withUnknown = protobuf.Writer.create().uint32(10).bytes(protobuf.Writer.create().uint32(10).string('odd-proto').finish()).uint32(9 << 3).uint32(1).finish();
+	const unknownEnvelope = protobuf.Writer.create().uint32(10).bytes(typeMeta).uint32(18).bytes(withUnknown).finish();
+	const odd = await fetch(`${api.url}/api/v1/namespaces/ilum/secrets`, {method: 'POST', headers: {Authorization: 'Bearer admin-token', 'Content-Type': 'application/vnd.kubernetes.protobuf'}, body: new Uint8Array(Buffer.concat([Buffer.from('k8s\0', 'latin1'), Buffer.from(unknownEnvelope)]))});
+	assert.equal(odd.status, 201);
+	assert.equal(odd.headers.get('warning'), '299 - "drill API: protobuf fields not decoded (dropped): Secret.9"');
 	const stored = store.get('secrets', 'ilum', 'from-proto')!;
 	assert.deepEqual(Buffer.from(stored.data.token, 'base64'), Buffer.from([0, 1, 2, 255]));
 	assert.deepEqual(stored.metadata.labels, {team: 'drill'});
