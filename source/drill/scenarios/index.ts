@@ -1,5 +1,6 @@
 import {badDeltaWrite} from './bad-delta-write.js';
 import {bucketWipe} from './bucket-wipe.js';
+import {ducklakeDelete} from './ducklake-delete.js';
 import {icebergBadAppend} from './iceberg-bad-append.js';
 import {pvLoss} from './pv-loss.js';
 import type {Scenario} from './scenario.js';
@@ -12,6 +13,7 @@ export const scenarios: ReadonlyArray<Scenario<any>> = [
 	pvLoss,
 	badDeltaWrite,
 	icebergBadAppend,
+	ducklakeDelete,
 ];
 
 export function findScenario(name: string): Scenario<any> | undefined {
