@@ -15,7 +15,8 @@ What fauxqs does and does not do, as observed (2.4.1):
   s3-endpoint.ts), has no versioning, bucket policies, tagging or object lock;
 - ignores `If-None-Match: *` and `If-Match` on PutObject/CompleteMultipartUpload (our endpoint
   adds them in front, answering 412 PreconditionFailed as S3 does);
-- answers 413 to a single PUT over 11 MiB (real S3 allows 5 GiB): large objects go multipart;
+- answers 413 to a single PUT over 11 MiB (real S3 allows 5 GiB); we raise its body parser's
+  limit to 512 MiB (`maxSinglePut`) for object bodies;
 - re-sorts the whole bucket on each list page (pages of at most 1,000 keys).
 */
 import {buildApp} from 'fauxqs';
@@ -85,8 +86,16 @@ export type FauxApp = {
 	close(): Promise<void>;
 };
 
+/** The largest single PUT the drill accepts (fauxqs alone stops at 11 MiB; S3 allows 5 GiB). */
+export const maxSinglePut = 512 * 1024 * 1024;
+
 export async function buildS3App(store: FauxS3Store): Promise<FauxApp> {
 	const app = buildApp({logger: false, stores: {s3Store: store} as any});
+	// fauxqs' catch-all body parser inherits its 11 MiB limit; object bodies may be larger.
+	app.removeContentTypeParser('*');
+	app.addContentTypeParser('*', {parseAs: 'buffer', bodyLimit: maxSinglePut}, (_request, body, done) => {
+		done(null, body);
+	});
 	await app.ready();
 	return app as unknown as FauxApp;
 }

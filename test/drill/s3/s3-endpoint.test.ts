@@ -103,3 +103,19 @@ test('a malformed request gets an S3 error, and the endpoint keeps serving', asy
 		await endpoint.close();
 	}
 });
+
+test('a single PUT larger than fauxqs\' own 11 MiB limit is accepted', async () => {
+	const volume = await VolumeData.empty();
+	volume.ensureBucket('bkt');
+	const endpoint = await S3Endpoint.start({name: 'test', credentials, volume});
+	const s3 = client(endpoint);
+	try {
+		const body = Buffer.alloc(20 * 1024 * 1024, 3);
+		const put = await s3.send(new PutObjectCommand({Bucket: 'bkt', Key: 'single.bin', Body: body, ContentLength: body.length}));
+		assert.equal(put.ETag, `"${createHash('md5').update(body).digest('hex')}"`);
+		assert.equal((await s3.send(new HeadObjectCommand({Bucket: 'bkt', Key: 'single.bin'}))).ContentLength, body.length);
+	} finally {
+		s3.destroy();
+		await endpoint.close();
+	}
+});
