@@ -6,7 +6,7 @@ in Kubernetes: `User` by name, `Group` by the identity's groups (and `system:aut
 `ServiceAccount` as the user `system:serviceaccount:<namespace>:<name>`. Aggregated ClusterRoles
 and non-resource URLs are not evaluated.
 */
-import type {Identity, PolicyRule} from './server.js';
+import type {Identity, PolicyRule} from './identity.js';
 import type {KubeObject, ObjectStore} from './store.js';
 
 type Subject = {kind?: string; name?: string; namespace?: string; apiGroup?: string};

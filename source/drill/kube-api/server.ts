@@ -17,46 +17,22 @@ timeoutSeconds, 410 Expired as an ERROR event), create, update, patch (merge, JS
 subresources, `pods/NAME/log` from a `podLogs` callback (with `tailLines` and `follow`), `dryRun=All`, `fieldValidation`, `meta.k8s.io/v1` Table and PartialObjectMetadata
 output, protobuf request bodies (see `protobuf.ts`), bearer-token identities with RBAC-like rules
 and SelfSubjectAccessReview. Every error is a `Status` like the real server's.
+
+Around it: `discovery.ts` (discovery documents), `openapi.ts`, `patch.ts`, `protobuf.ts`,
+`identity.ts` and `rbac.ts` (who may do what), `kubeconfig.ts` (`writeKubeconfig`).
 */
 import {randomUUID} from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
-import path from 'node:path';
 import {ApiError, isApiError} from './api-error.js';
+import {aggregatedDiscovery, apiGroup, apiResourceList} from './discovery.js';
 import {groupVersionDocument, openApiIndex} from './openapi.js';
 import {PatchError, builtinListStrategy, jsonPatch, mergePatch, strategicMergePatch} from './patch.js';
 import {decodeProtobufObject, emptyOpenApiV2, protobufContentType} from './protobuf.js';
+import {type Identity, type PolicyRule, authorize} from './identity.js';
 import {rbacRules} from './rbac.js';
 import {type FieldTree, type ResourceDef, apiVersionOf, getPath, setPath} from './resources.js';
 import {type KubeObject, ObjectStore, type WatchEvent, timestamp} from './store.js';
-
-export type PolicyRule = {
-	verbs: string[];
-	/** '' for the core group, '*' for all. */
-	apiGroups: string[];
-	/** Plural names, `plural/subresource`, or '*'. */
-	resources: string[];
-	/** Limits the rule to these namespaces (cluster-scoped resources are never matched then). */
-	namespaces?: string[];
-	/** Limits the rule to objects of these names (so never to create, list or watch, as in RBAC). */
-	resourceNames?: string[];
-};
-
-export type Identity = {
-	name: string;
-	groups?: string[];
-	/** get, list and watch on everything; nothing else. */
-	readOnly?: boolean;
-	/** Explicit allow rules (like an RBAC role); when set, readOnly is ignored. */
-	rules?: PolicyRule[];
-	/**
-	Also allowed: what the store's ClusterRoleBindings and RoleBindings grant this identity (by
-	name, by `groups`, or as `system:serviceaccount:<ns>:<name>`); see `rbac.ts`. Without
-	`rules` or `readOnly`, only that.
-	*/
-	rbac?: boolean;
-};
 
 export type KubeApiOptions = {
 	store: ObjectStore;
@@ -101,30 +77,6 @@ export type KubeApi = {
 };
 
 const maxBody = 3 * 1024 * 1024;
-const readVerbs = new Set(['get', 'list', 'watch']);
-
-function allowedByRule(rule: PolicyRule, verb: string, group: string, resource: string, namespace: string | undefined, name: string | undefined): boolean {
-	const verbOk = rule.verbs.includes('*') || rule.verbs.includes(verb);
-	const groupOk = rule.apiGroups.includes('*') || rule.apiGroups.includes(group);
-	const resourceOk = rule.resources.includes('*') || rule.resources.includes(resource) || (resource.includes('/') && rule.resources.includes(`${resource.split('/')[0]}/*`));
-	const namespaceOk = !rule.namespaces || (namespace !== undefined && rule.namespaces.includes(namespace));
-	const nameOk = !rule.resourceNames || rule.resourceNames.length === 0 || (name !== undefined && rule.resourceNames.includes(name));
-	return verbOk && groupOk && resourceOk && namespaceOk && nameOk;
-}
-
-/** Whether the identity may do `verb` on `resource` (`plural` or `plural/subresource`), as RBAC would decide. */
-export function authorize(identity: Identity, verb: string, group: string, resource: string, namespace: string | undefined, name?: string): boolean {
-	if (identity.rules) {
-		return identity.rules.some(rule => allowedByRule(rule, verb, group, resource, namespace, name));
-	}
-
-	if (identity.readOnly) {
-		return readVerbs.has(verb);
-	}
-
-	return true;
-}
-
 type MediaRange = {type: string; params: Record<string, string>};
 
 function parseAccept(header: string | undefined): MediaRange[] {
@@ -230,10 +182,6 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		return {...identity, rules: [...(identity.rules ?? []), ...(identity.readOnly && !identity.rules ? [readAll] : []), ...rbacRules(store, identity, namespace)]};
 	}
 
-	function resourceKey(def: ResourceDef): string {
-		return def.group ? `apis/${def.group}/${def.version}` : `api/${def.version}`;
-	}
-
 	function send(res: http.ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
 		const text = typeof body === 'string' ? body : JSON.stringify(body);
 		res.writeHead(code, {'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Audit-Id': randomUUID(), 'Content-Length': Buffer.byteLength(text)});
@@ -249,84 +197,6 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 	}
 
 	// ---- discovery --------------------------------------------------------------------------------
-
-	function apiResourceList(group: string, versionName: string) {
-		const defs = table.all.filter(def => def.group === group && def.version === versionName);
-		const entries: unknown[] = [];
-		for (const def of defs) {
-			const entry: Record<string, unknown> = {name: def.plural, singularName: def.singular, namespaced: def.namespaced, kind: def.kind, verbs: def.verbs};
-			if (def.shortNames.length > 0) {
-				entry['shortNames'] = def.shortNames;
-			}
-
-			if (def.categories) {
-				entry['categories'] = def.categories;
-			}
-
-			entries.push(entry);
-			if (def.subresources.status) {
-				entries.push({name: `${def.plural}/status`, singularName: '', namespaced: def.namespaced, kind: def.kind, verbs: ['get', 'patch', 'update']});
-			}
-
-			if (def.plural === 'pods' && !def.group) {
-				entries.push({name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get']});
-			}
-
-			if (def.subresources.scale) {
-				entries.push({name: `${def.plural}/scale`, singularName: '', namespaced: def.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update']});
-			}
-		}
-
-		return {kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${versionName}` : versionName, resources: entries};
-	}
-
-	function apiGroup(group: string, versions: string[]) {
-		const list = versions.map(v => ({groupVersion: `${group}/${v}`, version: v}));
-		return {name: group, versions: list, preferredVersion: list[0]};
-	}
-
-	/** Aggregated discovery (`apidiscovery.k8s.io/v2`): every group version's resources in one document. */
-	function aggregatedDiscovery(core: boolean) {
-		const groups = core ? [{group: '', versions: ['v1']}] : table.groups();
-		return {
-			kind: 'APIGroupDiscoveryList',
-			apiVersion: 'apidiscovery.k8s.io/v2',
-			metadata: {},
-			items: groups.map(g => ({
-				metadata: core ? {creationTimestamp: null} : {name: g.group, creationTimestamp: null},
-				versions: g.versions.map(v => ({
-					version: v,
-					resources: table.all.filter(def => def.group === g.group && def.version === v).map(def => {
-						const responseKind = {group: def.group, version: def.version, kind: def.kind};
-						const subresources: unknown[] = [];
-						if (def.subresources.scale) {
-							subresources.push({subresource: 'scale', responseKind: {group: 'autoscaling', version: 'v1', kind: 'Scale'}, verbs: ['get', 'patch', 'update']});
-						}
-
-						if (def.subresources.status) {
-							subresources.push({subresource: 'status', responseKind, verbs: ['get', 'patch', 'update']});
-						}
-
-						if (def.plural === 'pods' && !def.group) {
-							subresources.push({subresource: 'log', responseKind: {group: '', version: 'v1', kind: 'Pod'}, verbs: ['get']});
-						}
-
-						return {
-							resource: def.plural,
-							responseKind,
-							scope: def.namespaced ? 'Namespaced' : 'Cluster',
-							singularResource: def.singular,
-							verbs: def.verbs,
-							...(def.shortNames.length > 0 ? {shortNames: def.shortNames} : {}),
-							...(def.categories ? {categories: def.categories} : {}),
-							...(subresources.length > 0 ? {subresources} : {}),
-						};
-					}),
-					freshness: 'Current',
-				})),
-			})),
-		};
-	}
 
 	function wantsAggregated(accept: string | undefined): boolean {
 		for (const range of parseAccept(accept)) {
@@ -344,7 +214,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 
 	function discovery(segments: string[], req: http.IncomingMessage, res: http.ServerResponse, serverAddress: string): boolean {
 		if (segments.length === 1 && (segments[0] === 'api' || segments[0] === 'apis') && wantsAggregated(req.headers.accept)) {
-			const text = JSON.stringify(aggregatedDiscovery(segments[0] === 'api'));
+			const text = JSON.stringify(aggregatedDiscovery(table, segments[0] === 'api'));
 			res.writeHead(200, {'Content-Type': 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList', Vary: 'Accept', 'Cache-Control': 'no-cache, private', 'Content-Length': Buffer.byteLength(text)});
 			res.end(text);
 			return true;
@@ -361,7 +231,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		}
 
 		if (segments.length === 2 && segments[0] === 'api' && segments[1] === 'v1') {
-			send(res, 200, apiResourceList('', 'v1'));
+			send(res, 200, apiResourceList(table, '', 'v1'));
 			return true;
 		}
 
@@ -381,7 +251,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 				throw ApiError.pathNotFound();
 			}
 
-			send(res, 200, apiResourceList(segments[1]!, segments[2]!));
+			send(res, 200, apiResourceList(table, segments[1]!, segments[2]!));
 			return true;
 		}
 
@@ -1358,47 +1228,6 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 	};
 }
 
-export type KubeconfigUser = {name: string; token: string};
-
-/**
-Writes a kubeconfig for the server (plain HTTP on loopback), one context per user: `drill` for
-the first, `drill-<user>` for the others. kubectl sends no credentials over plain HTTP, so each
-context has its own cluster whose server URL carries the identity as a path prefix
-(`http://127.0.0.1:PORT/as/<user>`); the bearer token is there too for clients that do send it.
-Returns the path.
-*/
-export function writeKubeconfig(file: string, options: {server: string; namespace?: string; users?: KubeconfigUser[]; name?: string}): string {
-	const base = options.name ?? 'drill';
-	const users = options.users ?? [{name: 'admin', token: 'drill-admin-token'}];
-	const quote = (value: string) => JSON.stringify(value);
-	const server = options.server.replace(/\/+$/, '');
-	const contextName = (index: number, user: KubeconfigUser) => index === 0 ? base : `${base}-${user.name}`;
-	const lines = [
-		'apiVersion: v1',
-		'kind: Config',
-		'clusters:',
-		...users.flatMap((user, index) => [
-			`- name: ${quote(contextName(index, user))}`,
-			'  cluster:',
-			`    server: ${quote(`${server}/as/${encodeURIComponent(user.name)}`)}`,
-			'    insecure-skip-tls-verify: true',
-		]),
-		'users:',
-		...users.flatMap(user => [`- name: ${quote(user.name)}`, '  user:', `    token: ${quote(user.token)}`]),
-		'contexts:',
-		...users.flatMap((user, index) => [
-			`- name: ${quote(contextName(index, user))}`,
-			'  context:',
-			`    cluster: ${quote(contextName(index, user))}`,
-			`    user: ${quote(user.name)}`,
-			...(options.namespace ? [`    namespace: ${quote(options.namespace)}`] : []),
-		]),
-		`current-context: ${quote(base)}`,
-		'',
-	];
-	fs.mkdirSync(path.dirname(file), {recursive: true});
-	fs.writeFileSync(file, lines.join('\n'), {mode: 0o600});
-	return file;
-}
-
 export {timestamp};
+export {type Identity, type PolicyRule, authorize} from './identity.js';
+export {type KubeconfigUser, writeKubeconfig} from './kubeconfig.js';
