@@ -103,6 +103,17 @@ async function main(): Promise<number> {
 	});
 }
 
+// A reader that goes away (`ilum-restore history ... | head`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+	stream.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code === 'EPIPE') {
+			process.exit(process.exitCode ?? 0);
+		}
+
+		throw error;
+	});
+}
+
 try {
 	process.exitCode = await main();
 } catch (error) {
