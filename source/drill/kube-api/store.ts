@@ -41,6 +41,8 @@ Semantics (as the real server):
 */
 import {randomUUID} from 'node:crypto';
 import {ApiError, type StatusCause} from './api-error.js';
+
+export {ApiError, type KubeStatus, type StatusCause} from './api-error.js';
 import {type ResourceDef, ResourceTable, apiVersionOf, canonical} from './resources.js';
 import {matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector} from './selectors.js';
 
