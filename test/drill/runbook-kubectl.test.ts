@@ -114,10 +114,18 @@ test('the runbook commands run unchanged with kubectl, and the AWS CLI reads bot
 		assert.equal(listing.code, 0, listing.stderr);
 		const key = /\s(mlflow-artifacts\/\S+\/MLmodel)\n/.exec(listing.stdout)?.[1];
 		assert.ok(key, 'an MLmodel file in ilum-mlflow');
-		const copy = path.join(directory, 'MLmodel');
-		const download = await drill.aws('backup', ['s3', 'cp', `s3://ilum-mlflow/${key}`, copy]);
-		assert.equal(download.code, 0, download.stderr);
-		assert.match(await fs.readFile(copy, 'utf8'), /^artifact_path: model\n/);
+		for (const side of ['provider', 'backup'] as const) {
+			const copy = path.join(directory, `MLmodel-${side}`);
+			// eslint-disable-next-line no-await-in-loop
+			const download = await drill.aws(side, ['s3', 'cp', `s3://ilum-mlflow/${key}`, copy]);
+			assert.equal(download.code, 0, download.stderr);
+			// eslint-disable-next-line no-await-in-loop
+			assert.match(await fs.readFile(copy, 'utf8'), /^artifact_path: model\n/);
+		}
+
+		const head = await drill.aws('provider', ['s3api', 'head-object', '--bucket', 'ilum-mlflow', '--key', key]);
+		assert.equal(head.code, 0, head.stderr);
+		assert.equal(JSON.parse(head.stdout).ContentType, 'text/plain');
 	} finally {
 		await drill.stop();
 		await fs.rm(directory, {recursive: true, force: true});
