@@ -31,7 +31,7 @@ test('a reader that stops early (| head) ends the output quietly', async () => {
 	const {execFile} = await import('node:child_process');
 	const {binPath} = await import('./helpers/run-cli.js');
 	const result = await new Promise<{code: number; stdout: string; stderr: string}>(resolve => {
-		execFile('/bin/sh', ['-c', `set -o pipefail 2>/dev/null; "${process.execPath}" "${binPath}" rbac --level setup | head -n 1`], (error, stdout, stderr) => {
+		execFile('/bin/sh', ['-c', `"${process.execPath}" "${binPath}" rbac --level setup | head -n 1`], {env: process.env}, (error, stdout, stderr) => {
 			resolve({code: error ? Number((error as {code?: number}).code ?? 1) : 0, stdout, stderr});
 		});
 	});
