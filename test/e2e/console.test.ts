@@ -10,7 +10,7 @@ import {startInTmux} from '../helpers/tmux.js';
 The real CLI in a real terminal (tmux, 160x48) on the embedded drill world: the home screen,
 moving with keys, a snapshot's detail, a bucket's drift, a table's history, help, quit.
 */
-test('console on the drill world, driven by keys', {timeout: 240_000}, async () => {
+test('console on the drill world, driven by keys', {timeout: 600_000}, async () => {
 	const home = await fs.mkdtemp(path.join(os.tmpdir(), 'console-e2e-'));
 	const screen = await startInTmux(`${process.execPath} ${binPath} --drill`, {cwd: projectRoot, env: {HOME: home, KUBECONFIG: undefined}});
 	try {
@@ -60,7 +60,7 @@ test('console on the drill world, driven by keys', {timeout: 240_000}, async () 
 	}
 });
 
-test('console against a cluster: a VolumeSnapshot created with kubectl appears without a refresh', {timeout: 300_000}, async () => {
+test('console against a cluster: a VolumeSnapshot created with kubectl appears without a refresh', {timeout: 600_000}, async () => {
 	const {startDrillWorld} = await import('../helpers/drill-world.js');
 	const drill = await startDrillWorld({objects: 300});
 	const screen = await startInTmux(`${process.execPath} ${binPath} --kubeconfig ${drill.world.kubeconfigPath} --s3-endpoint ${drill.world.provider.endpoint} --read-only`, {cwd: projectRoot, env: drill.env});
