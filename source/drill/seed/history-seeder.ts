@@ -1,6 +1,7 @@
 import type {KubeObject} from '../kube-api/store.js';
 import {formatQuantity} from '../controllers/snapshot.js';
 import {parseQuantity} from '../controllers/runtime.js';
+import {EventRecorder} from '../controllers/events.js';
 import type {VolumeData} from '../s3/volume-data.js';
 import {createFinishedJob} from './cluster.js';
 import {backupJobTemplate, ilum} from './ilum.js';
@@ -15,15 +16,17 @@ export const historySeeder: Seeder = {
 	name: 'history',
 	seed(context) {
 		const {timeline} = context;
+		// Events live an hour on a real cluster: only the newest snapshot and mirror run have theirs.
+		const events = new EventRecorder(context.store, context.clock);
 		for (const time of timeline.snapshots) {
 			context.at(time, async () => {
-				await takeSnapshot(context, time);
+				await takeSnapshot(context, time, time === timeline.snapshots.at(-1) ? events : undefined);
 			});
 		}
 
 		for (const time of timeline.mirrorRuns) {
 			context.at(time, () => {
-				runBackup(context, time, time === timeline.lastMirror);
+				runBackup(context, time, time === timeline.lastMirror, time === timeline.lastMirror ? events : undefined);
 			});
 		}
 	},
@@ -34,7 +37,7 @@ function stamp(time: number): string {
 	return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 16).replace(':', '')}`;
 }
 
-async function takeSnapshot(context: SeedContext, time: number): Promise<void> {
+async function takeSnapshot(context: SeedContext, time: number, events?: EventRecorder): Promise<void> {
 	const {store, clock, data, namespace} = context;
 	const claim = store.get('persistentvolumeclaims', namespace, ilum.claim)!;
 	const pv = store.get('persistentvolumes', undefined, claim.spec.volumeName)!;
@@ -71,9 +74,15 @@ async function takeSnapshot(context: SeedContext, time: number): Promise<void> {
 		object.metadata.finalizers = ['snapshot.storage.kubernetes.io/volumesnapshot-as-source-protection', 'snapshot.storage.kubernetes.io/volumesnapshot-bound-protection'];
 		object.status = {boundVolumeSnapshotContentName: contentName, creationTime: clock.iso(time), readyToUse: true, restoreSize: formatQuantity(restoreSize)};
 	}, {subresource: 'any'});
+	if (events) {
+		const bound = store.get('volumesnapshots', namespace, name)!;
+		events.record(bound, 'Normal', 'CreatingSnapshot', `Waiting for a snapshot ${namespace}/${name} to be created by the CSI driver.`, 'snapshot-controller');
+		events.record(bound, 'Normal', 'SnapshotCreated', `Snapshot ${namespace}/${name} was successfully created by the CSI driver.`, 'snapshot-controller');
+		events.record(bound, 'Normal', 'SnapshotReady', `Snapshot ${namespace}/${name} is ready to use.`, 'snapshot-controller');
+	}
 }
 
-function runBackup(context: SeedContext, time: number, copyData: boolean): void {
+function runBackup(context: SeedContext, time: number, copyData: boolean, events?: EventRecorder): void {
 	const {store, clock, namespace, provider, backup} = context;
 	const cronJob = store.get('cronjobs', namespace, ilum.backupCronJob)!;
 	const logs: string[] = [];
@@ -99,6 +108,13 @@ function runBackup(context: SeedContext, time: number, copyData: boolean): void 
 	store.mutate('cronjobs', namespace, ilum.backupCronJob, object => {
 		object.status = {lastScheduleTime: clock.iso(time), lastSuccessfulTime: job.status.completionTime};
 	}, {subresource: 'status'});
+	if (events) {
+		const pod = store.list('pods', namespace).items.find(item => item.metadata.ownerReferences?.some(reference => reference?.uid === job.metadata.uid));
+		events.record(cronJob, 'Normal', 'SuccessfulCreate', `Created job ${job.metadata.name}`, 'cronjob-controller');
+		events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod?.metadata.name ?? job.metadata.name}`, 'job-controller');
+		events.record(job, 'Normal', 'Completed', 'Job completed', 'job-controller');
+		events.record(cronJob, 'Normal', 'SawCompletedJob', `Saw completed job: ${job.metadata.name}, status: Complete`, 'cronjob-controller');
+	}
 }
 
 /** What `mc mirror --preserve --remove` leaves on the target, done directly on the disks. */
