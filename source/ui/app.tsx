@@ -369,7 +369,9 @@ export function App(props: AppProps) {
 	const paneArea = Math.max(panes.length * 5, size.rows - fixed);
 	const paneWidth = stacked ? width : Math.floor(width / panes.length);
 	const paneHeight = stacked ? Math.max(5, Math.floor(paneArea / panes.length)) : paneArea;
-	const timeline = timelineRows(liveState, {now, span: state.span, momentStep: state.momentStep, width: Math.max(8, width - 2 - 10 - 40)});
+	// The Tables pane focused: the timeline's last row is the selected table's own history.
+	const table = focusedPane.layer === 'tables' && selectedItem ? selectedItem as {name: string; points?: readonly string[]} : undefined;
+	const timeline = timelineRows(liveState, {now, span: state.span, momentStep: state.momentStep, width: Math.max(8, width - 2 - 10 - 40), table: table ? {name: table.name, points: table.points ?? []} : undefined});
 	return (
 		<Box flexDirection='column' width={width}>
 			<Text bold>{fit(status, width)}</Text>
@@ -398,7 +400,7 @@ export function App(props: AppProps) {
 				<Text bold>{fit(`Recovery points · ${timeline.header} · t day/week · [ ] move the moment`, width - 2)}</Text>
 				{timeline.rows.map(row => (
 					<Text key={row.label}>
-						<Text>{row.label.padEnd(9)} </Text>
+						<Text>{fit(row.label, 9)} </Text>
 						<Text color='green'>{row.marks}</Text>
 						<Text color={row.missing ? 'red' : undefined}> {fit(row.freshest, 39)}</Text>
 					</Text>

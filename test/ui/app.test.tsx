@@ -78,6 +78,8 @@ test('Tables: Enter shows the history as history prints it', async () => {
 	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
 		await waitForFrame(lastFrame, loaded);
 		stdin.write(keys.shiftTab);
+		// The timeline's last row follows the selected table.
+		await waitForFrame(lastFrame, /│sales +[·●│]+│? /);
 		stdin.write(keys.enter);
 		const frame = await waitForFrame(lastFrame, 'delta table sales');
 		assert.match(frame, /\* 3 +2026-11-22T11:00:00\.000Z +DELETE +yes/);

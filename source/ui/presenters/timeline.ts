@@ -37,7 +37,7 @@ function freshestBefore(points: readonly string[], moment: number): number | und
 }
 
 /** Rows of the recovery-point timeline for `width` cells. Pure. */
-export function timelineRows(live: LiveState, options: {now: number; span: keyof typeof spans; momentStep: number; width: number}): {rows: TimelineRow[]; moment: number; header: string} {
+export function timelineRows(live: LiveState, options: {now: number; span: keyof typeof spans; momentStep: number; width: number; table?: {name: string; points: readonly string[]}}): {rows: TimelineRow[]; moment: number; header: string} {
 	const {now, span, width} = options;
 	const cells = Math.max(8, width);
 	const spanMs = spans[span];
@@ -46,8 +46,13 @@ export function timelineRows(live: LiveState, options: {now: number; span: keyof
 	const moment = now - (options.momentStep * momentStepMs[span]);
 	const momentCell = Math.min(cells - 1, Math.floor((moment - start) / cellMs));
 	const points = recoveryPoints(live);
-	const labels = {volumes: 'Volumes', mirrors: 'Mirrors', tables: 'Tables'} as const;
-	const rows = (Object.keys(labels) as Array<keyof typeof labels>).map(layer => {
+	// With a table selected, its own row replaces the row of all tables.
+	if (options.table) {
+		points.tables = [...options.table.points];
+	}
+
+	const labels = {volumes: 'Volumes', mirrors: 'Mirrors', tables: options.table ? options.table.name : 'Tables'};
+	const rows = (['volumes', 'mirrors', 'tables'] as const).map(layer => {
 		const filled = Array.from({length: cells}, () => '·');
 		for (const point of points[layer]) {
 			const cell = Math.floor((Date.parse(point) - start) / cellMs);

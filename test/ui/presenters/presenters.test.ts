@@ -48,6 +48,9 @@ test('timeline marks points and finds the freshest one before the moment', () =>
 	assert.equal(now.rows[1]!.missing, true);
 	const earlier = timelineRows(live, {now: fixedNow, span: 'day', momentStep: 3, width: 24});
 	assert.equal(earlier.rows[0]!.missing, true, 'three hours ago the snapshot did not exist yet');
+	const table = timelineRows(live, {now: fixedNow, span: 'day', momentStep: 0, width: 24, table: {name: 'sales', points: [new Date(fixedNow - 3_600_000).toISOString()]}});
+	assert.equal(table.rows[2]!.label, 'sales');
+	assert.match(table.rows[2]!.freshest, /60m before/);
 });
 
 test('footer, help and readme table come from the same key table', () => {
