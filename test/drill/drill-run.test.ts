@@ -5,11 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import {runCli} from '../helpers/run-cli.js';
 import {startDrillWorld} from '../helpers/drill-world.js';
-import {findScenario} from '../../source/drill/scenarios/index.js';
+import {findScenario, scenarios} from '../../source/drill/scenarios/index.js';
 
-type Debrief = {type: string; scenario: string; recovered: boolean; lostObjects: number; checkedObjects: number; mistakes: string[]; commands: Array<{code: number}>; files: {json: string; markdown: string}};
+type Debrief = {type: string; scenario: string; recovered: boolean; lostObjects: number; checkedObjects: number; unit: string; mistakes: string[]; commands: Array<{code: number}>; files: {json: string; markdown: string}};
 
-for (const name of ['bucket-wipe', 'pv-loss']) {
+/** Table scenarios: nothing may be lost when the table's own history is used (RPO 0 rows). */
+const rowScenarios = new Set(['bad-delta-write', 'iceberg-bad-append', 'ducklake-delete']);
+
+for (const name of scenarios.map(scenario => scenario.name)) {
 	test(`drill run ${name} --auto recovers and saves a debrief`, async () => {
 		const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-run-'));
 		try {
@@ -19,6 +22,12 @@ for (const name of ['bucket-wipe', 'pv-loss']) {
 			assert.equal(debrief.type, 'result');
 			assert.equal(debrief.recovered, true);
 			assert.deepEqual(debrief.mistakes, []);
+			if (rowScenarios.has(name)) {
+				assert.equal(debrief.unit, 'rows');
+				assert.equal(debrief.lostObjects, 0);
+				assert.ok(debrief.checkedObjects > 0);
+			}
+
 			assert.ok(debrief.commands.length > 0 && debrief.commands.every(command => command.code === 0));
 			assert.match(await fs.readFile(debrief.files.markdown, 'utf8'), /Outcome: \*\*recovered\*\*/);
 			assert.equal(JSON.parse(await fs.readFile(debrief.files.json, 'utf8')).scenario, name);

@@ -2,6 +2,7 @@ import {badDeltaWrite} from './bad-delta-write.js';
 import {bucketWipe} from './bucket-wipe.js';
 import {ducklakeDelete} from './ducklake-delete.js';
 import {icebergBadAppend} from './iceberg-bad-append.js';
+import {mirrorStale} from './mirror-stale.js';
 import {pvLoss} from './pv-loss.js';
 import type {Scenario} from './scenario.js';
 
@@ -14,6 +15,7 @@ export const scenarios: ReadonlyArray<Scenario<any>> = [
 	badDeltaWrite,
 	icebergBadAppend,
 	ducklakeDelete,
+	mirrorStale,
 ];
 
 export function findScenario(name: string): Scenario<any> | undefined {
