@@ -62,13 +62,13 @@ test('without --json: a readable summary with the hazards first', {timeout: 300_
 
 test('a cluster that does not answer, or an unknown context: one line saying what to do, exit 1', {timeout: 120_000}, async () => {
 	const kubeconfig = path.join(os.tmpdir(), `unreachable-${process.pid}.kubeconfig`);
-	await fs.writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: abc}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
+	await fs.writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:45999"}}]\nusers: [{name: u, user: {token: abc}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n');
 	try {
 		const result = await runCli(['inventory', '--json', '--kubeconfig', kubeconfig], {env: drill.env});
 		assert.equal(result.code, 1);
 		assert.equal(result.stdout, '');
 		assert.equal(result.stderr.trim().split('\n').length, 1);
-		assert.match(result.stderr, /The Kubernetes API at https:\/\/127\.0\.0\.1:1 is unreachable.*: check the context/);
+		assert.match(result.stderr, /The Kubernetes API at https:\/\/127\.0\.0\.1:45999 is unreachable \(ECONNREFUSED\): check the context/);
 	} finally {
 		await fs.rm(kubeconfig, {force: true});
 	}
