@@ -136,6 +136,10 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 			s3Endpoint: s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined}),
 		});
 	} catch (error) {
+		if (error instanceof MutationError && error.status === 403) {
+			throw refusal(`Refused before anything was changed: ${error.message}`, 'ask for a Role that allows it, or use --context with an identity that has it');
+		}
+
 		if (error instanceof MutationError) {
 			throw new UserError(error.message, {exitCode: exitCodes.failed, hint: 'check the name (ilum-restore inventory) and the namespace (-n)'});
 		}

@@ -27,6 +27,7 @@ before(async () => {
 		identities: {
 			[adminToken]: {name: 'admin'},
 			[viewerToken]: {name: 'viewer', readOnly: true},
+			'drill-nobody-token': {name: 'nobody', rules: []},
 			// May read everything and scale, but not delete claims.
 			[operatorToken]: {name: 'operator', rules: [
 				{verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*']},
@@ -131,6 +132,12 @@ test('an identity without delete on claims gets the RBAC reason before anything 
 	const audit = fs.readFileSync(path.join(stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').map(line => JSON.parse(line));
 	assert.equal(audit.at(-1).outcome, 'refused');
 	assert.equal(audit.at(-1).identity, 'operator@drill-operator');
+
+	// An identity that may not even read the snapshot is refused with the verb and resource.
+	const nobody = await runCli(['restore', 'volume', snapshotNames().at(-3)!, '--dry-run', '--context', 'drill-nobody', '--state-dir', stateDir, ...base()]);
+	assert.equal(nobody.code, 3, nobody.stderr);
+	assert.match(nobody.stderr, /Refused before anything was changed: forbidden by RBAC: get volumesnapshot ilum\/\S+ failed \(403\)/);
+	assert.equal(mutating(), before);
 });
 
 test('in a terminal, a wrong name at the confirmation gate refuses and changes nothing', async () => {
