@@ -3,7 +3,7 @@ import readline from 'node:readline/promises';
 import {KubeVolumeRestoreCluster, MutationError, type VolumeRestoreCluster} from '../cluster/mutations.js';
 import {loadKubeConfig} from '../config/kube.js';
 import {exitCodes, refusal, usageError, UserError} from '../errors.js';
-import {buildVolumeRestorePlan, providerProbe, readVolumeRestoreFacts, type VolumeRestoreFacts} from '../layers/volumes/restore-plan.js';
+import {buildVolumeRestorePlan, providerProbe, readVolumeRestoreFacts, restoreSourceName, type VolumeRestoreFacts} from '../layers/volumes/restore-plan.js';
 import {writeJson} from '../output.js';
 import type {ProviderProbe} from '../restore/bucket-summary.js';
 import {abandonUnfinished, executePlan, preflight, type EngineEvent, type Gate} from '../restore/executor.js';
@@ -29,6 +29,7 @@ export const restoreVolumeCommand: Command = {
 		$ ilum-restore restore volume <snapshot> --yes          carry it out (confirms the gates)
 		$ ilum-restore restore volume <snapshot>                in a terminal: show the plan, then type the claim's name to confirm
 		$ ilum-restore restore volume <snapshot> --yes --resume continue an interrupted restore where it stopped
+		$ ilum-restore restore volume --from-volume <pv> --yes  bind a retained volume again (the undo of a restore)
 
 		Takes a safety snapshot of the current claim, suspends the backup CronJob, scales the
 		provider to 0, keeps the old volume (Retain), recreates the claim from the snapshot, scales
@@ -41,6 +42,7 @@ export const restoreVolumeCommand: Command = {
 		resume: {type: 'boolean', default: false, description: 'Continue the unfinished restore of the same target from its journal'},
 		abandon: {type: 'boolean', default: false, description: 'Discard the unfinished restore\'s journal (the cluster is left as it is)'},
 		safetySnapshot: {type: 'boolean', default: true, description: 'Take a VolumeSnapshot of the current claim first (--no-safety-snapshot to skip)'},
+		fromVolume: {type: 'string', description: 'Bind this Released PersistentVolume to the claim again (e.g. the one a restore retained) instead of a snapshot'},
 	},
 	run: runRestoreVolume,
 };
@@ -55,11 +57,14 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 	const {flags, args} = context;
 	const json = Boolean(flags['json']);
 	const namespace = String(flags['namespace'] ?? 'ilum');
-	if (args.length !== 1) {
-		throw usageError(args.length === 0 ? 'Name the VolumeSnapshot to restore' : `One snapshot at a time (got ${args.join(', ')})`, 'ilum-restore restore volume <snapshot> --dry-run (see ilum-restore inventory for the list)');
+	const fromVolume = typeof flags['fromVolume'] === 'string' && flags['fromVolume'] !== '' ? flags['fromVolume'] as string : undefined;
+	if (fromVolume ? args.length > 0 : args.length !== 1) {
+		throw usageError(fromVolume ? 'Name either a snapshot or --from-volume, not both' : (args.length === 0 ? 'Name the VolumeSnapshot to restore' : `One snapshot at a time (got ${args.join(', ')})`), 'ilum-restore restore volume <snapshot> --dry-run (see ilum-restore inventory for the list)');
 	}
 
-	const snapshotName = args[0]!;
+	/** The snapshot, or the PersistentVolume to bind again. */
+	const snapshotName = fromVolume ?? args[0]!;
+	const again = fromVolume ? `--from-volume ${fromVolume}` : snapshotName;
 	const dryRun = Boolean(flags['dryRun']);
 	const yes = Boolean(flags['yes']);
 	if (dryRun && yes) {
@@ -67,7 +72,7 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 	}
 
 	if (!dryRun && !yes && !(context.interactive && !json)) {
-		throw refusal('Not run: outside a terminal a restore needs --dry-run (show the plan) or --yes (carry it out)', `ilum-restore restore volume ${snapshotName} --dry-run`);
+		throw refusal('Not run: outside a terminal a restore needs --dry-run (show the plan) or --yes (carry it out)', `ilum-restore restore volume ${again} --dry-run`);
 	}
 
 	if (flags['drill'] && !flags['kubeconfig']) {
@@ -103,8 +108,9 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 			return exitCodes.ok;
 		}
 
-		if (facts.snapshot.name !== snapshotName) {
-			throw refusal(`Refused: ${describeUnfinished(state)}, from snapshot ${facts.snapshot.name}, not ${snapshotName}`, `finish it with ilum-restore restore volume ${facts.snapshot.name} --resume --yes, or discard its journal with --abandon`);
+		if (restoreSourceName(facts) !== snapshotName) {
+			const other = facts.rebind ? `--from-volume ${facts.rebind.volume}` : facts.snapshot.name;
+			throw refusal(`Refused: ${describeUnfinished(state)}, from ${facts.rebind ? 'volume' : 'snapshot'} ${restoreSourceName(facts)}, not ${snapshotName}`, `finish it with ilum-restore restore volume ${other} --resume --yes, or discard its journal with --abandon`);
 		}
 
 		let wantResume = Boolean(flags['resume']);
@@ -113,7 +119,7 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 		}
 
 		if (!wantResume && !dryRun) {
-			throw refusal(`Refused: ${describeUnfinished(state)}`, `continue it with ilum-restore restore volume ${snapshotName} --resume ${yes ? '--yes' : ''}`.trimEnd() + ', or discard its journal with --abandon');
+			throw refusal(`Refused: ${describeUnfinished(state)}`, `continue it with ilum-restore restore volume ${again} --resume ${yes ? '--yes' : ''}`.trimEnd() + ', or discard its journal with --abandon');
 		}
 
 		// A dry run shows the journaled plan, with what is already done.
@@ -122,7 +128,7 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 			log(`note: ${describeUnfinished(state)}; --resume would continue it`);
 		}
 	} else if (flags['resume']) {
-		throw new UserError(`No unfinished restore in namespace ${namespace} to resume (state dir ${stateDir})`, {hint: `start one with ilum-restore restore volume ${snapshotName} --dry-run`});
+		throw new UserError(`No unfinished restore in namespace ${namespace} to resume (state dir ${stateDir})`, {hint: `start one with ilum-restore restore volume ${again} --dry-run`});
 	} else if (flags['abandon']) {
 		throw new UserError(`No unfinished restore in namespace ${namespace} to abandon (state dir ${stateDir})`);
 	}
@@ -134,6 +140,7 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 			snapshot: snapshotName,
 			safetySnapshot: flags['safetySnapshot'] !== false,
 			s3Endpoint: s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined}),
+			...(fromVolume ? {fromVolume: true} : {}),
 		});
 	} catch (error) {
 		if (error instanceof MutationError && error.status === 403) {

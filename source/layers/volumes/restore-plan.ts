@@ -47,6 +47,12 @@ export type VolumeRestoreFacts = {
 		readonly volumeName?: string;
 	};
 	readonly volume?: {readonly name: string; readonly reclaimPolicy: string; readonly driver?: string};
+	/**
+	Set when the source is a PersistentVolume (a retained or restored one) bound to the claim by
+	`spec.volumeName` after its `claimRef` is cleared, instead of a snapshot. `snapshot.name` then
+	holds the PV's name.
+	*/
+	readonly rebind?: {readonly volume: string; readonly capacity: string; readonly storageClassName?: string; readonly claimUid?: string};
 	readonly bindingMode?: string;
 	readonly cronJob: {readonly name: string; readonly exists: boolean; readonly suspended: boolean};
 	readonly safety: {readonly enabled: boolean; readonly name: string; readonly className?: string};
@@ -96,9 +102,17 @@ function selectorOf(labels: Record<string, string> | undefined): string {
 Reads what the plan needs. Throws `MutationError` when the snapshot or the provider cannot be
 found at all (nothing to plan); everything else becomes a precondition that explains itself.
 */
-export async function readVolumeRestoreFacts(cluster: VolumeRestoreCluster, options: {namespace: string; snapshot: string; safetySnapshot: boolean; s3Endpoint?: string; now?: Date}): Promise<VolumeRestoreFacts> {
+export async function readVolumeRestoreFacts(cluster: VolumeRestoreCluster, options: {namespace: string; snapshot: string; safetySnapshot: boolean; s3Endpoint?: string; now?: Date; fromVolume?: boolean}): Promise<VolumeRestoreFacts> {
 	const {namespace} = options;
-	const snapshot = await cluster.getVolumeSnapshot(namespace, options.snapshot);
+	const source = options.fromVolume ? await cluster.getPersistentVolume(options.snapshot) : undefined;
+	if (options.fromVolume && !source) {
+		throw new MutationError(`No PersistentVolume '${options.snapshot}'`);
+	}
+
+	// A volume source looks like a snapshot of the claim it was bound to, for finding the provider.
+	const snapshot: VolumeSnapshotObject | undefined = source
+		? {metadata: {name: options.snapshot}, spec: {source: {...(source.spec?.claimRef?.name ? {persistentVolumeClaimName: source.spec.claimRef.name} : {})}}, status: {readyToUse: true}}
+		: await cluster.getVolumeSnapshot(namespace, options.snapshot);
 	if (!snapshot) {
 		const names = (await cluster.listVolumeSnapshots(namespace)).map(item => item.metadata.name).filter(Boolean);
 		throw new MutationError(`No VolumeSnapshot '${options.snapshot}' in namespace ${namespace} (there are: ${names.join(', ') || 'none'})`);
@@ -130,6 +144,7 @@ export async function readVolumeRestoreFacts(cluster: VolumeRestoreCluster, opti
 	const cronJob = await cluster.getCronJob(namespace, backupCronJobName);
 	const plannedAt = (options.now ?? new Date()).toISOString();
 	const stsName = statefulSet.metadata!.name!;
+	const safetyClass = snapshot.spec.volumeSnapshotClassName ?? (await cluster.listVolumeSnapshotClasses()).find(item => item.driver === volume?.spec?.csi?.driver)?.metadata.name;
 	return {
 		namespace,
 		plannedAt,
@@ -158,12 +173,21 @@ export async function readVolumeRestoreFacts(cluster: VolumeRestoreCluster, opti
 		safety: {
 			enabled: options.safetySnapshot,
 			name: `${claimName}-pre-restore-${stamp(plannedAt)}`.slice(0, 253),
-			...(snapshot.spec.volumeSnapshotClassName ? {className: snapshot.spec.volumeSnapshotClassName} : {}),
+			...(safetyClass ? {className: safetyClass} : {}),
 		},
+		...(source ? {rebind: {
+			volume: options.snapshot,
+			capacity: String(source.spec?.capacity?.['storage'] ?? claim.spec?.resources?.requests?.['storage'] ?? '1Gi'),
+			...(source.spec?.storageClassName ? {storageClassName: source.spec.storageClassName} : {}),
+			...(source.spec?.claimRef?.uid ? {claimUid: source.spec.claimRef.uid} : {}),
+		}} : {}),
 		...(options.s3Endpoint ? {s3Endpoint: options.s3Endpoint} : {}),
 		expectedBuckets: defaultBuckets,
 	};
 }
+
+/** The name of what is restored: the snapshot, or the volume that is bound again. */
+export const restoreSourceName = (facts: VolumeRestoreFacts) => facts.rebind?.volume ?? facts.snapshot.name;
 
 /** The plan. Steps read the cluster in `check` so that a resumed run skips what is done. */
 export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRestoreDeps): RestorePlan {
@@ -172,65 +196,100 @@ export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRe
 	const sts = facts.statefulSet.name;
 	const claimName = facts.claim.name;
 	const snap = facts.snapshot.name;
+	const {rebind} = facts;
+	const sourceLabel = rebind ? `PersistentVolume ${rebind.volume}` : `VolumeSnapshot ${snap}`;
 	const timeout = (name: keyof NonNullable<VolumeRestoreDeps['timeouts']>, fallback: number) => deps.timeouts?.[name] ?? fallback;
 	const suspendBackup = facts.cronJob.exists && !facts.cronJob.suspended;
-	const size = claimSize(facts);
+	const size = rebind ? rebind.capacity : claimSize(facts);
 	const immediate = facts.bindingMode !== 'WaitForFirstConsumer';
 	const oldVolume = facts.claim.volumeName;
 	const steps: Step[] = [];
 
 	// Preconditions: everything that would make the swap fail half-way is checked first.
-	steps.push({
-		id: 'snapshot-ready', kind: 'precondition', title: `VolumeSnapshot ${snap} is ready to use`, objects: [`VolumeSnapshot/${ns}/${snap}`],
-		async evaluate() {
-			const snapshot = await cluster.getVolumeSnapshot(ns, snap);
-			if (!snapshot) {
-				return {ok: false, detail: `VolumeSnapshot ${ns}/${snap} no longer exists`, hint: 'pick another recovery point'};
-			}
+	if (rebind) {
+		steps.push({
+			id: 'source-volume', kind: 'precondition', title: `PersistentVolume ${rebind.volume} is free to be bound to claim ${claimName}`, objects: [`PersistentVolume/${rebind.volume}`],
+			async evaluate() {
+				const pv = await cluster.getPersistentVolume(rebind.volume);
+				if (!pv) {
+					return {ok: false, detail: `PersistentVolume ${rebind.volume} no longer exists`, hint: 'pick another source'};
+				}
 
-			if (snapshot.status?.readyToUse !== true) {
-				const reason = snapshotReason(snapshot);
-				return {ok: false, detail: `VolumeSnapshot ${snap} is not ready to use${reason ? ` (${reason})` : ''}`, hint: reason ? 'this snapshot cannot be restored: pick another' : 'wait until it is ready, or pick another'};
-			}
+				if (pv.spec?.claimRef?.uid && pv.spec.claimRef.uid === facts.claim.uid) {
+					return {ok: false, detail: `PersistentVolume ${rebind.volume} is the one claim ${claimName} uses now`, hint: 'nothing to restore from it'};
+				}
 
-			if (!snapshot.status.restoreSize) {
-				return {ok: false, detail: `VolumeSnapshot ${snap} has no restoreSize`, hint: 'the snapshot controller has not finished with it: wait, or pick another'};
-			}
+				const phase = pv.status?.phase ?? 'unknown';
+				if (phase !== 'Released' && phase !== 'Available') {
+					return {ok: false, detail: `PersistentVolume ${rebind.volume} is ${phase}${pv.spec?.claimRef?.name ? ` (claim ${pv.spec.claimRef.namespace ?? ''}/${pv.spec.claimRef.name})` : ''}`, hint: 'only a Released or Available volume can be bound again'};
+				}
 
-			return {ok: true, detail: `VolumeSnapshot ${snap} is ready (restoreSize ${snapshot.status.restoreSize})`};
-		},
-	});
-	steps.push({
-		id: 'snapshot-class', kind: 'precondition', title: 'The snapshot\'s VolumeSnapshotClass exists and fits the volume\'s driver', objects: facts.snapshot.className ? [`VolumeSnapshotClass/${facts.snapshot.className}`] : [],
-		async evaluate() {
-			const name = facts.snapshot.className;
-			const candidate = name ? await cluster.getVolumeSnapshotClass(name) : (await cluster.listVolumeSnapshotClasses()).find(item => item.metadata.annotations?.['snapshot.storage.kubernetes.io/is-default-class'] === 'true');
-			if (!candidate) {
-				return {ok: false, detail: name ? `VolumeSnapshotClass ${name} does not exist` : 'the snapshot names no VolumeSnapshotClass and there is no default one', hint: 'create the class (see the runbook), then try again'};
-			}
+				if (pv.spec?.persistentVolumeReclaimPolicy !== 'Retain') {
+					return {ok: false, detail: `PersistentVolume ${rebind.volume} has reclaim policy ${pv.spec?.persistentVolumeReclaimPolicy ?? '?'}`, hint: `set it to Retain first (kubectl patch pv ${rebind.volume} --type merge -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}')`};
+				}
 
-			if (facts.volume?.driver && candidate.driver !== facts.volume.driver) {
-				return {ok: false, detail: `VolumeSnapshotClass ${candidate.metadata.name} is for driver ${candidate.driver}, the provider's volume uses ${facts.volume.driver}`, hint: 'a snapshot can only be restored by its own driver'};
-			}
+				if ((pv.spec?.storageClassName ?? '') !== (facts.claim.storageClassName ?? '')) {
+					return {ok: false, detail: `PersistentVolume ${rebind.volume} is of StorageClass '${pv.spec?.storageClassName ?? ''}', claim ${claimName} of '${facts.claim.storageClassName ?? ''}'`, hint: 'the claim is recreated with the volume\'s class: the StatefulSet\'s template must agree'};
+				}
 
-			return {ok: true, detail: `VolumeSnapshotClass ${candidate.metadata.name} (driver ${candidate.driver}, deletionPolicy ${candidate.deletionPolicy})`};
-		},
-	});
-	steps.push({
-		id: 'storage-class', kind: 'precondition', title: `StorageClass ${facts.claim.storageClassName ?? '(default)'} exists; the new claim asks for ${size}`, objects: facts.claim.storageClassName ? [`StorageClass/${facts.claim.storageClassName}`] : [],
-		async evaluate() {
-			const restore = quantityBytes(facts.snapshot.restoreSize);
-			if (!Number.isFinite(restore)) {
-				return {ok: false, detail: `the snapshot's restoreSize '${facts.snapshot.restoreSize ?? ''}' cannot be read`, hint: 'check the VolumeSnapshot'};
-			}
+				return {ok: true, detail: `PersistentVolume ${rebind.volume} is ${phase}, ${rebind.capacity}, Retain`};
+			},
+		});
+	}
 
-			if (facts.claim.storageClassName && !await cluster.getStorageClass(facts.claim.storageClassName)) {
-				return {ok: false, detail: `StorageClass ${facts.claim.storageClassName} of claim ${claimName} does not exist`, hint: 'the new claim must use the same class: create it first'};
-			}
+	if (!rebind) {
+		steps.push({
+			id: 'snapshot-ready', kind: 'precondition', title: `VolumeSnapshot ${snap} is ready to use`, objects: [`VolumeSnapshot/${ns}/${snap}`],
+			async evaluate() {
+				const snapshot = await cluster.getVolumeSnapshot(ns, snap);
+				if (!snapshot) {
+					return {ok: false, detail: `VolumeSnapshot ${ns}/${snap} no longer exists`, hint: 'pick another recovery point'};
+				}
 
-			return {ok: true, detail: `StorageClass ${facts.claim.storageClassName ?? '(default)'} present; ${size} >= restoreSize ${facts.snapshot.restoreSize}${immediate ? '' : ' (WaitForFirstConsumer: bound when the provider starts)'}`};
-		},
-	});
+				if (snapshot.status?.readyToUse !== true) {
+					const reason = snapshotReason(snapshot);
+					return {ok: false, detail: `VolumeSnapshot ${snap} is not ready to use${reason ? ` (${reason})` : ''}`, hint: reason ? 'this snapshot cannot be restored: pick another' : 'wait until it is ready, or pick another'};
+				}
+
+				if (!snapshot.status.restoreSize) {
+					return {ok: false, detail: `VolumeSnapshot ${snap} has no restoreSize`, hint: 'the snapshot controller has not finished with it: wait, or pick another'};
+				}
+
+				return {ok: true, detail: `VolumeSnapshot ${snap} is ready (restoreSize ${snapshot.status.restoreSize})`};
+			},
+		});
+		steps.push({
+			id: 'snapshot-class', kind: 'precondition', title: 'The snapshot\'s VolumeSnapshotClass exists and fits the volume\'s driver', objects: facts.snapshot.className ? [`VolumeSnapshotClass/${facts.snapshot.className}`] : [],
+			async evaluate() {
+				const name = facts.snapshot.className;
+				const candidate = name ? await cluster.getVolumeSnapshotClass(name) : (await cluster.listVolumeSnapshotClasses()).find(item => item.metadata.annotations?.['snapshot.storage.kubernetes.io/is-default-class'] === 'true');
+				if (!candidate) {
+					return {ok: false, detail: name ? `VolumeSnapshotClass ${name} does not exist` : 'the snapshot names no VolumeSnapshotClass and there is no default one', hint: 'create the class (see the runbook), then try again'};
+				}
+
+				if (facts.volume?.driver && candidate.driver !== facts.volume.driver) {
+					return {ok: false, detail: `VolumeSnapshotClass ${candidate.metadata.name} is for driver ${candidate.driver}, the provider's volume uses ${facts.volume.driver}`, hint: 'a snapshot can only be restored by its own driver'};
+				}
+
+				return {ok: true, detail: `VolumeSnapshotClass ${candidate.metadata.name} (driver ${candidate.driver}, deletionPolicy ${candidate.deletionPolicy})`};
+			},
+		});
+		steps.push({
+			id: 'storage-class', kind: 'precondition', title: `StorageClass ${facts.claim.storageClassName ?? '(default)'} exists; the new claim asks for ${size}`, objects: facts.claim.storageClassName ? [`StorageClass/${facts.claim.storageClassName}`] : [],
+			async evaluate() {
+				const restore = quantityBytes(facts.snapshot.restoreSize);
+				if (!Number.isFinite(restore)) {
+					return {ok: false, detail: `the snapshot's restoreSize '${facts.snapshot.restoreSize ?? ''}' cannot be read`, hint: 'check the VolumeSnapshot'};
+				}
+
+				if (facts.claim.storageClassName && !await cluster.getStorageClass(facts.claim.storageClassName)) {
+					return {ok: false, detail: `StorageClass ${facts.claim.storageClassName} of claim ${claimName} does not exist`, hint: 'the new claim must use the same class: create it first'};
+				}
+
+				return {ok: true, detail: `StorageClass ${facts.claim.storageClassName ?? '(default)'} present; ${size} >= restoreSize ${facts.snapshot.restoreSize}${immediate ? '' : ' (WaitForFirstConsumer: bound when the provider starts)'}`};
+			},
+		});
+	}
 	steps.push({
 		id: 'provider-claim', kind: 'precondition', title: `Claim ${claimName} of StatefulSet ${sts} is the one being replaced`, objects: [`StatefulSet/${ns}/${sts}`, `PersistentVolumeClaim/${ns}/${claimName}`],
 		async evaluate() {
@@ -393,10 +452,29 @@ export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRe
 			yield * cluster.waitForClaimGone(ns, claimName, {timeoutMs: timeout('claim', 5 * 60_000), signal: context.signal});
 		},
 	});
-	const isNewClaim = (claim: V1PersistentVolumeClaim | undefined) => Boolean(claim) && !isOldClaim(claim) && claim!.spec?.dataSource?.name === snap && !claim!.metadata?.deletionTimestamp;
+	const isNewClaim = (claim: V1PersistentVolumeClaim | undefined) => Boolean(claim) && !isOldClaim(claim) && (rebind ? claim!.spec?.volumeName === rebind.volume : claim!.spec?.dataSource?.name === snap) && !claim!.metadata?.deletionTimestamp;
+	if (rebind) {
+		steps.push({
+			id: 'release-volume', kind: 'mutation', title: `Make PersistentVolume ${rebind.volume} bindable (clear its claimRef)`, objects: [`PersistentVolume/${rebind.volume}`],
+			changes: `PersistentVolume ${rebind.volume}: spec.claimRef cleared (Released -> Available)`,
+			undo: 'nothing to undo: the volume is bound to the new claim next',
+			async check() {
+				const pv = await cluster.getPersistentVolume(rebind.volume);
+				const reference = pv?.spec?.claimRef;
+				return !reference || (reference.uid !== undefined && reference.uid !== rebind.claimUid && reference.uid !== facts.claim.uid);
+			},
+			async * run() {
+				await cluster.clearClaimRef(rebind.volume);
+				yield {message: 'claimRef cleared', object: `PersistentVolume/${rebind.volume}`};
+			},
+		});
+	}
+
 	steps.push({
-		id: 'create-claim', kind: 'mutation', title: `Create claim ${claimName} from VolumeSnapshot ${snap} (${size}, class ${facts.claim.storageClassName ?? 'default'})`, objects: [`PersistentVolumeClaim/${ns}/${claimName}`],
-		changes: `creates PersistentVolumeClaim ${claimName} with dataSource VolumeSnapshot ${snap}, ${size}, StorageClass ${facts.claim.storageClassName ?? '(default)'}`,
+		id: 'create-claim', kind: 'mutation', title: `Create claim ${claimName} from ${sourceLabel} (${size}, class ${facts.claim.storageClassName ?? 'default'})`, objects: [`PersistentVolumeClaim/${ns}/${claimName}`],
+		changes: rebind
+			? `creates PersistentVolumeClaim ${claimName} bound to PersistentVolume ${rebind.volume} (spec.volumeName), ${size}, StorageClass ${facts.claim.storageClassName ?? '(default)'}`
+			: `creates PersistentVolumeClaim ${claimName} with dataSource VolumeSnapshot ${snap}, ${size}, StorageClass ${facts.claim.storageClassName ?? '(default)'}`,
 		undo: rebindUndo(facts),
 		async check() {
 			return isNewClaim(await cluster.getPersistentVolumeClaim(ns, claimName));
@@ -404,7 +482,7 @@ export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRe
 		async * run() {
 			const existing = await cluster.getPersistentVolumeClaim(ns, claimName);
 			if (existing && !isNewClaim(existing)) {
-				throw new MutationError(`a claim ${claimName} exists that is neither the old one nor restored from ${snap} (created by ${existing.metadata?.managedFields?.[0]?.manager ?? 'someone'}); the StatefulSet may have been scaled up by someone else: scale it to 0, delete that claim, then resume`);
+				throw new MutationError(`a claim ${claimName} exists that is neither the old one nor restored from ${sourceLabel} (created by ${existing.metadata?.managedFields?.[0]?.manager ?? 'someone'}); the StatefulSet may have been scaled up by someone else: scale it to 0, delete that claim, then resume`);
 			}
 
 			await cluster.createPersistentVolumeClaim(ns, newClaim(facts, size));
@@ -478,7 +556,7 @@ export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRe
 	if (!probe) {
 		warnings.push('no S3 endpoint for the provider (pass --s3-endpoint, e.g. after kubectl port-forward svc/ilum-objectstorage 9000): the contents are not verified, only that the provider runs on the restored claim');
 	} else if (!facts.snapshot.summary) {
-		warnings.push(`VolumeSnapshot ${snap} carries no record of what it held (annotation ${bucketSummaryAnnotation}; ilum-restore writes it on the snapshots it takes): verification checks that the provider answers and the default buckets exist, and reports how each bucket changed against the pre-restore listing; it cannot prove every object of the snapshot came back`);
+		warnings.push(`${sourceLabel} carries no record of what it held (annotation ${bucketSummaryAnnotation}; ilum-restore writes it on the snapshots it takes): verification checks that the provider answers and the default buckets exist, and reports how each bucket changed against the pre-restore listing; it cannot prove every object of the snapshot came back`);
 	}
 
 	if (!facts.safety.enabled) {
@@ -496,11 +574,11 @@ export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRe
 	return {
 		kind: 'volume',
 		target: `volume/${ns}/${claimName}`,
-		summary: `restore claim ${ns}/${claimName} of StatefulSet ${sts} from VolumeSnapshot ${snap}`,
+		summary: `restore claim ${ns}/${claimName} of StatefulSet ${sts} from ${sourceLabel}`,
 		facts,
 		blastRadius: [
 			`object storage offline: StatefulSet ${sts} at 0 replicas from step scale-down until provider-ready (every Ilum service using S3 fails meanwhile)`,
-			`claim ${claimName} is replaced: the provider then serves the data of ${snap}${facts.snapshot.createdAt ? ` (cut ${facts.snapshot.createdAt})` : ''}; everything written after it is no longer served`,
+			`claim ${claimName} is replaced: the provider then serves the data of ${sourceLabel}${facts.snapshot.createdAt ? ` (cut ${facts.snapshot.createdAt})` : ''}; everything written after it is no longer served`,
 			`the current data is kept: on the retained volume ${oldVolume ?? '?'}${facts.safety.enabled ? ` and in the safety snapshot ${facts.safety.name}` : ''}`,
 		],
 		warnings,
@@ -516,7 +594,7 @@ export function buildVolumeRestorePlan(facts: VolumeRestoreFacts, deps: VolumeRe
 function rebindUndo(facts: VolumeRestoreFacts): string {
 	const ns = facts.namespace;
 	const volume = facts.claim.volumeName ?? '<old volume>';
-	return `scale ${facts.statefulSet.name} to 0, delete claim ${facts.claim.name}, kubectl patch pv ${volume} --type merge -p '{"spec":{"claimRef":null}}', create claim ${facts.claim.name} in ${ns} with spec.volumeName=${volume}, scale back to ${facts.statefulSet.replicas}`;
+	return `ilum-restore restore volume --from-volume ${volume} -n ${ns} --yes (by hand: scale ${facts.statefulSet.name} to 0, delete claim ${facts.claim.name}, kubectl patch pv ${volume} --type merge -p '{"spec":{"claimRef":null}}', create claim ${facts.claim.name} in ${ns} with spec.volumeName=${volume}, scale back to ${facts.statefulSet.replicas})`;
 }
 
 function newClaim(facts: VolumeRestoreFacts, size: string): V1PersistentVolumeClaim {
@@ -527,14 +605,16 @@ function newClaim(facts: VolumeRestoreFacts, size: string): V1PersistentVolumeCl
 			name: facts.claim.name,
 			namespace: facts.namespace,
 			...(facts.claim.labels ? {labels: facts.claim.labels} : {}),
-			annotations: {'ilum.cloud/restored-from': facts.snapshot.name, 'ilum.cloud/restored-at': facts.plannedAt},
+			annotations: {'ilum.cloud/restored-from': restoreSourceName(facts), 'ilum.cloud/restored-at': facts.plannedAt},
 		},
 		spec: {
 			accessModes: [...facts.claim.accessModes],
 			...(facts.claim.storageClassName ? {storageClassName: facts.claim.storageClassName} : {}),
 			...(facts.claim.volumeMode ? {volumeMode: facts.claim.volumeMode} : {}),
 			resources: {requests: {storage: size}},
-			dataSource: {apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: facts.snapshot.name},
+			...(facts.rebind
+				? {volumeName: facts.rebind.volume}
+				: {dataSource: {apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: facts.snapshot.name}}),
 		},
 	};
 }
@@ -546,6 +626,7 @@ function accessFor(facts: VolumeRestoreFacts, suspendBackup: boolean): AccessReq
 		...(suspendBackup ? [{verb: 'patch', group: 'batch', resource: 'cronjobs', namespace: ns, name: facts.cronJob.name}] : []),
 		{verb: 'patch', group: 'apps', resource: 'statefulsets', subresource: 'scale', namespace: ns, name: facts.statefulSet.name},
 		...(facts.claim.volumeName && facts.volume?.reclaimPolicy !== 'Retain' ? [{verb: 'patch', group: '', resource: 'persistentvolumes', name: facts.claim.volumeName}] : []),
+		...(facts.rebind ? [{verb: 'patch', group: '', resource: 'persistentvolumes', name: facts.rebind.volume}] : []),
 		{verb: 'delete', group: '', resource: 'persistentvolumeclaims', namespace: ns, name: facts.claim.name},
 		{verb: 'create', group: '', resource: 'persistentvolumeclaims', namespace: ns},
 		...(facts.s3Endpoint ? [{verb: 'get', group: '', resource: 'secrets', namespace: ns, name: credentialsSecretName}] : []),
@@ -566,17 +647,18 @@ type Verification = {
 async function * verify(facts: VolumeRestoreFacts, deps: VolumeRestoreDeps, baseline: BucketSummary | undefined, signal: AbortSignal): AsyncGenerator<StepProgress, Verification> {
 	const {cluster, probe} = deps;
 	const claim = await cluster.getPersistentVolumeClaim(facts.namespace, facts.claim.name);
-	if (!claim || claim.metadata?.uid === facts.claim.uid || claim.spec?.dataSource?.name !== facts.snapshot.name) {
-		throw new MutationError(`claim ${facts.claim.name} is not the one restored from ${facts.snapshot.name}`);
+	const fromSource = facts.rebind ? claim?.spec?.volumeName === facts.rebind.volume : claim?.spec?.dataSource?.name === facts.snapshot.name;
+	if (!claim || claim.metadata?.uid === facts.claim.uid || !fromSource) {
+		throw new MutationError(`claim ${facts.claim.name} is not the one restored from ${restoreSourceName(facts)}`);
 	}
 
 	if (claim.status?.phase !== 'Bound') {
 		throw new MutationError(`claim ${facts.claim.name} is ${claim.status?.phase ?? 'Pending'}, not Bound`);
 	}
 
-	yield {message: `claim ${facts.claim.name} bound to ${claim.spec?.volumeName ?? '?'} (restored from ${facts.snapshot.name})`};
+	yield {message: `claim ${facts.claim.name} bound to ${claim.spec?.volumeName ?? '?'} (restored from ${restoreSourceName(facts)})`};
 	if (!probe) {
-		return {detail: `claim bound to ${claim.spec?.volumeName ?? '?'}; contents not verified (no S3 endpoint)`, claimVolume: claim.spec?.volumeName, restoredFrom: facts.snapshot.name, limitation: 'no S3 endpoint'};
+		return {detail: `claim bound to ${claim.spec?.volumeName ?? '?'}; contents not verified (no S3 endpoint)`, claimVolume: claim.spec?.volumeName, restoredFrom: restoreSourceName(facts), limitation: 'no S3 endpoint'};
 	}
 
 	// The provider may take a moment to answer after it reports ready: retry until the deadline.
@@ -621,13 +703,13 @@ async function * verify(facts: VolumeRestoreFacts, deps: VolumeRestoreDeps, base
 			throw new MutationError(`the provider does not hold what ${facts.snapshot.name} held: ${differences.map(difference => formatDifference(difference)).join('; ')}`);
 		}
 
-		return {detail: `every bucket matches the summary recorded on ${facts.snapshot.name} (${total} objects)`, claimVolume: claim.spec?.volumeName, restoredFrom: facts.snapshot.name, provider: summary, ...(baseline ? {baseline} : {}), reference: 'snapshot-summary', changes};
+		return {detail: `every bucket matches the summary recorded on ${facts.snapshot.name} (${total} objects)`, claimVolume: claim.spec?.volumeName, restoredFrom: restoreSourceName(facts), provider: summary, ...(baseline ? {baseline} : {}), reference: 'snapshot-summary', changes};
 	}
 
 	return {
 		detail: `provider answers, default buckets present, ${total} objects; ${changes.length} bucket(s) changed against the pre-restore listing`,
 		claimVolume: claim.spec?.volumeName,
-		restoredFrom: facts.snapshot.name,
+		restoredFrom: restoreSourceName(facts),
 		provider: summary,
 		...(baseline ? {baseline} : {}),
 		reference: 'baseline-only',
@@ -652,10 +734,13 @@ export async function prepareVolumeRestore(options: {
 	probeFor?: (endpoint: string) => Promise<ProviderProbe | undefined>;
 	safetySnapshot?: boolean;
 	readOnly?: boolean;
+	/** `snapshot` names a PersistentVolume to bind again instead of a VolumeSnapshot. */
+	fromVolume?: boolean;
 }): Promise<RestoreSession> {
 	const unfinished = listUnfinished(options.stateDir).find(state => state.begin.kind === 'volume' && (state.begin.facts as VolumeRestoreFacts).namespace === options.namespace);
-	if (unfinished && (unfinished.begin.facts as VolumeRestoreFacts).snapshot.name !== options.snapshot) {
-		throw new MutationError(`${describeUnfinished(unfinished)}, from snapshot ${(unfinished.begin.facts as VolumeRestoreFacts).snapshot.name}: finish it (restore volume ${(unfinished.begin.facts as VolumeRestoreFacts).snapshot.name} --resume) or discard it (--abandon) first`);
+	if (unfinished && restoreSourceName(unfinished.begin.facts as VolumeRestoreFacts) !== options.snapshot) {
+		const other = restoreSourceName(unfinished.begin.facts as VolumeRestoreFacts);
+		throw new MutationError(`${describeUnfinished(unfinished)}, from ${other}: finish it (restore volume ${other} --resume) or discard it (--abandon) first`);
 	}
 
 	const facts = unfinished ? unfinished.begin.facts as VolumeRestoreFacts : await readVolumeRestoreFacts(options.cluster, {
@@ -663,6 +748,7 @@ export async function prepareVolumeRestore(options: {
 		snapshot: options.snapshot,
 		safetySnapshot: options.safetySnapshot ?? true,
 		...(options.s3Endpoint ? {s3Endpoint: options.s3Endpoint} : {}),
+		...(options.fromVolume ? {fromVolume: true} : {}),
 	});
 	const probe = facts.s3Endpoint && options.probeFor ? await options.probeFor(facts.s3Endpoint) : undefined;
 	return createSession({

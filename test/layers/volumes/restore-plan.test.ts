@@ -24,7 +24,7 @@ class FakeCluster implements VolumeRestoreCluster {
 
 	constructor() {
 		const data = {'ilum-data': {objects: 10, bytes: 1000}, 'ilum-files': {objects: 3, bytes: 30}};
-		this.volumes.set('pv-old', {metadata: {name: 'pv-old', uid: 'pv-old'}, spec: {persistentVolumeReclaimPolicy: 'Delete', csi: {driver: 'csi.fake', volumeHandle: 'h'}, claimRef: {name: 'data-ilum-objectstorage-0', namespace: 'ilum'}}, status: {phase: 'Bound'}, data});
+		this.volumes.set('pv-old', {metadata: {name: 'pv-old', uid: 'pv-old'}, spec: {persistentVolumeReclaimPolicy: 'Delete', storageClassName: 'fast', capacity: {storage: '1Gi'}, csi: {driver: 'csi.fake', volumeHandle: 'h'}, claimRef: {name: 'data-ilum-objectstorage-0', namespace: 'ilum', uid: 'claim-old'}}, status: {phase: 'Bound'}, data});
 		this.claims.set('data-ilum-objectstorage-0', {metadata: {name: 'data-ilum-objectstorage-0', namespace: 'ilum', uid: 'claim-old', labels: {app: 'os'}}, spec: {accessModes: ['ReadWriteOnce'], storageClassName: 'fast', resources: {requests: {storage: '1Gi'}}, volumeName: 'pv-old'}, status: {phase: 'Bound'}});
 		this.snapshots.set('snap-good', {metadata: {name: 'snap-good', namespace: 'ilum'}, spec: {source: {persistentVolumeClaimName: 'data-ilum-objectstorage-0'}, volumeSnapshotClassName: 'csi-snap'}, status: {readyToUse: true, restoreSize: '2Gi'}, data: {'ilum-data': {objects: 7, bytes: 700}, 'ilum-files': {objects: 3, bytes: 30}}});
 	}
@@ -147,16 +147,31 @@ class FakeCluster implements VolumeRestoreCluster {
 
 	async createPersistentVolumeClaim(_ns: string, claim: V1PersistentVolumeClaim) {
 		this.count('create-claim');
+		if (claim.spec?.volumeName) {
+			const volume = this.volumes.get(claim.spec.volumeName)!;
+			assert.equal(volume.spec?.claimRef, undefined, 'the volume was made bindable first');
+			const uid = `claim-${++this.uid}`;
+			volume.spec!.claimRef = {name: claim.metadata!.name!, namespace: 'ilum', uid};
+			volume.status = {phase: 'Bound'};
+			const bound = {...claim, metadata: {...claim.metadata, uid}, status: {phase: 'Bound'}};
+			this.claims.set(claim.metadata!.name!, bound);
+			return bound;
+		}
+
 		const source = this.snapshots.get(claim.spec!.dataSource!.name)!;
 		assert.ok(quantityBytes(claim.spec!.resources!.requests!['storage']) >= quantityBytes(source.status!.restoreSize), 'size >= restoreSize');
 		const pv = `pv-${++this.uid}`;
-		this.volumes.set(pv, {metadata: {name: pv}, spec: {persistentVolumeReclaimPolicy: 'Delete'}, status: {phase: 'Bound'}, data: structuredClone(source.data)});
+		this.volumes.set(pv, {metadata: {name: pv}, spec: {persistentVolumeReclaimPolicy: 'Delete', storageClassName: 'fast', csi: {driver: 'csi.fake', volumeHandle: pv}}, status: {phase: 'Bound'}, data: structuredClone(source.data)});
 		const created = {...claim, metadata: {...claim.metadata, uid: `claim-${this.uid}`}, spec: {...claim.spec, volumeName: pv}, status: {phase: 'Bound'}};
 		this.claims.set(claim.metadata!.name!, created);
 		return created;
 	}
 
-	async clearClaimRef() {}
+	async clearClaimRef(volume: string) {
+		this.count('release-volume');
+		delete this.volumes.get(volume)!.spec!.claimRef;
+		this.volumes.get(volume)!.status = {phase: 'Available'};
+	}
 
 	async * waitForSnapshotReady(_ns: string, name: string) {
 		yield {message: 'ready'};
@@ -317,4 +332,41 @@ test('quantities', () => {
 	assert.equal(quantityBytes('1.5G'), 1.5e9);
 	assert.equal(quantityBytes('512'), 512);
 	assert.ok(Number.isNaN(quantityBytes('lots')));
+});
+
+test('the undo by rebinding: --from-volume binds the retained old volume to the claim again', async () => {
+	const cluster = new FakeCluster();
+	await run(cluster, tempState());
+	assert.equal(cluster.volumes.get('pv-old')?.status?.phase, 'Released');
+	const facts = await readVolumeRestoreFacts(cluster, {namespace: 'ilum', snapshot: 'pv-old', fromVolume: true, safetySnapshot: true, s3Endpoint: 'http://fake-s3'});
+	const plan = buildVolumeRestorePlan(facts, {cluster, probe: cluster.probe});
+	const ids = plan.steps.map(step => step.id);
+	assert.ok(ids.includes('source-volume') && ids.includes('release-volume') && !ids.includes('snapshot-ready'), ids.join(','));
+	assert.ok(ids.indexOf('release-volume') < ids.indexOf('create-claim'));
+	assert.equal(facts.safety.className, 'csi-snap', 'the safety snapshot uses the class of the volume\'s driver');
+	cluster.calls = {};
+	let report: RestoreReport | undefined;
+	for await (const event of executePlan({plan, stateDir: tempState(), identity: 'x', confirm: async gate => gate.confirmText})) {
+		if (event.type === 'report') {
+			report = event.report;
+		}
+	}
+
+	assert.equal(report?.outcome, 'succeeded', JSON.stringify(report?.reasons));
+	assert.equal(cluster.claims.get('data-ilum-objectstorage-0')?.spec?.volumeName, 'pv-old');
+	assert.equal((await cluster.probe.summarize()).buckets['ilum-data']!.objects, 10, 'the pre-restore data is served again');
+	assert.equal(cluster.calls['release-volume'], 1);
+	assert.equal(cluster.calls['create-claim'], 1);
+	assert.match(report!.summary, /from PersistentVolume pv-old/);
+
+	const busy = await readVolumeRestoreFacts(cluster, {namespace: 'ilum', snapshot: 'pv-old', fromVolume: true, safetySnapshot: false});
+	let refused: RestoreReport | undefined;
+	for await (const event of executePlan({plan: buildVolumeRestorePlan(busy, {cluster}), stateDir: tempState(), identity: 'x', confirm: async gate => gate.confirmText})) {
+		if (event.type === 'report') {
+			refused = event.report;
+		}
+	}
+
+	assert.equal(refused?.outcome, 'refused');
+	assert.match(refused!.reasons.join(), /PersistentVolume pv-old is the one claim data-ilum-objectstorage-0 uses now/);
 });
