@@ -78,3 +78,20 @@ test('a cluster that does not answer, or an unknown context: one line saying wha
 	assert.equal(result.stderr.trim().split('\n').length, 1);
 	assert.match(result.stderr, /no context 'nope'/);
 });
+
+test('expired credentials (401): one line saying to log in again, exit 1', {timeout: 120_000}, async () => {
+	const original = await fs.readFile(drill.world.kubeconfigPath, 'utf8');
+	assert.match(original, /drill-admin-token/);
+	const kubeconfig = path.join(os.tmpdir(), `expired-${process.pid}.kubeconfig`);
+	// The drill names the identity in the server path (/as/admin) and by token: drop the one, spoil the other.
+	await fs.writeFile(kubeconfig, original.replaceAll('drill-admin-token', 'expired-token').replaceAll(/\/as\/[\w%-]+/g, ''));
+	try {
+		const result = await runCli(['inventory', '--json', '--kubeconfig', kubeconfig, '--s3-endpoint', drill.world.provider.endpoint], {env: drill.env});
+		assert.equal(result.code, 1);
+		assert.equal(result.stderr.trim().split('\n').length, 1);
+		assert.match(result.stderr, /rejected the credentials \(401\).*log in again/);
+		assert.doesNotMatch(result.stderr, /expired-token/);
+	} finally {
+		await fs.rm(kubeconfig, {force: true});
+	}
+});
