@@ -87,7 +87,8 @@ export const restoreMirror: Command = {
 		try {
 			return await restore(context, values, sides, mirror, provider, concurrency);
 		} finally {
-			await Promise.all([mirror.close(), provider.close()]);
+			// Everything is finished (or failed): no need to wait for idle keep-alive sockets.
+			await Promise.all([mirror.destroy(), provider.destroy()]);
 		}
 	},
 };

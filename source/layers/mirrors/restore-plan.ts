@@ -1,4 +1,5 @@
 import {refusal, UserError} from '../../errors.js';
+import {S3Error} from '../../storage/retry.js';
 import {bucketDrift, drift, type DriftTotals} from './drift.js';
 import type {MirrorPair} from './copy.js';
 
@@ -141,15 +142,25 @@ would change nothing, and with `remove` would empty the provider).
 export async function preflightPairs(pairs: readonly MirrorPair[], options: {signal?: AbortSignal} = {}): Promise<PairState[]> {
 	const states: PairState[] = [];
 	for (const pair of pairs) {
-		/* eslint-disable no-await-in-loop */
-		if (!await pair.source.client.bucketExists(pair.source.bucket, {signal: options.signal})) {
+		// eslint-disable-next-line no-await-in-loop
+		const [sourceExists, targetExists, sourceEmpty] = await Promise.all([
+			pair.source.client.bucketExists(pair.source.bucket, {signal: options.signal}),
+			pair.target.client.bucketExists(pair.target.bucket, {signal: options.signal}),
+			// A missing bucket is reported below, with its name.
+			isEmpty(pair.source, options.signal).catch((error: unknown) => {
+				if (error instanceof S3Error && error.status === 404) {
+					return true;
+				}
+
+				throw error;
+			}),
+		]);
+		if (!sourceExists) {
 			throw new UserError(`The mirror has no bucket ${describeSide(pair.source)}`, {hint: 'check --bucket and the mirror endpoint (--mirror-endpoint, --mirror-root)'});
 		}
 
-		const targetExists = await pair.target.client.bucketExists(pair.target.bucket, {signal: options.signal});
-		const sourceEmpty = await isEmpty(pair.source, options.signal);
+		// eslint-disable-next-line no-await-in-loop
 		const targetEmpty = targetExists ? await isEmpty(pair.target, options.signal) : true;
-		/* eslint-enable no-await-in-loop */
 		if (sourceEmpty && !targetEmpty) {
 			throw refusal(`The mirror ${describeSide(pair.source)} is empty while the provider ${describeSide(pair.target)} is not`, 'check that the mirror endpoint and bucket are right; nothing was changed');
 		}
