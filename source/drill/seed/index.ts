@@ -48,7 +48,7 @@ export function makeTimeline(now: number): SeedTimeline {
 	};
 }
 
-type Step = {time: number; order: number; seeder: string; run: (time: number) => Promise<void> | void};
+type Step = {time: number; seeder: number; order: number; name: string; run: (time: number) => Promise<void> | void};
 
 /** Milliseconds each seeder took in the last `runSeeders` (its `seed` call plus its steps). */
 export const seedTimings = new Map<string, number>();
@@ -56,30 +56,40 @@ export const seedTimings = new Map<string, number>();
 /**
 Runs the seeders against a fresh world whose clock reads `timeline.installedAt`, then their
 steps in time order (advancing the clock), and leaves the clock at `timeline.now`.
+
+The first seeder (the cluster) runs alone; the others' `seed` calls then run concurrently (they
+only set things up and register steps; a catalog server starting overlaps the rest). Steps run
+one at a time, ordered by time, then by the seeder's place in the list, then by registration:
+the same for every run.
 */
 export async function runSeeders(base: Omit<SeedContext, 'at'>, list: readonly Seeder[] = seeders): Promise<void> {
 	const steps: Step[] = [];
-	let order = 0;
 	seedTimings.clear();
 	const charge = (name: string, started: number) => {
 		seedTimings.set(name, (seedTimings.get(name) ?? 0) + (performance.now() - started));
 	};
 
-	for (const seeder of list) {
+	const setUp = async (seeder: Seeder, index: number) => {
+		let order = 0;
 		const context: SeedContext = {
 			...base,
 			rng: base.rng.fork(seeder.name),
 			at(time, run) {
-				steps.push({time, order: order++, seeder: seeder.name, run});
+				steps.push({time, seeder: index, order: order++, name: seeder.name, run});
 			},
 		};
 		const started = performance.now();
-		// eslint-disable-next-line no-await-in-loop
 		await seeder.seed(context);
 		charge(seeder.name, started);
+	};
+
+	if (list.length > 0) {
+		await setUp(list[0]!, 0);
 	}
 
-	steps.sort((a, b) => a.time - b.time || a.order - b.order);
+	await Promise.all(list.slice(1).map(async (seeder, index) => setUp(seeder, index + 1)));
+
+	steps.sort((a, b) => a.time - b.time || a.seeder - b.seeder || a.order - b.order);
 	for (const step of steps) {
 		if (step.time > base.clock.now()) {
 			base.clock.advance(step.time - base.clock.now());
@@ -88,7 +98,7 @@ export async function runSeeders(base: Omit<SeedContext, 'at'>, list: readonly S
 		const started = performance.now();
 		// eslint-disable-next-line no-await-in-loop
 		await step.run(step.time);
-		charge(step.seeder, started);
+		charge(step.name, started);
 	}
 
 	if (base.timeline.now > base.clock.now()) {
