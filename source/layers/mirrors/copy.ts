@@ -264,7 +264,7 @@ async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: L
 	const progressMs = options.progressMs ?? 250;
 	while (!finished) {
 		// eslint-disable-next-line no-await-in-loop
-		await Promise.race([work.catch(() => undefined), sleep(progressMs)]);
+		await Promise.race([work.catch(() => undefined), sleep(progressMs, undefined, {ref: false})]);
 		while (queue.length > 0) {
 			yield queue.shift()!;
 		}
