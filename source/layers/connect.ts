@@ -11,6 +11,7 @@ import {driftComparer, mirrorTargets} from './bucket-compare.js';
 import type {BucketComparer} from './mirror-figures.js';
 import {readBackupCron, type LayerSources} from './inventory.js';
 import {KubeVolumeRestoreCluster} from '../cluster/mutations.js';
+import {prepareVolumeRestore, providerProbe} from './volumes/restore-plan.js';
 import {AuditLog} from '../restore/audit.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import {historyReader, type TableSources} from './tables/table-inventory.js';
@@ -133,6 +134,18 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 				}
 			});
 		} : undefined,
+		async prepareVolumeRestore(snapshot) {
+			const mutations = new KubeVolumeRestoreCluster(config);
+			return prepareVolumeRestore({
+				cluster: mutations,
+				namespace,
+				snapshot,
+				stateDir: resolveStateDir(flags['stateDir']),
+				s3Endpoint: providerEndpoint,
+				probeFor: async endpoint => providerProbe(mutations, namespace, endpoint),
+				readOnly: Boolean(flags['readOnly']),
+			});
+		},
 		async setBackupSuspended(name, suspend) {
 			const audit = new AuditLog(resolveStateDir(flags['stateDir']));
 			const identity = `${config.getCurrentUser()?.name ?? 'unknown'}@${config.getCurrentContext()}`;

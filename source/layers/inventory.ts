@@ -1,4 +1,5 @@
 import type {Cluster} from '../cluster/cluster.js';
+import type {RestoreSession} from '../restore/session.js';
 import {ClusterError} from '../cluster/cluster-errors.js';
 import {findHazards, type Hazard} from './hazards.js';
 import {compareToEnd, type BucketComparer, type BucketFigures, type MirrorInventory} from './mirror-figures.js';
@@ -33,6 +34,8 @@ export type LayerSources = {
 	readonly probeProvider?: () => Promise<void>;
 	readonly providerEndpoint?: string;
 	readonly now?: () => number;
+	/** Builds a restore session for a VolumeSnapshot (the wizard behind `R`); absent: not offered. */
+	readonly prepareVolumeRestore?: (snapshot: string) => Promise<RestoreSession>;
 	/** Suspends (or resumes) the backup CronJob, recorded in the audit log; absent: not offered. */
 	readonly setBackupSuspended?: (name: string, suspend: boolean) => Promise<void>;
 	/** Release clients, port-forwards, the drill world. */

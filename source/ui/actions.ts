@@ -1,5 +1,7 @@
+import type {ReactElement} from 'react';
 import type {LiveInventory} from '../layers/live-inventory.js';
 import {suspendBackupAction} from './suspend-backup-action.js';
+import {restoreVolumeAction} from './wizard/volume-restore-action.js';
 
 /**
 Actions on a selected row, registered here (one line each) and offered as keys in the panes they
@@ -17,7 +19,7 @@ export type ItemAction = {
 	readonly changes: boolean;
 	readonly dangerous: boolean;
 	readonly disabledReason?: (item: unknown, context: ActionContext) => string | undefined;
-	/** The question asked before a dangerous action runs (y confirms). */
+	/** The question asked (y confirms) before the action runs; absent: it runs at once (a wizard with its own gates). */
 	readonly confirm?: (item: unknown, context: ActionContext) => string;
 	/** Starts the action; the console shows what it returns as a message, or the screen it opens. */
 	readonly run: (item: unknown, context: ActionContext) => Promise<string | void> | string | void;
@@ -27,9 +29,15 @@ export type ActionContext = {
 	readonly live: LiveInventory;
 	readonly paneId: string;
 	readonly readOnly: boolean;
+	/**
+	Replaces the home screen with a screen of the action's own (the restore wizard) until `close`
+	is called. While it is open the console reads no keys: the screen's own `useInput` gets them all.
+	*/
+	readonly openScreen?: (screen: ReactElement) => {close: () => void};
 };
 
 /** Every registered action: one line each. */
 export const itemActions: ItemAction[] = [
 	suspendBackupAction,
+	restoreVolumeAction,
 ];

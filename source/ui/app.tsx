@@ -1,4 +1,4 @@
-import React, {useCallback, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore} from 'react';
+import React, {type ReactElement, useCallback, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore} from 'react';
 import {Box, Text, useApp, useInput, useWindowSize} from 'ink';
 import type {LiveInventory, LiveState} from '../layers/live-inventory.js';
 import {itemActions, type ItemAction} from './actions.js';
@@ -116,6 +116,17 @@ export function App(props: AppProps) {
 		dispatchToReact(action);
 	}, [reducer]);
 	const pendingRef = useRef<{question: string; run: () => void} | undefined>(undefined);
+	// A screen opened by an action (the restore wizard): shown instead of home, reads its own keys.
+	const [screen, setScreen] = useState<ReactElement | undefined>(undefined);
+	const openScreen = (element: ReactElement) => {
+		setScreen(element);
+		return {
+			close() {
+				setScreen(undefined);
+			},
+		};
+	};
+
 	const liveRef = useRef(liveState);
 	liveRef.current = liveState;
 	const [detail, setDetail] = useState<Detail | undefined>();
@@ -204,14 +215,15 @@ export function App(props: AppProps) {
 		modes: ['home', 'detail'],
 		changes: action.changes,
 		dangerous: action.dangerous,
+		asks: action.confirm !== undefined,
 		hint: true,
 		confirm() {
 			const {item} = selection(stateRef.current);
-			return action.confirm?.(item, {live, paneId: panes[paneIndex]!.id, readOnly}) ?? `${action.description}?`;
+			return action.confirm?.(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen}) ?? `${action.description}?`;
 		},
 		disabledReason() {
 			const {item} = selection(stateRef.current);
-			return item === undefined ? 'nothing selected' : action.disabledReason?.(item, {live, paneId: panes[paneIndex]!.id, readOnly});
+			return item === undefined ? 'nothing selected' : action.disabledReason?.(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen});
 		},
 		handler() {
 			const {item} = selection(stateRef.current);
@@ -219,7 +231,7 @@ export function App(props: AppProps) {
 				return;
 			}
 
-			void Promise.resolve(action.run(item, {live, paneId: panes[paneIndex]!.id, readOnly})).then(message => {
+			void Promise.resolve(action.run(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen})).then(message => {
 				if (message) {
 					dispatch({type: 'message', text: message});
 				}
@@ -270,7 +282,7 @@ export function App(props: AppProps) {
 		}
 
 		handleKey(input, key);
-	});
+	}, {isActive: screen === undefined});
 
 	function handleKey(input: string, key: Parameters<typeof keyName>[1] & {meta?: boolean}) {
 		const name = keyName(input, key);
@@ -320,7 +332,7 @@ export function App(props: AppProps) {
 			return;
 		}
 
-		if (binding.dangerous) {
+		if (binding.dangerous && binding.asks !== false) {
 			pendingRef.current = {question: binding.confirm?.(keyContext) ?? `${binding.description}?`, run: () => binding.handler(makeContext(stateRef.current))};
 			dispatch({type: 'open', mode: 'confirm'});
 			return;
@@ -343,6 +355,10 @@ export function App(props: AppProps) {
 	const status = `ilum-restore · context ${sources.cluster.contextName} · namespace ${sources.namespace}${readOnly ? ' · READ-ONLY' : ''}`;
 	// The pane's actions first: they are what this pane is for.
 	const footer = state.message ?? footerHints(state.mode, [...actionBindings, ...keyBindings], readOnly);
+
+	if (screen !== undefined) {
+		return <Box flexDirection='column' width={width}>{screen}</Box>;
+	}
 
 	if (state.mode === 'help' || state.mode === 'detail') {
 		const lines: readonly ToneLine[] = state.mode === 'help'

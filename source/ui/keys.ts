@@ -39,6 +39,8 @@ export type KeyBinding = {
 	/** Changes something in the cluster or storage: hidden under `--read-only`. */
 	readonly changes?: boolean;
 	readonly dangerous?: boolean;
+	/** False: dangerous, but it asks on its own (a wizard with its own gates), so no y/n first. */
+	readonly asks?: boolean;
 	/** The question a dangerous binding asks before it runs. */
 	readonly confirm?: (context: KeyContext) => string;
 	/** Why it cannot be used now (shown in the help, greyed); undefined: usable. */

@@ -181,7 +181,7 @@ test('a watch event updates the screen without a refresh', async () => {
 test('--read-only removes actions that change anything; others stay', async () => {
 	let ran = 0;
 	const actions: ItemAction[] = [
-		{id: 'restore', keys: ['R'], label: 'R', description: 'Restore from this point', panes: ['volumes'], changes: true, dangerous: true, run() {
+		{id: 'restore', keys: ['R'], label: 'R', description: 'Restore from this point', panes: ['volumes'], changes: true, dangerous: true, confirm: () => 'Restore from this point?', run() {
 			ran++;
 			return 'restore started';
 		}},
@@ -284,4 +284,28 @@ test(': ns <name> switches the namespace through reconnect', async () => {
 		await first.live.stop();
 		await second.live.stop();
 	}
+});
+
+test('an action can open its own screen; the console reads no keys until it closes', async () => {
+	const {Text, useInput} = await import('ink');
+	function Wizard({onDone}: {readonly onDone: () => void}) {
+		useInput(input => {
+			if (input === 'x') {
+				onDone();
+			}
+		});
+		return <Text>wizard screen: x closes</Text>;
+	}
+
+	const actions: ItemAction[] = [{id: 'open', keys: ['W'], label: 'W', description: 'Open a screen', panes: ['volumes'], changes: false, dangerous: false, run(_item, context) {
+		const handle = context.openScreen!(<Wizard onDone={() => handle.close()}/>);
+	}}];
+	await withConsole(consoleFixture(), wide, async ({lastFrame, stdin}) => {
+		await waitForFrame(lastFrame, loaded);
+		stdin.write('W');
+		await waitForFrame(lastFrame, 'wizard screen: x closes');
+		stdin.write('q');
+		stdin.write('x');
+		await waitForFrame(lastFrame, 'Recovery points');
+	}, {actions});
 });
