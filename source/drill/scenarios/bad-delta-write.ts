@@ -123,7 +123,9 @@ export const badDeltaWrite: Scenario<State> = {
 			? `${state.ref} is at version ${now.history.current} with the live files and ${now.rowsNow} rows of version ${state.lastGood}, the last good one (RPO 0 rows).`
 			: `${state.ref} is at version ${now.history.current}: ${now.rowsNow} rows, ${now.missing} files of version ${state.lastGood} missing from the live set, ${now.extra} not in it (it had ${state.rows} rows).`);
 		findings.push(`The bad write was version ${state.badVersion}: ${state.badRows} garbage rows replacing ${state.rows}.`);
-		if (restores.length > 1) {
+		if (!recovered && restores.length > 0) {
+			findings.push(`Mistake: wrong recovery point: ${state.ref} was restored (version ${restores.at(-1)!.id}) but not to version ${state.lastGood}, the last before the bad write: ${now.rowsNow} rows where it had ${state.rows}.`);
+		} else if (restores.length > 1) {
 			findings.push(`Mistake: ${restores.length} RESTORE commits after the bad write: a restore to the wrong version was made first (check the target with history before restoring).`);
 		}
 

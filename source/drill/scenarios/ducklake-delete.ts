@@ -111,6 +111,14 @@ export const ducklakeDelete: Scenario<State> = {
 			? `${state.table} is at snapshot ${now.history.current} with the live set of snapshot ${state.lastGood} (returning files as copies: same count and bytes) and its ${now.rowsNow} rows, table id ${id} kept (RPO 0 rows).`
 			: `${state.table} is at snapshot ${now.history.current}: ${now.rowsNow} rows where snapshot ${state.lastGood} had ${state.rows}; ${now.missing} of its files missing, ${now.extra} extra.`);
 		findings.push(`The DELETE was snapshot ${state.deleteSnapshot}: ${state.deletedRows} rows.`);
+		if (!recovered && sameTable && Number(now.history.current) > Number(state.deleteSnapshot)) {
+			findings.push(`Mistake: wrong recovery point: ${state.table} was changed after the DELETE (snapshot ${now.history.current}) but is not equal to snapshot ${state.lastGood}, the one before it: ${now.rowsNow} rows where it had ${state.rows}.`);
+		}
+
+		if (!recovered && sameTable && Number(now.history.current) > Number(state.deleteSnapshot)) {
+			findings.push(`Mistake: wrong recovery point: ${state.table} was changed after the DELETE (snapshot ${now.history.current}) but is not equal to snapshot ${state.lastGood}, the one before it: ${now.rowsNow} rows where it had ${state.rows}.`);
+		}
+
 		if (id === undefined) {
 			findings.push(`Mistake: ${state.table} no longer exists in the catalog.`);
 		} else if (!sameTable) {

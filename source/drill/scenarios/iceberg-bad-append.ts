@@ -129,6 +129,10 @@ export const icebergBadAppend: Scenario<State> = {
 			? `${state.table} is at snapshot ${current}${current === state.lastGood ? ' (the one before the duplicate append)' : ''} with its live files and ${now.rowsNow} rows (RPO 0 rows).`
 			: `${state.table} is at snapshot ${current}: ${now.rowsNow} rows where the snapshot before the duplicate append had ${state.rows}; ${now.missing} of its files missing, ${now.extra} extra.`);
 		findings.push(`The retried append was snapshot ${state.badSnapshot}: ${state.duplicatedRows} rows a second time.`);
+		if (!recovered && current !== state.badSnapshot) {
+			findings.push(`Mistake: wrong recovery point: main was moved to snapshot ${current}, not to ${state.lastGood} (the one before the duplicate append): ${now.rowsNow} rows where it had ${state.rows}.`);
+		}
+
 		if (!now.history.entries.some(entry => entry.id === state.badSnapshot)) {
 			findings.push('Mistake: the bad snapshot is gone from the history (expired or dropped): keep it (a tag) until the incident is understood.');
 		}

@@ -14,10 +14,13 @@ import {findScenario, scenarios} from '../../../source/drill/scenarios/index.js'
 import {demoOperations} from '../../../source/drill/catalogs/ducklake-demo.js';
 import {ilum} from '../../../source/drill/seed/ilum.js';
 
+/** The environment an operator works in: the world's kubeconfig and the provider's credentials. */
+const operatorEnv = (drill: DrillFixture) => ({...drill.env, AWS_ACCESS_KEY_ID: drill.world.provider.accessKeyId, AWS_SECRET_ACCESS_KEY: drill.world.provider.secretAccessKey, AWS_REGION: 'us-east-1'});
+
 /** Runs a scenario's recommended recovery through the real CLI against the world; every command must succeed. */
 async function recover(drill: DrillFixture, name: string, state: unknown, stateDir: string): Promise<void> {
 	const {world} = drill;
-	const env = {...drill.env, AWS_ACCESS_KEY_ID: world.provider.accessKeyId, AWS_SECRET_ACCESS_KEY: world.provider.secretAccessKey, AWS_REGION: 'us-east-1'};
+	const env = operatorEnv(drill);
 	for (const command of findScenario(name)!.recovery!(world, state)) {
 		// eslint-disable-next-line no-await-in-loop
 		const run = await runCli([...command.argv, '--s3-endpoint', world.provider.endpoint, '--state-dir', stateDir], {env, timeoutMs: 300_000});
@@ -61,6 +64,25 @@ test('table scenarios: each incident is seen by its check, and the recommended r
 			const broken = await scenario.check(drill.world, state);
 			assert.equal(broken.recovered, false, `${name}: the incident is visible before the recovery`);
 			assert.equal(broken.checkedObjects, rows, `${name}: rows of the last good version`);
+			assert.deepEqual(broken.findings.filter(line => line.startsWith('Mistake:')), [], `${name}: nothing done yet, no mistake`);
+			if (name === 'ducklake-delete') {
+				// A restore to the wrong snapshot first (the one before the last good one): seen as the wrong recovery point.
+				const ref = (state as {ref: string}).ref;
+				// eslint-disable-next-line no-await-in-loop
+				const history = await runCli(['history', ref, '--table', 'main.orders', '--json', '--s3-endpoint', drill.world.provider.endpoint], {env: operatorEnv(drill)});
+				assert.equal(history.code, 0, history.stderr);
+				const entries = (JSON.parse(history.stdout) as {entries: Array<{id: string}>}).entries;
+				const lastGood = (state as {lastGood: string}).lastGood;
+				const older = entries[entries.findIndex(entry => entry.id === lastGood) - 1]!.id;
+				// eslint-disable-next-line no-await-in-loop
+				const wrong = await runCli(['restore', 'table', ref, '--table', 'main.orders', '--to', older, '--yes', '--s3-endpoint', drill.world.provider.endpoint, '--state-dir', stateDir], {env: operatorEnv(drill)});
+				assert.equal(wrong.code, 0, wrong.stderr);
+				// eslint-disable-next-line no-await-in-loop
+				const mistaken = await scenario.check(drill.world, state);
+				assert.equal(mistaken.recovered, false);
+				assert.ok(mistaken.findings.some(line => line.startsWith('Mistake: wrong recovery point')), mistaken.findings.join(' | '));
+			}
+
 			// eslint-disable-next-line no-await-in-loop
 			await recover(drill, name, state, stateDir);
 			// eslint-disable-next-line no-await-in-loop
