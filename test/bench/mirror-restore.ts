@@ -9,7 +9,8 @@ processes under `/usr/bin/time -v` (wall time and peak RSS of the tool's own pro
 ilum-restore runs the real CLI (`restore mirror --yes`, which also verifies the result by a full
 re-diff: work rclone does not do). The copy is checked afterwards (object count and bytes).
 
-`npm run bench -- mirror`. Options: BENCH_ROUNDS (default 1), BENCH_SETS (default "a,b").
+`npm run bench -- mirror`. Options: BENCH_ROUNDS (default 1), BENCH_SETS (default "a,b"),
+BENCH_MODULE_ONLY=1 (also time the command's module alone, without the CLI's other commands).
 */
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
@@ -90,7 +91,7 @@ async function countTarget(endpoint: string, bucket: string): Promise<{objects: 
 	return {objects, bytes};
 }
 
-async function runIlum(source: string, target: string, set: DataSet): Promise<Run> {
+async function runIlum(source: string, target: string, set: DataSet, moduleOnly = false): Promise<Run> {
 	const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-home-'));
 	const env = {
 		PATH: process.env['PATH'],
@@ -99,9 +100,10 @@ async function runIlum(source: string, target: string, set: DataSet): Promise<Ru
 		AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey,
 		AWS_REGION: 'us-east-1',
 	};
-	const run = await timed(process.execPath, [path.join(projectRoot, 'source/bin.js'), 'restore', 'mirror', '--yes', '--bucket', set.bucket, '--mirror-endpoint', source, '--s3-endpoint', target], env);
+	const entry = moduleOnly ? ['--import', 'tsx', path.join(projectRoot, 'test/helpers/restore-mirror-only.ts')] : [path.join(projectRoot, 'source/bin.js'), 'restore', 'mirror', '--yes'];
+	const run = await timed(process.execPath, [...entry, '--bucket', set.bucket, '--mirror-endpoint', source, '--s3-endpoint', target], env);
 	fs.rmSync(home, {recursive: true, force: true});
-	return {...run, tool: 'ilum-restore'};
+	return {...run, tool: moduleOnly ? 'module-only' : 'ilum-restore'};
 }
 
 async function runRclone(source: string, target: string, set: DataSet): Promise<Run> {
@@ -121,6 +123,8 @@ async function runRclone(source: string, target: string, set: DataSet): Promise<
 
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 1);
 const wanted = (process.env['BENCH_SETS'] ?? 'a,b').split(',');
+/** BENCH_MODULE_ONLY=1 also runs the command's module alone: what the CLI costs once it loads only the command it runs. */
+const moduleOnly = process.env['BENCH_MODULE_ONLY'] === '1';
 const source = await startServerProcess();
 const servers: ServerProcess[] = [source];
 const lines: string[] = [];
@@ -131,12 +135,13 @@ try {
 		await seeder.createBucket(set.bucket);
 		await set.seed(seeder);
 		process.stdout.write(`(${set.name}) ${set.describe}: seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s\n`);
-		const results: Record<string, Run[]> = {'ilum-restore': [], rclone: []};
+		const results: Record<string, Run[]> = {'ilum-restore': [], rclone: [], 'module-only': []};
 		for (let round = 0; round < rounds; round++) {
-			for (const tool of round % 2 === 0 ? ['rclone', 'ilum-restore'] : ['ilum-restore', 'rclone']) {
+			const order = round % 2 === 0 ? ['rclone', 'ilum-restore'] : ['ilum-restore', 'rclone'];
+			for (const tool of moduleOnly ? [...order, 'module-only'] : order) {
 				const target = await startServerProcess();
 				servers.push(target);
-				const run = tool === 'rclone' ? await runRclone(source.endpoint, target.endpoint, set) : await runIlum(source.endpoint, target.endpoint, set);
+				const run = tool === 'rclone' ? await runRclone(source.endpoint, target.endpoint, set) : await runIlum(source.endpoint, target.endpoint, set, tool === 'module-only');
 				const copied = await countTarget(target.endpoint, set.bucket).catch(() => ({objects: -1, bytes: -1}));
 				await target.stop();
 				const complete = copied.objects === set.objects && copied.bytes === set.bytes;
@@ -154,6 +159,10 @@ try {
 		const theirs = best(results['rclone']!);
 		const line = `(${set.name}) ${set.describe}: ilum-restore ${(ours.wallMs / 1000).toFixed(2)} s / rclone ${(theirs.wallMs / 1000).toFixed(2)} s = ratio ${(ours.wallMs / theirs.wallMs).toFixed(2)}; CPU ${ours.cpuS.toFixed(1)} s / ${theirs.cpuS.toFixed(1)} s; peak RSS ilum-restore ${ours.peakRssMb.toFixed(0)} MB, rclone ${theirs.peakRssMb.toFixed(0)} MB`;
 		lines.push(line);
+		if (moduleOnly) {
+			const alone = best(results['module-only']!);
+			lines.push(`(${set.name}) restore mirror's module alone (no other command loaded): ${(alone.wallMs / 1000).toFixed(2)} s = ratio ${(alone.wallMs / theirs.wallMs).toFixed(2)}; CPU ${alone.cpuS.toFixed(1)} s; peak RSS ${alone.peakRssMb.toFixed(0)} MB`);
+		}
 	}
 
 	await seeder.close();
