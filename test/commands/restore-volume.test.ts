@@ -275,3 +275,22 @@ test('the undo: restoring the safety snapshot with --yes brings back the pre-res
 	assert.deepEqual(normalize(await servedContents()), expected);
 	assert.ok(fs.existsSync(final.report.files.markdown));
 });
+
+test('the undo by rebinding: --from-volume binds the first retained volume again and the provider serves it', async () => {
+	await noBackupRunning();
+	const released = world.store.list('persistentvolumes').items
+		.filter(item => (item as any).status?.phase === 'Released' && (item as any).spec.persistentVolumeReclaimPolicy === 'Retain')
+		.sort((a, b) => String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)));
+	assert.ok(released.length > 0, 'the earlier restores retained their old volumes');
+	const volume = released[0]!;
+	const disk = world.data.volumes.get(String((volume as any).spec.csi.volumeHandle))!;
+	const expected = normalize(new Map(disk.bucketNames().map(bucket => [bucket, new Map([...disk.objects(bucket)].map(([key, object]) => [key, object.etag]))])));
+	const stateDir = path.join(stateRoot, 'rebind');
+	const plan = await runCli(['restore', 'volume', '--from-volume', volume.metadata.name, '--dry-run', '--state-dir', stateDir, ...base()]);
+	assert.equal(plan.code, 0, plan.stderr);
+	assert.match(plan.stdout, /Make PersistentVolume \S+ bindable \(clear its claimRef\)[\s\S]*bound to PersistentVolume/);
+	const result = await runCli(['restore', 'volume', '--from-volume', volume.metadata.name, '--yes', '--state-dir', stateDir, ...base()], {timeoutMs: 180_000});
+	assert.equal(result.code, 0, result.stderr);
+	assert.equal((world.store.get('persistentvolumeclaims', 'ilum', 'data-ilum-objectstorage-0') as any).spec.volumeName, volume.metadata.name);
+	assert.deepEqual(normalize(await servedContents()), expected);
+});
