@@ -134,7 +134,8 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 				}
 			});
 		} : undefined,
-		async prepareVolumeRestore(snapshot) {
+		// Under --read-only nothing that changes the cluster is offered at all.
+		prepareVolumeRestore: flags['readOnly'] ? undefined : async snapshot => {
 			const mutations = new KubeVolumeRestoreCluster(config);
 			return prepareVolumeRestore({
 				cluster: mutations,
@@ -146,7 +147,7 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 				readOnly: Boolean(flags['readOnly']),
 			});
 		},
-		async setBackupSuspended(name, suspend) {
+		setBackupSuspended: flags['readOnly'] ? undefined : async (name, suspend) => {
 			const audit = new AuditLog(resolveStateDir(flags['stateDir']));
 			const identity = `${config.getCurrentUser()?.name ?? 'unknown'}@${config.getCurrentContext()}`;
 			const target = `cronjob ${namespace}/${name}`;

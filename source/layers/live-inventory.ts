@@ -55,9 +55,13 @@ export class LiveInventory {
 	private readonly unsubscribers: Array<() => void> = [];
 	private stopped = false;
 
-	constructor(sources: LayerSources, options: {throttleMs?: number} = {}) {
+	private readonly readOnly: boolean;
+
+	/** `readOnly`: send nothing that is not a read (not even a SelfSubjectAccessReview, which is a create). */
+	constructor(sources: LayerSources, options: {throttleMs?: number; readOnly?: boolean} = {}) {
 		this.sources = sources;
 		this.throttleMs = options.throttleMs ?? 100;
+		this.readOnly = options.readOnly ?? false;
 	}
 
 	subscribe = (listener: () => void): (() => void) => {
@@ -160,7 +164,7 @@ export class LiveInventory {
 
 		const [provider, canPatch] = await Promise.all([
 			probe(this.sources),
-			this.sources.cluster.can('patch', 'cronjobs', 'batch', this.sources.namespace).catch(() => undefined),
+			this.readOnly ? undefined : this.sources.cluster.can('patch', 'cronjobs', 'batch', this.sources.namespace).catch(() => undefined),
 		]);
 		this.provider = provider;
 		this.canPatchCronJob = canPatch;

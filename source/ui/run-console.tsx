@@ -17,17 +17,18 @@ export type ConsoleOptions = {
 export async function runConsole(options: ConsoleOptions): Promise<number> {
 	const {flags, world} = options;
 	const sources = await connectLayers({flags, world});
-	const live = new LiveInventory(sources);
+	const readOnly = Boolean(flags['readOnly']);
+	const live = new LiveInventory(sources, {readOnly});
 	live.start();
 	const current = {live, sources};
 	const reconnect = async (target: {namespace?: string; context?: string}) => {
 		const next = await connectLayers({flags: {...flags, namespace: target.namespace ?? current.sources.namespace, context: target.context ?? flags['context']}, world: target.context ? undefined : world && {...world, close: undefined}});
 		current.sources = next;
-		current.live = new LiveInventory(next);
+		current.live = new LiveInventory(next, {readOnly});
 		return current.live;
 	};
 
-	const instance = render(<App live={live} readOnly={Boolean(flags['readOnly'])} reconnect={reconnect}/>, {alternateScreen: true, exitOnCtrlC: false, maxFps: 10});
+	const instance = render(<App live={live} readOnly={readOnly} reconnect={reconnect}/>, {alternateScreen: true, exitOnCtrlC: false, maxFps: 10});
 	const stop = () => {
 		instance.unmount();
 	};

@@ -63,9 +63,11 @@ test('console on the drill world, driven by keys', {timeout: 600_000}, async () 
 test('console against a cluster: a VolumeSnapshot created with kubectl appears without a refresh', {timeout: 600_000}, async () => {
 	const {startDrillWorld} = await import('../helpers/drill-world.js');
 	const drill = await startDrillWorld({objects: 300});
+	const mutatingBefore = drill.world.api.stats().mutating;
 	const screen = await startInTmux(`${process.execPath} ${binPath} --kubeconfig ${drill.world.kubeconfigPath} --s3-endpoint ${drill.world.provider.endpoint} --read-only`, {cwd: projectRoot, env: drill.env});
 	try {
-		let frame = await screen.waitForScreen(text => /Volume snapshots \(\d+\)/.test(text) && text.includes('READ-ONLY') && text.includes('ilum-langfuse'), {timeout: 120_000});
+		let frame = await screen.waitForScreen(text => /Volume snapshots \(\d+\)/.test(text) && text.includes('READ-ONLY') && text.includes('ilum-langfuse') && /Tables \([1-9]/.test(text), {timeout: 120_000});
+		assert.equal(drill.world.api.stats().mutating, mutatingBefore, 'a read-only console sends no mutating request');
 		const before = Number(/Volume snapshots \((\d+)\)/.exec(frame)![1]);
 		const manifest = JSON.stringify({apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', metadata: {name: 'e2e-manual-snap', namespace: 'ilum'}, spec: {volumeSnapshotClassName: 'ilum-objectstorage-snapshots', source: {persistentVolumeClaimName: 'data-ilum-objectstorage-0'}}});
 		const created = await drill.kubectl(['create', '-f', '-'], {input: manifest});
