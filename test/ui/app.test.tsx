@@ -309,3 +309,23 @@ test('an action can open its own screen; the console reads no keys until it clos
 		await waitForFrame(lastFrame, 'Recovery points');
 	}, {actions});
 });
+
+test('long lists are windowed around the selection', async () => {
+	const fixture = consoleFixture({world(world) {
+		const template = world.snapshots[0]!;
+		world.snapshots = Array.from({length: 100}, (_, index) => ({...structuredClone(template), metadata: {...template.metadata, name: `snap-${String(index).padStart(3, '0')}`, uid: `u${index}`}, status: {...template.status, creationTime: new Date(fixedNow - (index * 60_000)).toISOString()}}));
+	}});
+	await withConsole(fixture, wide, async ({lastFrame, stdin}) => {
+		let frame = await waitForFrame(lastFrame, frame => frame.includes('snap-000') && frame.includes('ilum-files'));
+		assert.doesNotMatch(frame, /snap-099/);
+		for (let index = 0; index < 60; index++) {
+			stdin.write('j');
+		}
+
+		frame = await waitForFrame(lastFrame, 'snap-060');
+		assert.doesNotMatch(frame, /snap-000/);
+		assert.ok(frame.split('\n').length <= 40, 'the screen keeps its height');
+		stdin.write(keys.enter);
+		await waitForFrame(lastFrame, 'VolumeSnapshot ilum/snap-060');
+	});
+});
