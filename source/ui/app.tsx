@@ -157,7 +157,7 @@ export function App(props: AppProps) {
 		setDetailTarget({pane, item});
 		setDetail({title: 'Loading…', lines: []});
 		dispatch({type: 'open', mode: 'detail'});
-		void pane.detail(item, {cluster: live.sources.cluster, sources: live.sources, now: Date.now()}).then(setDetail, (error: unknown) => {
+		void pane.detail(item, {cluster: live.sources.cluster, sources: live.sources, now: Date.now(), live: live.getSnapshot()}).then(setDetail, (error: unknown) => {
 			setDetail({title: 'Detail', lines: [{text: error instanceof Error ? error.message : String(error), tone: 'bad'}]});
 		});
 	}, [live]);

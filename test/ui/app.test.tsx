@@ -71,6 +71,9 @@ test('Tab moves to Mirrors; Enter shows the bucket drift with its differing keys
 		const frame = await waitForFrame(lastFrame, 'Bucket ilum-files: provider vs mirror');
 		assert.match(frame, /\+ reports\/a\.csv/);
 		assert.match(frame, /Missing on mirror +2/);
+		assert.match(frame, /Backup CronJob ilum-backup/);
+		assert.match(frame, /succeeded +ilum-backup-1/);
+		assert.doesNotMatch(frame, /sup3rs3cret|AKIAFAKE/);
 	});
 });
 

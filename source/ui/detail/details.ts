@@ -84,6 +84,27 @@ export async function bucketDetail(item: BucketFigures, deps: DetailDeps): Promi
 	}
 
 	void markNames;
+	const cron = deps.live?.mirrors.value?.cron;
+	if (cron) {
+		lines.push({text: ''}, {text: `Backup CronJob ${cron.name}`, tone: 'title'});
+		lines.push(field('Schedule', `${cron.schedule}${cron.suspended ? ' (suspended)' : ''}${cron.remove ? ', mirrors with --remove' : ''}`, cron.suspended ? 'warn' : undefined));
+		lines.push(field('Last success', cron.lastSuccessfulTime ? `${formatTime(cron.lastSuccessfulTime)} UTC (${formatAge(cron.lastSuccessfulTime, deps.now)} ago)` : 'never', cron.lastSuccessfulTime ? undefined : 'bad'));
+		lines.push(field('Command', cron.command.replaceAll(/\s+/g, ' ').trim()));
+		for (const run of cron.runs.slice(0, 5)) {
+			lines.push({text: `  ${run.outcome.padEnd(9)} ${run.name.padEnd(40)} started ${formatTime(run.startedAt)}${run.finishedAt ? `, ended ${formatTime(run.finishedAt)}` : ''}`, tone: run.outcome === 'failed' ? 'bad' : run.outcome === 'running' ? 'warn' : undefined});
+		}
+
+		try {
+			const events = await deps.cluster.listEvents({kind: 'CronJob', name: cron.name, namespace: cron.namespace});
+			for (const event of events.slice(-5)) {
+				const time = eventTime(event);
+				lines.push({text: `  ${(event.type ?? 'Normal').padEnd(8)} ${(event.reason ?? '').padEnd(18)} ${time ? `${formatAge(time, deps.now)} ago`.padEnd(9) : ''} ${event.message ?? ''}`, tone: event.type === 'Warning' ? 'warn' : 'dim'});
+			}
+		} catch (error) {
+			lines.push({text: `  events: ${line(error)}`, tone: 'bad'});
+		}
+	}
+
 	return {title: `Bucket ${item.bucket}: provider vs mirror`, lines};
 }
 

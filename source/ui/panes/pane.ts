@@ -10,7 +10,7 @@ export type ToneLine = {readonly text: string; readonly tone?: Tone};
 /** What Enter opens: a title and lines (loaded once, refreshed with r). */
 export type Detail = {readonly title: string; readonly lines: readonly ToneLine[]};
 
-export type DetailDeps = {readonly cluster: Cluster; readonly sources: LayerSources; readonly now: number};
+export type DetailDeps = {readonly cluster: Cluster; readonly sources: LayerSources; readonly now: number; readonly live?: LiveState};
 
 /**
 A pane of the home screen, as data: where its rows come from, how a row is presented, what
