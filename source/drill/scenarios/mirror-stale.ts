@@ -22,11 +22,11 @@ const minute = 60_000;
 
 const failedLog = [
 	'Added `src` successfully.',
-	'mc: <ERROR> Unable to initialize new alias from the provided credentials. The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+	'mc: <ERROR> Unable to initialize new alias from the provided credentials. The Access Key Id you provided does not exist in our records.',
 ];
 
 /**
-The backup CronJob has failed every run for two days (the target's secret key was rotated, the
+The backup CronJob has failed every run for two days (the target's access key was rotated, the
 Secret `ilum-backup-credentials` was not): the mirror still holds the buckets as they were two
 days ago, and nothing alerted. Then someone deletes everything in `ilum-files`. The mirror looks
 like the obvious path (one bucket, one command) but its recovery point is two days old; the newest
@@ -52,9 +52,9 @@ export const mirrorStale: Scenario<State> = {
 		const lastMirrorSuccess = clock.iso(Math.floor((now - (2 * day)) / (60 * minute)) * 60 * minute + 40_000);
 		const staleSince = Date.parse(lastMirrorSuccess);
 
-		// Two days of failed runs: the target's secret key no longer matches the Secret.
+		// Two days of failed runs: the target's access key was rotated, the Secret still holds the old one.
 		store.mutate('secrets', ilum.namespace, ilum.backupSecret, secret => {
-			secret.data = {...secret.data, 'secret-key': Buffer.from('rotated-2-days-ago-not-updated-here').toString('base64')};
+			secret.data = {...secret.data, 'access-key': Buffer.from(`${world.backup.accessKeyId.slice(0, -4)}0ld1`).toString('base64')};
 		});
 		const runs = store.list('jobs', ilum.namespace).items.filter(job => (job.metadata.ownerReferences ?? []).some((owner: any) => owner.kind === 'CronJob' && owner.name === ilum.backupCronJob));
 		for (const job of runs) {
@@ -146,9 +146,9 @@ export const mirrorStale: Scenario<State> = {
 		}
 
 		const secret = world.store.get('secrets', ilum.namespace, ilum.backupSecret);
-		const key = Buffer.from(String(secret?.data?.['secret-key'] ?? ''), 'base64').toString('utf8');
-		if (key !== world.backup.secretAccessKey) {
-			findings.push(`The backup still fails: Secret ${ilum.backupSecret} holds an old secret key (its Jobs fail with a signature error). Fix it after the recovery, and alert on the CronJob's last successful time.`);
+		const key = Buffer.from(String(secret?.data?.['access-key'] ?? ''), 'base64').toString('utf8');
+		if (key !== world.backup.accessKeyId) {
+			findings.push(`The backup still fails: Secret ${ilum.backupSecret} holds a rotated-out access key (its Jobs fail with InvalidAccessKeyId). Fix it after the recovery, and alert on the CronJob's last successful time.`);
 		}
 
 		const safety = world.store.list('volumesnapshots', ilum.namespace).items.some(snapshot => snapshot.metadata.creationTimestamp >= state.incidentAt);

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {runCli} from '../../helpers/run-cli.js';
-import {coreSeeders, startDrillWorld, type DrillFixture} from '../../helpers/drill-world.js';
+import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../../helpers/drill-world.js';
 import {findScenario, scenarios} from '../../../source/drill/scenarios/index.js';
 import {demoOperations} from '../../../source/drill/catalogs/ducklake-demo.js';
 import {ilum} from '../../../source/drill/seed/ilum.js';
@@ -119,6 +119,11 @@ test('mirror-stale: the newest snapshot loses only what was written after it; th
 			// Independently: what the newest snapshot lacks of the state before (every bucket: a volume restore rolls them all back).
 			const snapshotLoss = Object.entries(before).reduce((sum, [bucket, objects]) => sum + Object.entries(objects).filter(([key, etag]) => state.lastGoodData[bucket]?.[key] !== etag).length, 0);
 			if (path_ === 'snapshot') {
+				// The backup really fails now: a run from the CronJob's own template ends Failed.
+				world.store.create('jobs', {apiVersion: 'batch/v1', kind: 'Job', metadata: {name: 'backup-probe', namespace: ilum.namespace}, spec: {...structuredClone(cronJob.spec.jobTemplate.spec), backoffLimit: 0}});
+				// eslint-disable-next-line no-await-in-loop
+				const conditions = await waitFor(() => (world.store.get('jobs', ilum.namespace, 'backup-probe')?.status?.conditions ?? []).find((condition: any) => (condition.type === 'Failed' || condition.type === 'Complete') && condition.status === 'True'), 'the probe backup Job to finish');
+				assert.equal(conditions.type, 'Failed');
 				// eslint-disable-next-line no-await-in-loop
 				await recover(drill, 'mirror-stale', state, stateDir);
 				// eslint-disable-next-line no-await-in-loop
