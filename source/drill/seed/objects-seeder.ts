@@ -1,6 +1,6 @@
 import type {FauxObject} from '../s3/fauxqs.js';
 import type {VolumeData} from '../s3/volume-data.js';
-import {bucketCounts, defaultBuckets, generateLargeObjects, generateObject, modifiedObject} from './objects.js';
+import {bucketCounts, defaultBuckets, generateLargeObjects, generateObject, modifiedObject, setSizeScale} from './objects.js';
 import type {Seeder} from './context.js';
 import type {Rng} from './rng.js';
 
@@ -25,21 +25,59 @@ export const objectsSeeder: Seeder = {
 		};
 
 		// Only objects this seeder wrote change or go later: the table seeders' files (Delta logs,
-		// Iceberg metadata, DuckLake data) share these buckets and must stay consistent.
-		const own = new Map<string, Set<string>>();
-		const put = (bucket: string, object: FauxObject) => {
-			volume.put(bucket, object);
-			let keys = own.get(bucket);
-			if (!keys) {
-				keys = new Set();
-				own.set(bucket, keys);
+		// Iceberg metadata, DuckLake data) share these buckets and must stay consistent. Kept as a
+		// list per bucket (random pick and removal in constant time: large worlds stay linear).
+		const own = new Map<string, {keys: string[]; index: Map<string, number>}>();
+		const ownOf = (bucket: string) => {
+			let entry = own.get(bucket);
+			if (!entry) {
+				entry = {keys: [], index: new Map()};
+				own.set(bucket, entry);
 			}
 
-			keys.add(object.key);
+			return entry;
 		};
 
-		const ownKeys = (bucket: string) => [...own.get(bucket) ?? []].filter(key => volume.objects(bucket).has(key));
+		const put = (bucket: string, object: FauxObject) => {
+			volume.put(bucket, object);
+			const entry = ownOf(bucket);
+			if (!entry.index.has(object.key)) {
+				entry.index.set(object.key, entry.keys.length);
+				entry.keys.push(object.key);
+			}
+		};
 
+		const forget = (bucket: string, key: string) => {
+			const entry = ownOf(bucket);
+			const position = entry.index.get(key);
+			if (position === undefined) {
+				return;
+			}
+
+			const last = entry.keys.pop()!;
+			if (last !== key) {
+				entry.keys[position] = last;
+				entry.index.set(last, position);
+			}
+
+			entry.index.delete(key);
+		};
+
+		/** A random object of this seeder's in `bucket` (below `maxSize`), or undefined. */
+		const pickOwn = (stepRng: Rng, bucket: string, maxSize = Number.POSITIVE_INFINITY): FauxObject | undefined => {
+			const {keys} = ownOf(bucket);
+			for (let attempt = 0; attempt < 8 && keys.length > 0; attempt++) {
+				const object = volume.objects(bucket).get(stepRng.pick(keys));
+				if (object && object.contentLength < maxSize) {
+					return object;
+				}
+			}
+
+			return undefined;
+		};
+
+		const scale = Math.min(1, 10_000 / objects);
+		setSizeScale(scale);
 		for (const bucket of defaultBuckets) {
 			volume.ensureBucket(bucket, new Date(timeline.installedAt));
 			for (let index = 0; index < counts[bucket]!; index++) {
@@ -53,6 +91,7 @@ export const objectsSeeder: Seeder = {
 		}
 
 		const changeRound = (stepRng: Rng, time: number, adds: number, modifies: number, deletes: number) => {
+			setSizeScale(scale);
 			for (let index = 0; index < adds; index++) {
 				const bucket = stepRng.pick(defaultBuckets);
 				put(bucket, unique(volume, bucket, generateObject(stepRng, bucket, new Date(time + (index * 1000)), nextSerial(bucket))));
@@ -60,19 +99,18 @@ export const objectsSeeder: Seeder = {
 
 			for (let index = 0; index < modifies; index++) {
 				const bucket = stepRng.pick(defaultBuckets);
-				const candidates = ownKeys(bucket).map(key => volume.objects(bucket).get(key)!).filter(object => object.contentLength < 8 * 1024 * 1024);
-				if (candidates.length > 0) {
-					put(bucket, modifiedObject(stepRng, stepRng.pick(candidates), new Date(time + 60_000 + (index * 1000))));
+				const object = pickOwn(stepRng, bucket, 8 * 1024 * 1024);
+				if (object) {
+					put(bucket, modifiedObject(stepRng, object, new Date(time + 60_000 + (index * 1000))));
 				}
 			}
 
 			for (let index = 0; index < deletes; index++) {
 				const bucket = stepRng.pick(defaultBuckets);
-				const keys = ownKeys(bucket);
-				if (keys.length > 1) {
-					const key = stepRng.pick(keys);
-					volume.delete(bucket, key);
-					own.get(bucket)?.delete(key);
+				const object = ownOf(bucket).keys.length > 1 ? pickOwn(stepRng, bucket) : undefined;
+				if (object) {
+					volume.delete(bucket, object.key);
+					forget(bucket, object.key);
 				}
 			}
 		};

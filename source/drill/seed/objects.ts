@@ -25,10 +25,21 @@ const projects = ['assistant-prod', 'assistant-staging', 'rag-eval'];
 
 export type ObjectFactory = (rng: Rng, time: Date, serial: number) => FauxObject;
 
+let sizeScale = 1;
+
+/**
+Shrinks generated sizes for large worlds (`--objects` beyond 10,000), so memory stays near that of
+10,000 objects: `scale` = min(1, 10000 / objects).
+*/
+export function setSizeScale(scale: number): void {
+	sizeScale = Math.max(0.001, Math.min(1, scale));
+}
+
 /** Sizes: mostly small (bytes to tens of KiB), a few medium (hundreds of KiB to a few MiB). */
 function sizeFor(rng: Rng, small: [number, number], medium: [number, number], mediumShare = 0.1): number {
-	// The factories' ranges are generous; scale them so the default world stays near 150 MiB.
-	return rng.chance(mediumShare * 0.06) ? rng.int(Math.floor(medium[0] / 2), Math.floor(medium[1] / 2)) : rng.int(Math.min(small[0], 64), Math.max(64, Math.floor(small[1] / 8)));
+	// The factories' ranges are generous; scale them so the default world stays under 100 MiB.
+	const size = rng.chance(mediumShare * 0.06) ? rng.int(Math.floor(medium[0] / 2), Math.floor(medium[1] / 2)) : rng.int(Math.min(small[0], 64), Math.max(64, Math.floor(small[1] / 8)));
+	return sizeScale === 1 ? size : Math.max(16, Math.floor(size * sizeScale));
 }
 
 /** Text of about `size` bytes: generated lines, the first 4 KiB repeated beyond that (fast). */
