@@ -1,3 +1,16 @@
+/**
+The drill world: an Ilum installation in miniature, in this process.
+
+`startWorld()` builds the Kubernetes object store on the drill clock, the data plane (disks and
+snapshots), the two S3 endpoints (the provider, serving the disk of its pod's claim; the external
+backup), runs the seeders (or loads a saved world from `stateDir`), starts the controllers and
+the Kubernetes API, and writes a kubeconfig. `stop()` stops all of it and saves to `stateDir`.
+
+    const world = await startWorld({seed: 1});
+    // kubectl --kubeconfig world.kubeconfigPath -n ilum get volumesnapshot
+    // aws --endpoint-url world.provider.endpoint s3 ls   (world.provider.accessKeyId / secretAccessKey)
+    await world.stop();
+*/
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
