@@ -1,5 +1,5 @@
 import React, {useCallback, useEffect, useReducer, useRef, useState} from 'react';
-import {Box, Text, useInput} from 'ink';
+import {Box, Text, useInput, useWindowSize} from 'ink';
 import Spinner from 'ink-spinner';
 import type {EngineEvent, Gate} from '../../restore/executor.js';
 import {describePlan} from '../../restore/plan.js';
@@ -14,6 +14,8 @@ export type RestoreWizardProps = {
 	/** The clock (tests pin it). */
 	readonly now?: () => number;
 	readonly width?: number;
+	/** Rows available (default: the terminal's); long lists are shortened to fit. */
+	readonly height?: number;
 };
 
 const kindColor: Record<string, string> = {precondition: 'blue', mutation: 'yellow', wait: 'cyan', verify: 'green'};
@@ -23,7 +25,10 @@ The guided restore: plan -> preflight -> (gates) -> live progress -> report, ove
 `RestoreSession`. Keys: Enter goes on, Esc goes back or (while running) asks to stop after the
 current step; a gate takes the typed name.
 */
-export function RestoreWizard({session, onExit, now = Date.now, width = 100}: RestoreWizardProps) {
+export function RestoreWizard({session, onExit, now = Date.now, width: givenWidth, height: givenHeight}: RestoreWizardProps) {
+	const windowSize = useWindowSize();
+	const width = givenWidth ?? Math.min(140, Math.max(60, windowSize.columns || 100));
+	const height = givenHeight ?? (windowSize.rows || 60);
 	const description = describePlan(session.plan);
 	const [state, dispatch] = useReducer(wizardReducer, undefined, () => initialWizardState(description, [...session.resume?.completed.keys() ?? []]));
 	const [clock, setClock] = useState(now());
@@ -167,9 +172,9 @@ export function RestoreWizard({session, onExit, now = Date.now, width = 100}: Re
 		<Box flexDirection='column' borderStyle='round' borderColor={state.phase === 'report' && state.report?.outcome !== 'succeeded' ? 'red' : 'cyan'} paddingX={1} width={width}>
 			<Text bold color='cyan'>Restore: {description.summary}</Text>
 			{session.resumeNote ? <Text color='yellow'>Resuming {session.resumeNote}</Text> : null}
-			{state.phase === 'plan' ? <PlanScreen state={state} width={inner}/> : null}
+			{state.phase === 'plan' ? <PlanScreen state={state} width={inner} compact={height < 60}/> : null}
 			{state.phase === 'preflight' || state.phase === 'blocked' || state.phase === 'ready' ? <PreflightScreen state={state} readOnly={session.readOnly}/> : null}
-			{state.phase === 'running' || state.phase === 'gate' || state.phase === 'confirm-stop' || state.phase === 'report' ? <ProgressScreen state={state} now={clock}/> : null}
+			{state.phase === 'running' || state.phase === 'gate' || state.phase === 'confirm-stop' || state.phase === 'report' ? <ProgressScreen state={state} now={clock} rows={Math.max(6, height - (state.phase === 'report' ? 24 : 14))}/> : null}
 			{state.phase === 'gate' && state.gate ? (
 				<Box flexDirection='column' borderStyle='double' borderColor='red' paddingX={1} marginTop={1}>
 					<Text bold color='red'>Confirm: {state.gate.title}</Text>
@@ -198,7 +203,7 @@ function footer(phase: string): string {
 	} as Record<string, string>)[phase] ?? '';
 }
 
-function PlanScreen({state, width}: {readonly state: ReturnType<typeof initialWizardState>; readonly width: number}) {
+function PlanScreen({state, width, compact}: {readonly state: ReturnType<typeof initialWizardState>; readonly width: number; readonly compact: boolean}) {
 	const {plan} = state;
 	return (
 		<Box flexDirection='column'>
@@ -209,7 +214,7 @@ function PlanScreen({state, width}: {readonly state: ReturnType<typeof initialWi
 						{String(index + 1).padStart(2)}. <Text color={kindColor[step.kind]}>{step.kind.padEnd(12)}</Text>{step.title}{step.dangerous ? <Text color='red' bold>  [type {step.dangerous.confirmText}]</Text> : null}
 						{state.steps[index]?.status === 'skipped-done' ? <Text color='green'>  (done before)</Text> : null}
 					</Text>
-					{step.changes ? <Text dimColor>{'      changes: '}{step.changes.slice(0, width)}</Text> : null}
+					{step.changes && !compact ? <Text dimColor>{'      changes: '}{step.changes.slice(0, width)}</Text> : null}
 				</Box>
 			))}
 			<Text bold>Blast radius</Text>
@@ -254,12 +259,26 @@ function StepLine({step, now}: {readonly step: StepView; readonly now: number}) 
 	);
 }
 
-function ProgressScreen({state, now}: {readonly state: ReturnType<typeof initialWizardState>; readonly now: number}) {
-	const done = state.steps.filter(step => !['pending', 'running', 'not-run'].includes(step.status)).length;
+function ProgressScreen({state, now, rows}: {readonly state: ReturnType<typeof initialWizardState>; readonly now: number; readonly rows: number}) {
+	const isDone = (step: StepView) => !['pending', 'running', 'not-run', 'failed'].includes(step.status);
+	const done = state.steps.filter(step => isDone(step)).length;
+	// Too many steps for the rows: the finished ones fold into one line (the last two stay).
+	const budget = Math.max(4, rows - state.events.length);
+	const folded = state.steps.length > budget ? Math.min(done - 2, state.steps.length - budget + 1) : 0;
+	let hidden = 0;
+	const visible = state.steps.filter(step => {
+		if (hidden < folded && isDone(step)) {
+			hidden++;
+			return false;
+		}
+
+		return true;
+	});
 	return (
 		<Box flexDirection='column'>
 			<Text bold>Progress {done}/{state.steps.length}{state.stopRequested ? <Text color='yellow'> (stopping after the current step)</Text> : null}</Text>
-			{state.steps.map(step => <StepLine key={step.id} step={step} now={now}/>)}
+			{hidden > 0 ? <Text color='green'>✓ {hidden} earlier steps done</Text> : null}
+			{visible.map(step => <StepLine key={step.id} step={step} now={now}/>)}
 			{state.events.length > 0 ? <Text bold>Events</Text> : null}
 			{state.events.map((line, index) => <Text key={`event-${index}`} dimColor>  {line}</Text>)}
 		</Box>
