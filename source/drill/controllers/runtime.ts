@@ -55,6 +55,7 @@ export function startController(context: ControllerContext, options: {
 	reconcile: (key: string) => Promise<void> | void;
 }): Controller & {enqueue(key: string): void; after(ms: number, key: string): void} {
 	const queue = new Set<string>();
+	const failures = new Map<string, number>();
 	const timers = new Set<{cancel(): void}>();
 	let running = false;
 	let stopped = false;
@@ -83,14 +84,18 @@ export function startController(context: ControllerContext, options: {
 				try {
 					// eslint-disable-next-line no-await-in-loop
 					await options.reconcile(key);
+					failures.delete(key);
 				} catch (error) {
 					const code = (error as {code?: number}).code;
-					if (code !== 404) {
+					const count = (failures.get(key) ?? 0) + 1;
+					failures.set(key, count);
+					if (code !== 404 && code !== 409) {
 						context.log(`${options.name}: ${key}: ${error instanceof Error ? error.message : String(error)}`);
 					}
 
 					if (code === 409 || code === undefined || code >= 500) {
-						after(code === 409 ? 10 : 1000, key);
+						// A conflict retries at once; other failures back off (1 s, 2 s, ... 60 s).
+						after(code === 409 ? 10 : Math.min(60_000, 1000 * (2 ** Math.min(6, count - 1))), key);
 					}
 				}
 			}
