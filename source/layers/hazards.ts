@@ -59,7 +59,8 @@ export function findHazards(input: HazardInput): Hazard[] {
 		}
 
 		const own = volumes.snapshots.filter(snapshot => snapshot.ofProvider);
-		const notReady = own.filter(snapshot => !snapshot.ready);
+		// A snapshot being cut is not ready for a while: a hazard once it failed or is still not ready after 10 minutes.
+		const notReady = own.filter(snapshot => !snapshot.ready && (snapshot.error || !snapshot.createdAt || now - Date.parse(snapshot.createdAt) > 600_000));
 		for (const snapshot of notReady.slice(0, 3)) {
 			hazards.push({
 				id: 'snapshot-not-ready',

@@ -47,3 +47,11 @@ test('a mirror older than its schedule, and an unreachable provider', () => {
 	assert.deepEqual(hazards.map(hazard => hazard.id).sort(), ['mirror-stale', 'provider-unreachable']);
 	assert.match(hazards.find(hazard => hazard.id === 'mirror-stale')!.title, /48 h old.*promises 1 h/);
 });
+
+test('a snapshot still being cut is not a hazard for its first 10 minutes', () => {
+	const {volumes, cron} = layers(world => {
+		world.snapshots.push({metadata: {name: 'cutting', namespace: 'ilum'}, spec: {source: {persistentVolumeClaimName: 'data-ilum-objectstorage-0'}}, status: {readyToUse: false, creationTime: new Date(now - 60_000).toISOString()}});
+	});
+	assert.ok(!findHazards({volumes, mirrors: {cron, buckets: []}, now}).some(hazard => hazard.id === 'snapshot-not-ready'));
+	assert.ok(findHazards({volumes, mirrors: {cron, buckets: []}, now: now + 900_000}).some(hazard => hazard.title.includes('cutting')));
+});

@@ -174,7 +174,7 @@ test('a watch event updates the screen without a refresh', async () => {
 	const fixture = consoleFixture();
 	await withConsole(fixture, wide, async ({lastFrame}) => {
 		await waitForFrame(lastFrame, loaded);
-		fixture.world.snapshots.push({metadata: {name: 'fresh-snap', namespace: 'ilum', uid: 'u9'}, spec: {source: {persistentVolumeClaimName: 'data-ilum-objectstorage-0'}, volumeSnapshotClassName: 'csi-snapclass'}, status: {readyToUse: false, creationTime: new Date(fixedNow).toISOString()}});
+		fixture.world.snapshots.push({metadata: {name: 'fresh-snap', namespace: 'ilum', uid: 'u9'}, spec: {source: {persistentVolumeClaimName: 'data-ilum-objectstorage-0'}, volumeSnapshotClassName: 'csi-snapclass'}, status: {readyToUse: false, creationTime: new Date(fixedNow).toISOString(), error: {message: 'driver busy'}}});
 		fixture.cluster.push();
 		const frame = await waitForFrame(lastFrame, 'fresh-snap');
 		assert.match(frame, /Snapshot fresh-snap is not ready/);
