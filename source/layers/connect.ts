@@ -91,7 +91,7 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 	if (!mirrorEndpoint) {
 		compareProblem = 'the mirror endpoint is unknown (no endpoint in Secret ilum-backup-credentials; --mirror-endpoint)';
 	} else if (providerEndpoint === undefined) {
-		compareProblem = 'the provider endpoint is unknown: pass --s3-endpoint';
+		compareProblem = `the provider endpoint is unknown: pass --s3-endpoint (e.g. http://127.0.0.1:9000 after kubectl -n ${namespace} port-forward svc/ilum-objectstorage 9000)`;
 	} else if (!providerKeys || !mirrorCredentials) {
 		compareProblem = `no ${providerKeys ? 'mirror' : 'provider'} credentials (Secret not readable and no environment variables)`;
 	} else {
@@ -109,7 +109,8 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 		namespace,
 		tableSources: merged,
 		tableDiscovery: {
-			s3: provider,
+			// Without an endpoint the SDK would go to AWS itself: say instead that none is configured.
+			s3: providerEndpoint ? provider : undefined,
 			history: historyReader(formats, resolveFormat),
 			async duckLakeQuery(ref) {
 				const catalog = await openCatalog(parseDuckLakeRef(ref), {readOnly: true});

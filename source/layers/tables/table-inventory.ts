@@ -196,7 +196,7 @@ export async function tableInventory(sources: TableSources, discovery: TableDisc
 
 	for (const bucket of sources.buckets) {
 		if (!discovery.s3) {
-			errors.push(`${bucket}: no S3 endpoint configured (--s3-endpoint)`);
+			errors.push(`${bucket}: no S3 endpoint for the provider: pass --s3-endpoint`);
 			continue;
 		}
 
