@@ -17,7 +17,10 @@ What fauxqs does and does not do, as observed (2.4.1):
   adds them in front, answering 412 PreconditionFailed as S3 does);
 - answers 413 to a single PUT over 11 MiB (real S3 allows 5 GiB); we raise its body parser's
   limit to 512 MiB (`maxSinglePut`) for object bodies;
-- re-sorts the whole bucket on each list page (pages of at most 1,000 keys).
+- re-sorts the whole bucket on each list page (pages of at most 1,000 keys), and sorts keys with
+  `localeCompare` (`_last_checkpoint` before `0000.json`) while S3 lists in UTF-8 byte order and
+  pages by byte comparison: `listInS3Order` replaces its listing so that sorted merges (drift,
+  mirror restore) and pagination behave as against real S3.
 */
 import {buildApp} from 'fauxqs';
 
@@ -77,6 +80,8 @@ export async function newS3Store(): Promise<FauxS3Store> {
 		throw new TypeError('fauxqs changed: S3Store has no buckets map');
 	}
 
+	(store as unknown as {listObjects: typeof listInS3Order}).listObjects = listInS3Order;
+
 	return store;
 }
 
@@ -98,4 +103,60 @@ export async function buildS3App(store: FauxS3Store): Promise<FauxApp> {
 	});
 	await app.ready();
 	return app as unknown as FauxApp;
+}
+
+/** UTF-8 byte order, as S3 sorts keys (for the BMP, UTF-16 code unit order is the same). */
+const byteOrder = (a: string, b: string) => a < b ? -1 : (a > b ? 1 : 0);
+
+type ListOptions = {prefix?: string; delimiter?: string; maxKeys?: number; startAfter?: string; marker?: string};
+
+/** fauxqs' `listObjects`, with S3's key order. */
+function listInS3Order(this: FauxS3Store, bucket: string, options?: ListOptions): {objects: FauxObject[]; commonPrefixes: string[]; isTruncated: boolean} {
+	const objects = this.buckets.get(bucket);
+	if (!objects) {
+		// Let fauxqs raise its own NoSuchBucket error.
+		this.headObject(bucket, '');
+	}
+
+	const prefix = options?.prefix ?? '';
+	const {delimiter} = options ?? {};
+	const maxKeys = options?.maxKeys ?? 1000;
+	const startAfter = options?.startAfter ?? options?.marker ?? '';
+	const keys = [...objects!.keys()].filter(key => key.startsWith(prefix) && (!startAfter || key > startAfter)).sort(byteOrder);
+	const result: FauxObject[] = [];
+	const commonPrefixes = new Set<string>();
+	let count = 0;
+	let isTruncated = false;
+	for (const key of keys) {
+		let commonPrefix: string | undefined;
+		if (delimiter) {
+			const at = key.indexOf(delimiter, prefix.length);
+			commonPrefix = at >= 0 ? key.slice(0, at + delimiter.length) : undefined;
+		}
+
+		if (commonPrefix !== undefined) {
+			if ((startAfter && commonPrefix <= startAfter) || commonPrefixes.has(commonPrefix)) {
+				continue;
+			}
+
+			if (count >= maxKeys) {
+				isTruncated = true;
+				break;
+			}
+
+			commonPrefixes.add(commonPrefix);
+			count++;
+			continue;
+		}
+
+		if (count >= maxKeys) {
+			isTruncated = true;
+			break;
+		}
+
+		result.push(objects!.get(key)!);
+		count++;
+	}
+
+	return {objects: result, commonPrefixes: [...commonPrefixes].sort(byteOrder), isTruncated};
 }

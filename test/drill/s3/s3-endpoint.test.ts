@@ -4,7 +4,7 @@ What the drill's S3 endpoints (fauxqs behind our front) keep and refuse, checked
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {createHash} from 'node:crypto';
-import {CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
+import {CopyObjectCommand, CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {Upload} from '@aws-sdk/lib-storage';
 import {S3Endpoint} from '../../../source/drill/s3/s3-endpoint.js';
 import {VolumeData} from '../../../source/drill/s3/volume-data.js';
@@ -114,6 +114,36 @@ test('a single PUT larger than fauxqs\' own 11 MiB limit is accepted', async () 
 		const put = await s3.send(new PutObjectCommand({Bucket: 'bkt', Key: 'single.bin', Body: body, ContentLength: body.length}));
 		assert.equal(put.ETag, `"${createHash('md5').update(body).digest('hex')}"`);
 		assert.equal((await s3.send(new HeadObjectCommand({Bucket: 'bkt', Key: 'single.bin'}))).ContentLength, body.length);
+	} finally {
+		s3.destroy();
+		await endpoint.close();
+	}
+});
+
+test('listings come in S3 key order (UTF-8 bytes), page by page, as real S3 lists them', async () => {
+	const volume = await VolumeData.empty();
+	const endpoint = await S3Endpoint.start({name: 'test', credentials, volume});
+	const s3 = client(endpoint);
+	try {
+		await s3.send(new CreateBucketCommand({Bucket: 'order'}));
+		const keys = ['t/_delta_log/_last_checkpoint', 't/_delta_log/00000000000000000000.json', 't/Zeta', 't/alpha', 't/_delta_log/00000000000000000001.json', 't/a-b', 't/a_b', 't/a.b'];
+		for (const key of keys) {
+			// eslint-disable-next-line no-await-in-loop
+			await s3.send(new PutObjectCommand({Bucket: 'order', Key: key, Body: key}));
+		}
+
+		const listed: string[] = [];
+		let token: string | undefined;
+		do {
+			// eslint-disable-next-line no-await-in-loop
+			const page = await s3.send(new ListObjectsV2Command({Bucket: 'order', MaxKeys: 3, ContinuationToken: token}));
+			listed.push(...(page.Contents ?? []).map(object => object.Key!));
+			token = page.IsTruncated ? page.NextContinuationToken : undefined;
+		} while (token);
+		assert.deepEqual(listed, [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+		const folders = await s3.send(new ListObjectsV2Command({Bucket: 'order', Prefix: 't/', Delimiter: '/'}));
+		assert.deepEqual(folders.CommonPrefixes?.map(prefix => prefix.Prefix), ['t/_delta_log/']);
+		assert.deepEqual(folders.Contents?.map(object => object.Key), ['t/Zeta', 't/a-b', 't/a.b', 't/a_b', 't/alpha']);
 	} finally {
 		s3.destroy();
 		await endpoint.close();
