@@ -294,3 +294,36 @@ test('the undo by rebinding: --from-volume binds the first retained volume again
 	assert.equal((world.store.get('persistentvolumeclaims', 'ilum', 'data-ilum-objectstorage-0') as any).spec.volumeName, volume.metadata.name);
 	assert.deepEqual(normalize(await servedContents()), expected);
 });
+
+test('Ctrl-C (SIGINT) stops after the current step; the same command with --resume finishes', async () => {
+	await noBackupRunning();
+	const stateDir = path.join(stateRoot, 'interrupt');
+	const target = snapshotNames().at(-2)!;
+	world.api.resetStats();
+	const child = spawn(process.execPath, [binPath, 'restore', 'volume', target, '--yes', '--state-dir', stateDir, ...base()], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
+	let stderr = '';
+	let interrupted = false;
+	child.stderr.setEncoding('utf8').on('data', chunk => {
+		stderr += chunk;
+		if (!interrupted && /Scale StatefulSet \S+ to 0/.test(stderr)) {
+			interrupted = true;
+			child.kill('SIGINT');
+		}
+	});
+	child.stdout.resume();
+	const code = await new Promise<number | null>(resolve => {
+		child.on('close', exitCode => {
+			resolve(exitCode);
+		});
+	});
+	assert.equal(code, 1, stderr);
+	assert.match(stderr, /stopped on request/);
+	const journal = readJournal(path.join(stateDir, 'journals', 'volume__ilum__data-ilum-objectstorage-0.jsonl'));
+	assert.ok(journal.some(record => record.type === 'done' && record.step === 'scale-down'), 'the step that was running when Ctrl-C came was finished');
+	assert.equal(journal.at(-1)!.type, 'stopped');
+	const resumed = await runCli(['restore', 'volume', target, '--yes', '--resume', '--state-dir', stateDir, ...base()], {timeoutMs: 180_000});
+	assert.equal(resumed.code, 0, resumed.stderr);
+	assert.deepEqual(normalize(await servedContents()), normalize(snapshotContents(target)));
+	const scales = world.api.requests().filter(request => request.verb === 'patch' && request.subresource === 'scale');
+	assert.equal(scales.length, 2, 'scaled down once and up once across both runs');
+});
