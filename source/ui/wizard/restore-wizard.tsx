@@ -211,7 +211,7 @@ function PlanScreen({state, width, compact}: {readonly state: ReturnType<typeof 
 			{plan.steps.map((step, index) => (
 				<Box key={step.id} flexDirection='column'>
 					<Text>
-						{String(index + 1).padStart(2)}. <Text color={kindColor[step.kind]}>{step.kind.padEnd(12)}</Text>{step.title}{step.dangerous ? <Text color='red' bold>  [type {step.dangerous.confirmText}]</Text> : null}
+						{String(index + 1).padStart(2)}. <Text color={kindColor[step.kind]}>{step.kind.padEnd(13)}</Text>{step.title}{step.dangerous ? <Text color='red' bold>  [type {step.dangerous.confirmText}]</Text> : null}
 						{state.steps[index]?.status === 'skipped-done' ? <Text color='green'>  (done before)</Text> : null}
 					</Text>
 					{step.changes && !compact ? <Text dimColor>{'      changes: '}{step.changes.slice(0, width)}</Text> : null}
