@@ -90,7 +90,7 @@ export const drillRunCommand: Command = {
 					}
 				}
 			} else {
-				say(`The world is yours:\n  export KUBECONFIG=${world.kubeconfigPath}\n  export AWS_ACCESS_KEY_ID=${world.provider.accessKeyId} AWS_SECRET_ACCESS_KEY=${world.provider.secretAccessKey}\n  ilum-restore --s3-endpoint ${world.provider.endpoint}\n  (provider S3 ${world.provider.endpoint}, mirror S3 ${world.backup.endpoint})\n`);
+				say(`The world is yours:\n  export KUBECONFIG=${world.kubeconfigPath}\n  export AWS_ACCESS_KEY_ID=${world.provider.accessKeyId} AWS_SECRET_ACCESS_KEY=${world.provider.secretAccessKey}\n  ilum-restore --s3-endpoint ${world.provider.endpoint}              # the console\n  ilum-restore inventory --s3-endpoint ${world.provider.endpoint}    # every recovery point, tables with their refs\n  (provider S3 ${world.provider.endpoint}, mirror S3 ${world.backup.endpoint})\n`);
 				const prompt = readline.createInterface({input: process.stdin, output: stderr});
 				try {
 					await prompt.question('Press Enter when you have recovered (or given up): ', {signal});
