@@ -30,9 +30,10 @@ const usage = `
 	an empty mirror bucket whose provider bucket is not empty.
 
 	Endpoints and credentials: the provider from --s3-endpoint or AWS_ENDPOINT_URL, with
-	AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the Secret ilum-objectstorage-credentials; the
-	mirror from --mirror-endpoint or MIRROR_ENDPOINT_URL, with MIRROR_ACCESS_KEY_ID /
-	MIRROR_SECRET_ACCESS_KEY (else the AWS ones) or the Secret ilum-backup-credentials.
+	AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when set, else the Secret
+	ilum-objectstorage-credentials; the mirror from --mirror-endpoint, MIRROR_ENDPOINT_URL or the
+	Secret ilum-backup-credentials, with MIRROR_ACCESS_KEY_ID / MIRROR_SECRET_ACCESS_KEY when set,
+	else that Secret's keys, else the provider's.
 	The cluster (for the Secrets, the CronJob and the Jobs) from --kubeconfig / KUBECONFIG /
 	~/.kube/config when there is one; without a cluster those safety steps are skipped (said on stderr).
 
