@@ -355,3 +355,24 @@ test('reclaim policy Delete removes the volume and its disk with the claim; a cl
 		await drill.stop();
 	}
 });
+
+test('a claim deleted and created again at once still releases the old volume', {timeout: 120_000}, async () => {
+	const drill = await startDrillWorld({seeders: coreSeeders});
+	const {store} = drill.world;
+	try {
+		await scale(drill, 0);
+		const old = store.get('persistentvolumeclaims', 'ilum', ilum.claim)!;
+		store.mutate('persistentvolumes', undefined, old.spec.volumeName, object => {
+			object.spec.persistentVolumeReclaimPolicy = 'Retain';
+		});
+		store.mutate('persistentvolumeclaims', 'ilum', ilum.claim, object => {
+			object.metadata.finalizers = [];
+		}, {subresource: 'any'});
+		await drill.world.idle();
+		store.delete('persistentvolumeclaims', 'ilum', ilum.claim);
+		store.create('persistentvolumeclaims', {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: ilum.claim, namespace: 'ilum'}, spec: {accessModes: ['ReadWriteOnce'], storageClassName: ilum.storageClass, resources: {requests: {storage: ilum.volumeSize}}}});
+		await waitFor(() => store.get('persistentvolumes', undefined, old.spec.volumeName)?.status?.phase === 'Released', 'the old volume to be Released');
+	} finally {
+		await drill.stop();
+	}
+});

@@ -24,7 +24,9 @@ export function startProvisioner(context: ControllerContext): Controller {
 		name: 'provisioner',
 		keysFor(resource, event) {
 			if (resource === 'persistentvolumeclaims') {
-				return [`pvc:${keyOf(event.object)}`];
+				// The claim's volume too: a claim deleted and created again at once must still release it.
+				const volume = event.object.spec?.volumeName;
+				return [`pvc:${keyOf(event.object)}`, ...(volume ? [`pv:${volume}`] : [])];
 			}
 
 			if (resource === 'persistentvolumes') {
