@@ -292,6 +292,7 @@ function ReportScreen({report}: {readonly report: RestoreReport}) {
 			<Text bold color={color}>{report.outcome.toUpperCase()}: {report.summary}</Text>
 			<Text>By {report.identity}, {report.startedAt} → {report.endedAt}{report.resumed ? ' (resumed)' : ''}</Text>
 			{report.reasons.map(reason => <Text key={reason} color={color}>  {reason}</Text>)}
+			{Object.values((report.verification ?? {}) as Record<string, {detail?: unknown}>).filter(value => typeof value?.detail === 'string').map(value => <Text key={String(value.detail)} color={color}>Verified: {String(value.detail)}</Text>)}
 			{report.undo.length > 0 ? <Text bold>How to undo</Text> : null}
 			{report.undo.map(line => <Text key={line}>  - {line}</Text>)}
 			{report.files ? <Text dimColor>Report saved: {report.files.markdown}</Text> : null}
