@@ -376,3 +376,31 @@ test('a claim deleted and created again at once still releases the old volume', 
 		await drill.stop();
 	}
 });
+
+test('a released volume with its claimRef cleared becomes Available and binds to a claim naming it', {timeout: 120_000}, async () => {
+	const drill = await startDrillWorld({seeders: coreSeeders});
+	const {store} = drill.world;
+	try {
+		const provider = drill.s3('provider');
+		const before = await listKeys(provider, 'ilum-files');
+		await scale(drill, 0);
+		const volume = store.get('persistentvolumeclaims', 'ilum', ilum.claim)!.spec.volumeName;
+		store.mutate('persistentvolumes', undefined, volume, object => {
+			object.spec.persistentVolumeReclaimPolicy = 'Retain';
+		});
+		store.delete('persistentvolumeclaims', 'ilum', ilum.claim);
+		await waitFor(() => store.get('persistentvolumes', undefined, volume)?.status?.phase === 'Released', 'Released');
+		store.mutate('persistentvolumes', undefined, volume, object => {
+			delete object.spec.claimRef;
+		});
+		await waitFor(() => store.get('persistentvolumes', undefined, volume)?.status?.phase === 'Available', 'Available');
+		store.create('persistentvolumeclaims', {apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: {name: ilum.claim, namespace: 'ilum'}, spec: {accessModes: ['ReadWriteOnce'], storageClassName: ilum.storageClass, volumeName: volume, resources: {requests: {storage: ilum.volumeSize}}}});
+		await waitFor(() => store.get('persistentvolumeclaims', 'ilum', ilum.claim)?.status?.phase === 'Bound', 'the claim bound to the named volume');
+		assert.equal(store.get('persistentvolumes', undefined, volume)!.spec.claimRef.name, ilum.claim);
+		await scale(drill, 1);
+		await waitFor(async () => reachable(provider), 'the provider');
+		assert.deepEqual(await listKeys(provider, 'ilum-files'), before);
+	} finally {
+		await drill.stop();
+	}
+});
