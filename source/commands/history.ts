@@ -20,6 +20,7 @@ export function historyJson(history: TableHistory) {
 			reason: entry.reason ?? null,
 			summary: entry.summary,
 		})),
+		retention: history.retention ?? null,
 	};
 }
 
@@ -34,7 +35,8 @@ export function historyText(history: TableHistory): string {
 		entry.restorable ? 'yes' : 'no',
 		entry.reason ?? '',
 	]);
-	return header + formatTable(['  ID', 'TIME (UTC)', 'OPERATION', 'RESTORABLE', 'NOTE'], rows);
+	const retention = history.retention ? `\nRetention: ${Object.entries(history.retention.settings).map(([key, value]) => `${key} = ${value}`).join('; ')}${history.retention.keepsMs === undefined ? '' : ` (versions stay restorable about ${Math.round(history.retention.keepsMs / 3_600_000)} h)`}\n` : '';
+	return header + formatTable(['  ID', 'TIME (UTC)', 'OPERATION', 'RESTORABLE', 'NOTE'], rows) + retention;
 }
 
 export const historyCommand: Command = {

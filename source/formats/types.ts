@@ -19,6 +19,14 @@ export type HistoryEntry = {
 	readonly summary: Readonly<Record<string, string | number>>;
 };
 
+/** What the table's own settings will keep of its history (and so how far back it can go). */
+export type TableRetention = {
+	/** How long versions stay restorable by the settings, in ms; undefined: until removed by hand. */
+	readonly keepsMs?: number;
+	/** The settings that decide it, by the format's names; `(default)` marks values not set on the table. */
+	readonly settings: Readonly<Record<string, string>>;
+};
+
 export type TableHistory = {
 	readonly format: FormatName;
 	/** The ref as `history` and `restore table` accept it. */
@@ -27,6 +35,8 @@ export type TableHistory = {
 	readonly current: string;
 	/** Oldest first. */
 	readonly entries: readonly HistoryEntry[];
+	/** What retention will remove next; absent where the format could not say. */
+	readonly retention?: TableRetention;
 };
 
 /** A table, as named by the user: resolved by `source/formats/index.ts`. */

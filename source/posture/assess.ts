@@ -282,6 +282,16 @@ function assessTables(facts: PostureFacts, objective: Objective): LayerPosture {
 				const oldest = table.oldestRestorableAt ? Date.parse(table.oldestRestorableAt) : undefined;
 		const reach = oldest === undefined ? 0 : now - oldest;
 		findings.push(`${table.format} ${table.name}: ${table.versions ?? 0} versions, back to ${table.oldestRestorableAt ?? 'nothing restorable'}`);
+		const keeps = table.retention?.keepsMs;
+		if (keeps !== undefined && keeps < objective.keepMs) {
+			gaps.push({
+				layer: 'tables',
+				id: `table-retention:${table.ref}${table.table ? `#${table.table}` : ''}`,
+				title: `${table.format} table ${table.name}: its settings keep ${formatDuration(keeps)} of history (${Object.entries(table.retention!.settings).map(([key, value]) => `${key} = ${value}`).join(', ')}), less than the objective of ${formatDuration(objective.keepMs)}`,
+				fix: retentionFix(table.format, table.name, objective.keepMs),
+			});
+		}
+
 		// A table younger than the objective cannot be expected to reach further back than its birth.
 		const lostHistory = (table.versions ?? 0) > (table.points?.length ?? 0);
 		if (reach < objective.keepMs && lostHistory) {

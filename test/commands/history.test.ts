@@ -41,8 +41,9 @@ describe('ilum-restore history', () => {
 		const header = lines[2]!;
 		const timeColumn = header.indexOf('TIME');
 		const restorableColumn = header.indexOf('RESTORABLE');
-		const rows = lines.slice(3);
-		assert.equal(rows.length, 6);
+		const rows = lines.slice(3, 9);
+		assert.equal(lines[9], '');
+		assert.match(lines[10]!, /^Retention: delta\.logRetentionDuration = .*delta\.deletedFileRetentionDuration = /);
 		for (const row of rows) {
 			assert.match(row.slice(timeColumn), /^2020-10-26T/);
 			assert.match(row.slice(restorableColumn), /^(yes|no)\b/);

@@ -105,3 +105,12 @@ test('durations read as operators write them', () => {
 	assert.equal(parseDuration('7d'), 604_800_000);
 	assert.equal(parseDuration('soon'), undefined);
 });
+
+test('a table whose settings keep less history than the objective is a gap, with the setting to change', () => {
+	const table = {format: 'iceberg' as const, ref: 'http://catalog', table: 'sales.orders', name: 'sales.orders', source: 'c', versions: 3, points: [hoursAgo(3), hoursAgo(2), hoursAgo(1)], oldestRestorableAt: hoursAgo(3)};
+	const short = assessPosture(facts({tables: {tables: [{...table, retention: {keepsMs: 5 * 86_400_000, settings: {'history.expire.max-snapshot-age-ms': '432000000 (default, 5 days)'}}}], errors: []}}), objective);
+	assert.deepEqual(short.gaps.map(gap => gap.id), ['table-retention:http://catalog#sales.orders']);
+	assert.match(short.gaps[0]!.fix, /history\.expire\.max-snapshot-age-ms'='604800000'/);
+	const long = assessPosture(facts({tables: {tables: [{...table, retention: {keepsMs: 30 * 86_400_000, settings: {}}}], errors: []}}), objective);
+	assert.deepEqual(long.gaps, []);
+});

@@ -5,7 +5,8 @@ import {FileExistsError, type FileStore} from '../../storage/file-store.js';
 import {LocalFileStore} from '../../storage/local-file-store.js';
 import {S3FileStore} from '../../storage/s3-file-store.js';
 import {storageError, type FormatEnvironment} from '../index.js';
-import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
+import {intervalMs} from '../retention.js';
+import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult, TableRetention} from '../types.js';
 import {readDeltaLog, type DeltaLog, type VersionRecord} from './log.js';
 import type {RangeReader} from './parquet.js';
 import {executeDeltaRestore, planDeltaRestore, type ConditionalWrites} from './restore.js';
@@ -60,7 +61,26 @@ export function historyFromLog(log: DeltaLog, ref: string): TableHistory {
 			summary: summaryFor(record),
 		};
 	});
-	return {format: 'delta', ref, current: String(latest), entries};
+	return {format: 'delta', ref, current: String(latest), entries, retention: deltaRetention(log.current?.metadata?.configuration)};
+}
+
+/**
+VACUUM removes files unreferenced for longer than `delta.deletedFileRetentionDuration` (default 1
+week) and log cleanup drops commits older than `delta.logRetentionDuration` (default 30 days): a
+version stays restorable for the shorter of the two.
+*/
+export function deltaRetention(configuration: Readonly<Record<string, string>> | undefined): TableRetention {
+	const log = configuration?.['delta.logRetentionDuration'];
+	const files = configuration?.['delta.deletedFileRetentionDuration'];
+	const logMs = intervalMs(log) ?? 30 * 86_400_000;
+	const filesMs = intervalMs(files) ?? 7 * 86_400_000;
+	return {
+		keepsMs: Math.min(logMs, filesMs),
+		settings: {
+			'delta.logRetentionDuration': log ?? 'interval 30 days (default)',
+			'delta.deletedFileRetentionDuration': files ?? 'interval 1 week (default)',
+		},
+	};
 }
 
 /** Delta Lake behind the shared `TableFormat` interface; storage from `environment.openStore(ref.ref)`. */

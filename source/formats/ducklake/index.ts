@@ -5,7 +5,8 @@ import process from 'node:process';
 import {UserError, refusal, usageError} from '../../errors.js';
 import type {FormatEnvironment} from '../index.js';
 import {storageError} from '../index.js';
-import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult} from '../types.js';
+import type {HistoryEntry, RestoreOptions, TableFormat, TableHistory, TableRef, TableRestorePlan, TableRestoreResult, TableRetention} from '../types.js';
+import {intervalMs} from '../retention.js';
 import {sqlTimestamp} from './backends.js';
 import {bytesOf, findTable, splitName, liveAt, liveFiles, loadCatalog, loadColumns, loadInlined, rowsOf, tableNames, tableRowsAt, type CatalogState, type Inlined, type LiveFile, type SchemaRow, type Snapshot, type TableRow} from './catalog.js';
 import {openCatalog, parseDuckLakeRef, type CatalogLocation} from './connect.js';
@@ -67,7 +68,7 @@ export class DuckLakeFormat implements TableFormat {
 					parent = snapshot.id;
 				}
 
-				return {format: 'ducklake', ref: ref.ref, current: String(latest.id), entries};
+				return {format: 'ducklake', ref: ref.ref, current: String(latest.id), entries, retention: await duckLakeRetention(sql)};
 			}
 
 			// A dropped table's history ends with its DROP: pick a snapshot before it to bring it back.
@@ -89,7 +90,7 @@ export class DuckLakeFormat implements TableFormat {
 				parent = snapshot.id;
 			}
 
-			return {format: 'ducklake', ref: ref.ref, current: String(current.id), entries};
+			return {format: 'ducklake', ref: ref.ref, current: String(current.id), entries, retention: await duckLakeRetention(sql, {schema: schema.id, table: table.id})};
 		});
 	}
 
@@ -472,4 +473,20 @@ async function s3ServerCopy(environment: FormatEnvironment, from: string, to: st
 	const source = split(from);
 	const target = split(to);
 	await environment.s3().send(new CopyObjectCommand({Bucket: target.bucket, Key: target.key, CopySource: `${source.bucket}/${source.key.split('/').map(part => encodeURIComponent(part)).join('/')}`}));
+}
+
+/**
+`ducklake_expire_snapshots` without an explicit time expires what is older than the
+`expire_older_than` option (table, then schema, then global scope); unset, nothing expires until
+someone expires it by hand.
+*/
+export async function duckLakeRetention(sql: Session['sql'], scope: {schema?: number; table?: number} = {}): Promise<TableRetention> {
+	const rows = await sql.query('SELECT "value" AS value, "scope" AS scope, "scope_id" AS scope_id FROM ducklake_metadata WHERE "key" = \'expire_older_than\'').catch(() => []);
+	const find = (kind: string | null, id?: number) => rows.find(row => (row.scope ?? null) === kind && (id === undefined || Number(row.scope_id) === id));
+	const row = (scope.table === undefined ? undefined : find('table', scope.table)) ?? (scope.schema === undefined ? undefined : find('schema', scope.schema)) ?? find(null);
+	const value = row?.value === undefined || row.value === null ? undefined : String(row.value);
+	return {
+		...(value === undefined ? {} : {keepsMs: intervalMs(value)}),
+		settings: {expire_older_than: value ?? 'not set (snapshots stay until expired by hand)'},
+	};
 }

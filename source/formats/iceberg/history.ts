@@ -1,4 +1,4 @@
-import type {HistoryEntry, TableHistory} from '../types.js';
+import type {HistoryEntry, TableHistory, TableRetention} from '../types.js';
 import {ancestry, idString} from './metadata.js';
 import {SnapshotScanner, type SnapshotCheck} from './scan.js';
 import type {OpenTable} from './table.js';
@@ -97,5 +97,22 @@ export async function icebergHistory(table: OpenTable, concurrency?: number): Pr
 		};
 	});
 
-	return {format: 'iceberg', ref: table.ref.ref, current: metadata.mainSnapshotId ?? '', entries};
+	return {format: 'iceberg', ref: table.ref.ref, current: metadata.mainSnapshotId ?? '', entries, retention: icebergRetention(metadata.raw['properties'] as Record<string, string> | undefined)};
+}
+
+/**
+`expire_snapshots` removes snapshots older than `history.expire.max-snapshot-age-ms` (default 5
+days), keeping at least `history.expire.min-snapshots-to-keep` (default 1).
+*/
+export function icebergRetention(properties: Readonly<Record<string, string>> | undefined): TableRetention {
+	const age = properties?.['history.expire.max-snapshot-age-ms'];
+	const keep = properties?.['history.expire.min-snapshots-to-keep'];
+	const ageMs = age !== undefined && Number.isFinite(Number(age)) ? Number(age) : 5 * 86_400_000;
+	return {
+		keepsMs: ageMs,
+		settings: {
+			'history.expire.max-snapshot-age-ms': age ?? `${5 * 86_400_000} (default, 5 days)`,
+			'history.expire.min-snapshots-to-keep': keep ?? '1 (default)',
+		},
+	};
 }

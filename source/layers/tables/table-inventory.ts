@@ -1,7 +1,7 @@
 import {ListObjectsV2Command, type S3Client} from '@aws-sdk/client-s3';
 import {UserError} from '../../errors.js';
 import type {FormatEnvironment} from '../../formats/index.js';
-import type {FormatName, TableFormat, TableHistory, TableRef} from '../../formats/types.js';
+import type {FormatName, TableFormat, TableHistory, TableRef, TableRetention} from '../../formats/types.js';
 
 /** Where tables are looked for: from flags (`--catalog`, `--tables-bucket`, `--ducklake`) or the drill world. */
 export type TableSources = {
@@ -40,6 +40,8 @@ export type TableItem = FoundTable & {
 	readonly lastChange?: string;
 	/** Timestamps of restorable versions (for the timeline), oldest first. */
 	readonly points?: readonly string[];
+	/** What the table's settings will keep of its history. */
+	readonly retention?: TableRetention;
 	/** Why the history could not be read. */
 	readonly error?: string;
 };
@@ -62,6 +64,7 @@ export function summarizeHistory(found: FoundTable, history: TableHistory): Tabl
 		oldestRestorableAt: restorable[0]?.timestamp,
 		lastChange: current?.timestamp ?? history.entries.at(-1)?.timestamp,
 		points: restorable.map(entry => entry.timestamp),
+		...(history.retention ? {retention: history.retention} : {}),
 	};
 }
 
