@@ -3,7 +3,7 @@ import readline from 'node:readline/promises';
 import {KubeVolumeRestoreCluster, MutationError, type VolumeRestoreCluster} from '../cluster/mutations.js';
 import {loadKubeConfig} from '../config/kube.js';
 import {exitCodes, refusal, usageError, UserError} from '../errors.js';
-import {buildVolumeRestorePlan, providerProbe, readVolumeRestoreFacts, restoreSourceName, type VolumeRestoreFacts} from '../layers/volumes/restore-plan.js';
+import {buildVolumeRestorePlan, providerProbe, readVolumeRestoreFacts, restoreSourceName, withEndpoint, type VolumeRestoreFacts} from '../layers/volumes/restore-plan.js';
 import {writeJson} from '../output.js';
 import type {ProviderProbe} from '../restore/bucket-summary.js';
 import {abandonUnfinished, executePlan, preflight, type EngineEvent, type Gate} from '../restore/executor.js';
@@ -135,7 +135,7 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 
 	let facts: VolumeRestoreFacts;
 	try {
-		facts = resume ? resume.begin.facts as VolumeRestoreFacts : await readVolumeRestoreFacts(cluster, {
+		facts = resume ? withEndpoint(resume.begin.facts as VolumeRestoreFacts, s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined})) : await readVolumeRestoreFacts(cluster, {
 			namespace,
 			snapshot: snapshotName,
 			safetySnapshot: flags['safetySnapshot'] !== false,

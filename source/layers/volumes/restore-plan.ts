@@ -186,6 +186,13 @@ export async function readVolumeRestoreFacts(cluster: VolumeRestoreCluster, opti
 	};
 }
 
+/**
+Journaled facts for a resumed run, with the S3 endpoint given now (a port-forward or a drill world
+may have moved). Only when the plan had one: a plan without an endpoint has no baseline step, and a
+resume must walk the very same steps.
+*/
+export const withEndpoint = (facts: VolumeRestoreFacts, endpoint: string | undefined): VolumeRestoreFacts => facts.s3Endpoint && endpoint ? {...facts, s3Endpoint: endpoint} : facts;
+
 /** The name of what is restored: the snapshot, or the volume that is bound again. */
 export const restoreSourceName = (facts: VolumeRestoreFacts) => facts.rebind?.volume ?? facts.snapshot.name;
 
@@ -743,7 +750,7 @@ export async function prepareVolumeRestore(options: {
 		throw new MutationError(`${describeUnfinished(unfinished)}, from ${other}: finish it (restore volume ${other} --resume) or discard it (--abandon) first`);
 	}
 
-	const facts = unfinished ? unfinished.begin.facts as VolumeRestoreFacts : await readVolumeRestoreFacts(options.cluster, {
+	const facts = unfinished ? withEndpoint(unfinished.begin.facts as VolumeRestoreFacts, options.s3Endpoint) : await readVolumeRestoreFacts(options.cluster, {
 		namespace: options.namespace,
 		snapshot: options.snapshot,
 		safetySnapshot: options.safetySnapshot ?? true,

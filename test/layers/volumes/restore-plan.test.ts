@@ -370,3 +370,13 @@ test('the undo by rebinding: --from-volume binds the retained old volume to the 
 	assert.equal(refused?.outcome, 'refused');
 	assert.match(refused!.reasons.join(), /PersistentVolume pv-old is the one claim data-ilum-objectstorage-0 uses now/);
 });
+
+test('a resumed plan takes the endpoint given now, but never gains a baseline step it did not have', async () => {
+	const {withEndpoint} = await import('../../../source/layers/volumes/restore-plan.js');
+	const cluster = new FakeCluster();
+	const {facts} = await planFor(cluster);
+	assert.equal(withEndpoint(facts, 'http://moved:9000').s3Endpoint, 'http://moved:9000');
+	assert.equal(withEndpoint(facts, undefined).s3Endpoint, 'http://fake-s3');
+	const without = await readVolumeRestoreFacts(cluster, {namespace: 'ilum', snapshot: 'snap-good', safetySnapshot: true});
+	assert.equal(withEndpoint(without, 'http://moved:9000').s3Endpoint, undefined);
+});
