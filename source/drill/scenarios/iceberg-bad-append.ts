@@ -35,7 +35,7 @@ export const icebergBadAppend: Scenario<State> = {
 	summary: 'A retried job appended the same batch twice to the Iceberg table sales.orders; roll main back',
 	briefing: {
 		what: `The job ${jobName} timed out after committing its batch to the Iceberg table ${table} (REST catalog in ConfigMap ${icebergConfigMap}) and was retried: the retry appended the same rows again. Revenue reports now count the last batch twice.`,
-		success: `${table}'s main branch is back at the snapshot before the duplicate append: the same live files and row count as then (check with ilum-restore history), the bad snapshot kept under a tag.`,
+		success: `${table}'s main branch is back at the snapshot before the duplicate append: the same live files and row count as then (check with ilum-restore history), the bad snapshot still in the history for analysis (ilum-restore tags it).`,
 		targetRtoMinutes: 10,
 	},
 	async inject(world: World) {
