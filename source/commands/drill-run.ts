@@ -35,10 +35,10 @@ export const drillRunCommand: Command = {
 		$ ilum-restore drill run <scenario> [--auto] [--seed N] [--objects N] [--json]
 
 		Starts the drill world, injects the incident and prints the briefing: what happened, what
-		success means, the target time to recover. Then recover as in a real incident, with
-		ilum-restore in another terminal against the world's kubeconfig (printed), and press Enter here
-		when done. --auto runs the recommended recovery itself, through the same commands, engine and
-		gates. The debrief (recovered or not, time against the target, data lost for good, mistakes)
+		success means, the target time to recover. Then the console opens on the incident (its status
+		bar shows the drill's clock against the target): recover as in a real incident and quit (q)
+		when done; other terminals can join with the world's kubeconfig (printed). --auto runs the
+		recommended recovery itself, through the same commands, engine and gates. The debrief (recovered or not, time against the target, data lost for good, mistakes)
 		is printed and saved as Markdown and JSON under <state dir>/drills/.
 		Exit 0 when recovered, 1 when not.
 	`,
@@ -90,12 +90,23 @@ export const drillRunCommand: Command = {
 					}
 				}
 			} else {
-				say(`The world is yours:\n  export KUBECONFIG=${world.kubeconfigPath}\n  export AWS_ACCESS_KEY_ID=${world.provider.accessKeyId} AWS_SECRET_ACCESS_KEY=${world.provider.secretAccessKey}\n  ilum-restore --s3-endpoint ${world.provider.endpoint}              # the console\n  ilum-restore inventory --s3-endpoint ${world.provider.endpoint}    # every recovery point, tables with their refs\n  (provider S3 ${world.provider.endpoint}, mirror S3 ${world.backup.endpoint})\n`);
+				say(`Other terminals can join the world:\n  export KUBECONFIG=${world.kubeconfigPath}\n  export AWS_ACCESS_KEY_ID=${world.provider.accessKeyId} AWS_SECRET_ACCESS_KEY=${world.provider.secretAccessKey}\n  ilum-restore inventory --s3-endpoint ${world.provider.endpoint}    # every recovery point, tables with their refs\n  (provider S3 ${world.provider.endpoint}, mirror S3 ${world.backup.endpoint})\n`);
 				const prompt = readline.createInterface({input: process.stdin, output: stderr});
 				try {
-					await prompt.question('Press Enter when you have recovered (or given up): ', {signal});
+					await prompt.question('Press Enter to open the console on the incident; quit it (q) when you have recovered. ', {signal});
 				} catch {} finally {
 					prompt.close();
+				}
+
+				if (!signal.aborted) {
+					const {runConsole} = await import('../ui/run-console.js');
+					const deadline = startedAt.getTime() + scenario.briefing.targetRtoMinutes * 60_000;
+					await runConsole({
+						flags: {...flags, kubeconfig: world.kubeconfigPath, stateDir},
+						signal,
+						world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
+						drill: {scenario: scenario.name, startedAt: startedAt.getTime(), deadline},
+					});
 				}
 			}
 

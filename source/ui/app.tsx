@@ -22,7 +22,20 @@ export type AppProps = {
 	/** Overrides the terminal size (tests). */
 	readonly size?: {columns: number; rows: number};
 	readonly onQuit?: () => void;
+	/** A running drill: its clock is shown in the status bar against the target time to recover. */
+	readonly drill?: DrillClock;
 };
+
+export type DrillClock = {readonly scenario: string; readonly startedAt: number; readonly deadline: number};
+
+const clock = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`;
+
+/** `DRILL bucket-wipe 3:07 of 15:00`, `OVER` once past the target. */
+export function drillStatus(drill: DrillClock, now: number): string {
+	const elapsed = Math.max(0, now - drill.startedAt);
+	const target = drill.deadline - drill.startedAt;
+	return `DRILL ${drill.scenario} ${clock(elapsed)} of ${clock(target)}${now > drill.deadline ? ' OVER' : ''}`;
+}
 
 const toneColor = (tone: Tone): string | undefined => ({ok: 'green', bad: 'red', warn: 'yellow', dim: 'gray', title: 'cyan'} as Record<string, string>)[tone ?? ''];
 
@@ -352,7 +365,7 @@ export function App(props: AppProps) {
 	}
 
 	const sources = live.sources;
-	const status = `ilum-restore · context ${sources.cluster.contextName} · namespace ${sources.namespace}${readOnly ? ' · READ-ONLY' : ''}`;
+	const status = `ilum-restore · context ${sources.cluster.contextName} · namespace ${sources.namespace}${readOnly ? ' · READ-ONLY' : ''}${props.drill ? ` · ${drillStatus(props.drill, now)}` : ''}`;
 	// The pane's actions first: they are what this pane is for.
 	const footer = state.message ?? footerHints(state.mode, [...actionBindings, ...keyBindings], readOnly);
 

@@ -4,13 +4,15 @@ import type {Flags} from '../commands/command.js';
 import type {ConnectOptions} from '../layers/connect.js';
 import {connectLayers} from '../layers/connect.js';
 import {LiveInventory} from '../layers/live-inventory.js';
-import {App} from './app.js';
+import {App, type DrillClock} from './app.js';
 
 export type ConsoleOptions = {
 	flags: Flags;
 	signal: AbortSignal;
 	/** The drill world, started by the CLI for `--drill` (ui/ never imports drill/). */
 	world?: ConnectOptions['world'];
+	/** Set by `drill run`: the status bar shows the drill's clock. */
+	drill?: DrillClock;
 };
 
 /** Opens the full-screen console (alternate screen) and resolves with the exit code when it is quit. */
@@ -28,7 +30,7 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
 		return current.live;
 	};
 
-	const instance = render(<App live={live} readOnly={readOnly} reconnect={reconnect}/>, {alternateScreen: true, exitOnCtrlC: false, maxFps: 10});
+	const instance = render(<App live={live} readOnly={readOnly} reconnect={reconnect} drill={options.drill}/>, {alternateScreen: true, exitOnCtrlC: false, maxFps: 10});
 	const stop = () => {
 		instance.unmount();
 	};
