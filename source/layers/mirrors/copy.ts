@@ -216,7 +216,10 @@ async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: L
 							stats.unverified++;
 						}
 					}, error => {
-						fail(entry.key, error);
+						// A copy cut short by a stop is not a failure: the next run copies it.
+						if (!signal?.aborted) {
+							fail(entry.key, error);
+						}
 					}).finally(() => {
 						limiter.release();
 						inflight.delete(task);
