@@ -100,6 +100,8 @@ export const drillRunCommand: Command = {
 
 				if (!signal.aborted) {
 					const {runConsole} = await import('../ui/run-console.js');
+					// The console runs in this process: what it restores over S3 uses the world's keys.
+					Object.assign(process.env, {AWS_ACCESS_KEY_ID: world.provider.accessKeyId, AWS_SECRET_ACCESS_KEY: world.provider.secretAccessKey, AWS_REGION: 'us-east-1'});
 					const deadline = startedAt.getTime() + scenario.briefing.targetRtoMinutes * 60_000;
 					await runConsole({
 						flags: {...flags, kubeconfig: world.kubeconfigPath, stateDir},
