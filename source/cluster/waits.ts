@@ -57,6 +57,7 @@ export async function * waitFor<T extends Meta>(options: WaitOptions<T>): AsyncG
 	};
 
 	let watchFailures = 0;
+	let listFailures = 0;
 	let wake: (() => void) | undefined;
 	const pendingEvents: StepProgress[] = [];
 	const stopEvents = await watchEvents(options, progress => {
@@ -73,7 +74,24 @@ export async function * waitFor<T extends Meta>(options: WaitOptions<T>): AsyncG
 				throw new Error(`timed out after ${Math.round(options.timeoutMs / 1000)} s waiting for ${options.what} (last seen: ${lastLine || 'nothing'})`);
 			}
 
-			const listed = await options.list();
+			let listed: {items: T[]; resourceVersion?: string};
+			try {
+				listed = await options.list();
+				listFailures = 0;
+			} catch (error) {
+				// A blip of the API server is waited out (within the deadline); a refusal is not.
+				const status = (error as {status?: number}).status;
+				if (status === 401 || status === 403 || status === 404 || Date.now() > deadline) {
+					throw error;
+				}
+
+				listFailures++;
+				yield {message: `cannot read (${error instanceof Error ? error.message : String(error)}); retrying`, kind: 'warning', ...(options.object ? {object: options.object} : {})};
+				// eslint-disable-next-line no-await-in-loop
+				await new Promise(resolve => setTimeout(resolve, Math.min(2000, 250 * listFailures)));
+				continue;
+			}
+
 			current = listed.items;
 			const objects = new Map(current.map(item => [keyOf(item), item]));
 			if (options.satisfied(current)) {

@@ -133,3 +133,45 @@ test('mutations over the API: merge patches for suspend, scale (subresource), re
 	assert.equal(pv.spec.claimRef, undefined);
 	assert.equal(pv.spec.csi.driver, 'd');
 });
+
+test('a wait rides out an API server blip (reads failing for a while) and still sees the change', async () => {
+	store.create('persistentvolumeclaims', claim('c5'), {keepStatus: true});
+	const config = loadKubeConfig({kubeconfig: path.join(directory, 'kubeconfig')});
+	const core = config.makeApiClient(CoreV1Api);
+	let failing = 3;
+	const progress: StepProgress[] = [];
+	const {value} = await consume(waitFor<V1PersistentVolumeClaim>({
+		config,
+		path: '/api/v1/namespaces/ilum/persistentvolumeclaims',
+		fieldSelector: 'metadata.name=c5',
+		async list() {
+			if (failing > 0) {
+				failing--;
+				if (failing === 0) {
+					store.mutate('persistentvolumeclaims', 'ilum', 'c5', object => {
+						(object as any).status = {phase: 'Bound'};
+					}, {subresource: 'status'});
+				}
+
+				throw Object.assign(new Error('connect ECONNREFUSED'), {status: 503});
+			}
+
+			const list = await core.listNamespacedPersistentVolumeClaim({namespace: 'ilum', fieldSelector: 'metadata.name=c5'});
+			return {items: list.items, resourceVersion: list.metadata?.resourceVersion};
+		},
+		satisfied: items => items[0]?.status?.phase === 'Bound',
+		describe: items => `phase ${items[0]?.status?.phase ?? '?'}`,
+		what: 'c5 to be Bound',
+		timeoutMs: 30_000,
+		signal: new AbortController().signal,
+	}), item => progress.push(item));
+	assert.equal(value[0]?.status?.phase, 'Bound');
+	assert.equal(progress.filter(item => item.kind === 'warning' && /cannot read .*ECONNREFUSED.*retrying/.test(item.message)).length, 3);
+	await assert.rejects(consume(waitFor<V1PersistentVolumeClaim>({
+		config, path: '/api/v1/namespaces/ilum/persistentvolumeclaims',
+		async list() {
+			throw Object.assign(new Error('forbidden'), {status: 403});
+		},
+		satisfied: () => false, describe: () => '', what: 'x', timeoutMs: 30_000, signal: new AbortController().signal,
+	})), /forbidden/);
+});
