@@ -38,7 +38,7 @@ function commandHelp(command: Command): string {
 	const flags = Object.entries(command.flags ?? {});
 	return [
 		`\n  ${command.summary}\n`,
-		command.usage.trimEnd().split('\n').map(line => `  ${line.trim()}`).join('\n'),
+		command.usage.trim().split('\n').map(line => `  ${line.trim()}`.trimEnd()).join('\n'),
 		flags.length > 0 ? '\n  Options\n' + flags.map(([name, spec]) => `    ${flagLabel(name, spec).padEnd(24)} ${spec.description}`).join('\n') : '',
 		'\n  Global options: see ilum-restore --help\n',
 	].join('\n');

@@ -38,8 +38,9 @@ export const drillRunCommand: Command = {
 		success means, the target time to recover. Then the console opens on the incident (its status
 		bar shows the drill's clock against the target): recover as in a real incident and quit (q)
 		when done; other terminals can join with the world's kubeconfig (printed). --auto runs the
-		recommended recovery itself, through the same commands, engine and gates. The debrief (recovered or not, time against the target, data lost for good, mistakes)
-		is printed and saved as Markdown and JSON under <state dir>/drills/.
+		recommended recovery itself, through the same commands, engine and gates. The debrief
+		(recovered or not, time against the target, data lost for good, mistakes) is printed and
+		saved as Markdown and JSON under <state dir>/drills/.
 		Exit 0 when recovered, 1 when not.
 	`,
 	flags: {
