@@ -49,7 +49,7 @@ for (const [index, item] of cases.entries()) {
 			path,
 			query: item.query ?? {},
 			headers: {...headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD'},
-		} as any, {signingDate: item.now});
+		} as any, {signingDate: item.now}) as unknown as {headers: Record<string, string>};
 
 		const signer = new SigV4Signer({credentials, region: 'us-east-1'});
 		const ours = signer.sign({method: item.method, path, query: item.query, headers: {...headers}}, item.now);
@@ -64,7 +64,7 @@ test('the signing key is cached per day but follows the date', async () => {
 	for (const now of [new Date('2026-03-01T00:00:00Z'), new Date('2026-03-01T10:00:00Z'), new Date('2026-03-02T00:00:01Z')]) {
 		const ours = signer.sign({method: 'GET', path: '/b/k', headers: {host: 'h'}}, now);
 		// eslint-disable-next-line no-await-in-loop
-		const expected = await sdk.sign({method: 'GET', protocol: 'http:', hostname: 'h', path: '/b/k', query: {}, headers: {host: 'h', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD'}} as any, {signingDate: now});
+		const expected = await sdk.sign({method: 'GET', protocol: 'http:', hostname: 'h', path: '/b/k', query: {}, headers: {host: 'h', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD'}} as any, {signingDate: now}) as unknown as {headers: Record<string, string>};
 		assert.equal(ours['authorization'], expected.headers['authorization']);
 	}
 });
