@@ -97,6 +97,8 @@ class KubeWatchSource<T extends {metadata?: {name?: string; namespace?: string}}
 	private timer: NodeJS.Timeout | undefined;
 	private scheduled = false;
 	private listed = false;
+	/** Failures seen so far: a (re)start that saw none clears the error shown. */
+	private errors = 0;
 
 	constructor(config: KubeConfig, path: string, request: RequestInfo, list: () => Promise<any>, options: {labelSelector?: string; fieldSelector?: string}) {
 		super();
@@ -119,6 +121,7 @@ class KubeWatchSource<T extends {metadata?: {name?: string; namespace?: string}}
 		this.informer.on('update', changed);
 		this.informer.on('delete', changed);
 		this.informer.on('error', error => {
+			this.errors++;
 			this.set({error: toClusterError(error, this.request)});
 			this.reconnectLater();
 		});
@@ -163,7 +166,14 @@ class KubeWatchSource<T extends {metadata?: {name?: string; namespace?: string}}
 
 		clearTimeout(this.timer);
 		this.timer = setTimeout(() => {
-			this.informer.start().catch((error: unknown) => {
+			const before = this.errors;
+			this.informer.start().then(() => {
+				// Watching again without a new failure: the line in the pane goes away.
+				if (this.errors === before && this.state.error) {
+					this.publish();
+				}
+			}, (error: unknown) => {
+				this.errors++;
 				this.set({error: toClusterError(error, this.request)});
 				this.reconnectLater();
 			});
