@@ -1,42 +1,12 @@
 import {usageError} from '../errors.js';
 import {connectLayers} from '../layers/connect.js';
 import {writeJson} from '../output.js';
-import {assessPosture, formatDuration, parseDuration, type Posture} from '../posture/assess.js';
+import {assessPosture, parseDuration} from '../posture/assess.js';
+import {formatPosture} from '../posture/format.js';
 import {gatherPosture} from '../posture/gather.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import type {Command, CommandContext} from './command.js';
 import {drillWorld} from './inventory.js';
-
-const statusWord = {ok: 'ok', gap: 'GAP', unknown: '?'} as const;
-const layerTitle = {volumes: 'PV snapshots', mirror: 'Off-cluster mirror', tables: 'Table history', uncovered: 'Not covered by any layer'} as const;
-
-/** The readable report (without --json). */
-export function formatPosture(posture: Posture): string {
-	const lines = [`Protection posture (objective: lose at most ${posture.objective.rpo}, tables restorable ${posture.objective.keep} back)`, ''];
-	for (const layer of posture.layers) {
-		const figures = [
-			layer.rpoMs === undefined ? undefined : `RPO today ${formatDuration(layer.rpoMs)}`,
-			layer.layer === 'volumes' || layer.layer === 'mirror' ? (layer.rtoMs === undefined ? `RTO ${layer.rtoBasis ?? 'unknown'}` : `RTO ~${formatDuration(layer.rtoMs)} (${layer.rtoBasis})`) : undefined,
-		].filter(Boolean).join('; ');
-		lines.push(`${statusWord[layer.status].padEnd(3)} ${layerTitle[layer.layer]}${figures ? `: ${figures}` : ''}`);
-		for (const finding of layer.findings) {
-			lines.push(`      ${finding}`);
-		}
-
-		for (const gap of layer.gaps) {
-			lines.push(`    - ${gap.title}`, `      fix: ${gap.fix}`);
-		}
-
-		for (const item of layer.uncovered ?? []) {
-			lines.push(`    * ${item.item}`, `      capture: ${item.capture}`);
-		}
-
-		lines.push('');
-	}
-
-	lines.push(posture.ok ? 'Every layer meets the objective.' : `${posture.gaps.length} gap${posture.gaps.length === 1 ? '' : 's'}: run the fixes above (each takes --dry-run first).`);
-	return lines.join('\n') + '\n';
-}
 
 export const doctorCommand: Command = {
 	path: ['doctor'],

@@ -1,5 +1,6 @@
 import type {ReactElement} from 'react';
 import type {LiveInventory} from '../layers/live-inventory.js';
+import {postureAction} from './posture-screen.js';
 import {suspendBackupAction} from './suspend-backup-action.js';
 import {restoreVolumeAction} from './wizard/volume-restore-action.js';
 
@@ -40,4 +41,5 @@ export type ActionContext = {
 export const itemActions: ItemAction[] = [
 	suspendBackupAction,
 	restoreVolumeAction,
+	postureAction,
 ];
