@@ -7,3 +7,4 @@ export * from './state-dir.js';
 export * from './log-lines.js';
 export * from './session.js';
 export * from './bucket-summary.js';
+export * from './table-plan.js';

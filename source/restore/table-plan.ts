@@ -1,0 +1,170 @@
+import type {LiveSetSide, TableFormat, TableRestorePlan, TableRestoreResult} from '../formats/types.js';
+import {describeUnfinished, findUnfinished} from './journal.js';
+import type {RestorePlan, Step} from './plan.js';
+import {createSession, type RestoreSession} from './session.js';
+
+/**
+A table restore (Delta, Iceberg, DuckLake through the shared `TableFormat`) as an engine plan, so
+the wizard, the journal, the audit log and the report treat it as they treat a volume restore:
+preconditions (the table is still where the plan saw it), one gated mutation (the format's restore
+commit), verification (the format's read-back checks).
+
+Nothing of the format's commit is journaled (it may hold 64-bit ids): the facts are the ref, the
+target and the version the plan started from; every step plans again and compares, so a resumed
+run never writes a second restore commit.
+*/
+export type TableRestoreFacts = {
+	readonly format: string;
+	readonly ref: string;
+	readonly table?: string;
+	readonly target: string;
+	/** The version current when the plan was made: the restore's precondition. */
+	readonly from: string;
+	readonly before: LiveSetSide;
+	readonly after: LiveSetSide;
+	readonly filesReturning: number;
+	readonly filesLeaving: number;
+	readonly schemaChanges: readonly string[];
+	readonly warnings: readonly string[];
+	readonly force?: boolean;
+};
+
+export function tableRestoreFacts(plan: TableRestorePlan, options: {force?: boolean} = {}): TableRestoreFacts {
+	return {
+		format: plan.format,
+		ref: plan.ref,
+		...(plan.table ? {table: plan.table} : {}),
+		target: plan.target,
+		from: plan.from,
+		before: plan.before,
+		after: plan.after,
+		filesReturning: plan.filesReturning.length,
+		filesLeaving: plan.filesLeaving.length,
+		schemaChanges: plan.schemaChanges,
+		warnings: plan.warnings,
+		...(options.force ? {force: true} : {}),
+	};
+}
+
+/** The name an operator types at the gate: the table's name (the last part of the ref without one). */
+export const tableName = (facts: Pick<TableRestoreFacts, 'ref' | 'table'>) => facts.table ?? facts.ref.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? facts.ref;
+
+const side = (value: LiveSetSide) => `${value.files} files, ${value.rows} rows, ${value.bytes} B`;
+
+/** A fresh plan's live set already equals the target's: nothing would return or leave. */
+const inPlace = (plan: TableRestorePlan) => plan.filesReturning.length === 0 && plan.filesLeaving.length === 0;
+
+export function buildTableRestorePlan(facts: TableRestoreFacts, format: TableFormat): RestorePlan {
+	const ref = {ref: facts.ref, ...(facts.table ? {table: facts.table} : {})};
+	const name = tableName(facts);
+	const options = facts.force ? {force: true} : {};
+	const again = `ilum-restore restore table ${facts.ref}${facts.table ? ` --table ${facts.table}` : ''}`;
+	const replan = async () => format.plan(ref, facts.target, options);
+	const steps: Step[] = [
+		{
+			id: 'table-unchanged', kind: 'precondition', title: `${name} is still at version ${facts.from} and can go back to ${facts.target}`,
+			async evaluate() {
+				const fresh = await replan();
+				if (fresh.refusal) {
+					return {ok: false, detail: fresh.refusal, hint: 'pick another version (ilum-restore history)'};
+				}
+
+				if (fresh.from !== facts.from) {
+					return {ok: false, detail: `${name} moved since the plan was made (now at version ${fresh.from}, was ${facts.from})`, hint: 'plan again: someone else committed'};
+				}
+
+				return {ok: true, detail: `${name} at version ${facts.from}; ${fresh.filesReturning.length} files return, ${fresh.filesLeaving.length} leave`};
+			},
+		},
+		{
+			id: 'write-restore', kind: 'mutation', title: `Write the restore of ${name} to version ${facts.target} (one ${facts.format} commit)`,
+			changes: `one new commit on ${name}: ${facts.filesReturning} files return, ${facts.filesLeaving} leave; live set ${side(facts.before)} -> ${side(facts.after)}${facts.schemaChanges.length > 0 ? `; schema: ${facts.schemaChanges.join(', ')}` : ''}`,
+			undo: `${again} --to ${facts.from} --yes (restores forward to the version current before; history keeps both)`,
+			dangerous: {confirmText: name, reason: `changes what every reader of ${name} sees (${side(facts.before)} -> ${side(facts.after)})`},
+			async check() {
+				// Written already (a crash before the journal knew): the table moved, and to the target's live set.
+				const fresh = await replan();
+				return fresh.from !== facts.from && inPlace(fresh);
+			},
+			async * run(context) {
+				const fresh = await replan();
+				if (fresh.refusal) {
+					throw new Error(fresh.refusal);
+				}
+
+				if (fresh.from !== facts.from) {
+					throw new Error(`${name} moved since the plan was made (now at version ${fresh.from}, was ${facts.from}): plan again`);
+				}
+
+				yield {message: `writing the commit (${fresh.filesReturning.length} files return, ${fresh.filesLeaving.length} leave)`, kind: 'wait'};
+				const result: TableRestoreResult = await format.execute(fresh, {...options, signal: context.signal});
+				yield {message: `version ${result.newVersion} written`};
+				return {detail: `wrote version ${result.newVersion}`, newVersion: result.newVersion, verified: result.verified, checks: result.checks};
+			},
+		},
+		{
+			id: 'verify-table', kind: 'verify', title: `Verify: ${name} reads as version ${facts.target}`,
+			async * run(context) {
+				const written = context.results.get('write-restore') as {newVersion: string; verified: boolean; checks: TableRestoreResult['checks']} | undefined;
+				for (const check of written?.checks ?? []) {
+					yield {message: `${check.ok ? 'ok' : 'FAILED'} ${check.name}: ${check.detail}`, ...(check.ok ? {} : {kind: 'warning' as const})};
+				}
+
+				const failed = (written?.checks ?? []).filter(check => !check.ok);
+				if (failed.length > 0 || written?.verified === false) {
+					throw new Error(`read-back checks failed: ${failed.map(check => `${check.name} (${check.detail})`).join('; ') || 'not verified'}`);
+				}
+
+				// Whatever the format checked, plan again: the live set must be the target's.
+				const fresh = await replan();
+				if (!inPlace(fresh)) {
+					throw new Error(`${name} does not read as version ${facts.target}: ${fresh.filesReturning.length} files would still return, ${fresh.filesLeaving.length} leave`);
+				}
+
+				return {detail: `${name} reads as version ${facts.target}${written ? ` (new version ${written.newVersion}; ${written.checks.length} checks passed)` : ''}`, newVersion: written?.newVersion};
+			},
+		},
+	];
+	return {
+		kind: 'table',
+		target: `table/${facts.ref}${facts.table ? `#${facts.table}` : ''}`,
+		summary: `restore ${facts.format} table ${name} to version ${facts.target}`,
+		facts,
+		blastRadius: [
+			`${name}: live set ${side(facts.before)} -> ${side(facts.after)}; readers see it from their next read`,
+			`versions after ${facts.target} stay in the history (time travel still reaches them) until retention removes them`,
+			...facts.schemaChanges.map(change => `schema: ${change}`),
+		],
+		warnings: [...facts.warnings],
+		access: [],
+		steps,
+		undo: [`${again} --to ${facts.from} --yes`],
+	};
+}
+
+/**
+A table restore ready for the wizard: planned now, or the unfinished run of the same table
+resumed from its journal (refused when that run restores to another version).
+*/
+export async function prepareTableRestore(options: {format: TableFormat; ref: string; table?: string; to: string; stateDir: string; identity: string; readOnly?: boolean; force?: boolean}): Promise<RestoreSession> {
+	const target = `table/${options.ref}${options.table ? `#${options.table}` : ''}`;
+	const unfinished = findUnfinished(options.stateDir, target);
+	let facts: TableRestoreFacts;
+	if (unfinished) {
+		facts = unfinished.begin.facts as TableRestoreFacts;
+		if (facts.target !== options.to) {
+			throw new Error(`${describeUnfinished(unfinished)}, to version ${facts.target}: finish or abandon it first`);
+		}
+	} else {
+		const plan = await options.format.plan({ref: options.ref, ...(options.table ? {table: options.table} : {})}, options.to, options.force ? {force: true} : {});
+		facts = tableRestoreFacts(plan, {force: options.force});
+	}
+
+	return createSession({
+		plan: buildTableRestorePlan(facts, options.format),
+		stateDir: options.stateDir,
+		identity: options.identity,
+		readOnly: options.readOnly ?? false,
+		...(unfinished ? {resume: unfinished} : {}),
+	});
+}
