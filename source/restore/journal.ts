@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import type {PlanDescription} from './plan.js';
-import {appendDurable, stateLayout} from './state-dir.js';
+import {appendDurable, fsyncDirectory, stateLayout} from './state-dir.js';
 
 /**
 The journal of one restore run: JSON lines, each fsync'd before the engine goes on. A step is
@@ -65,6 +65,8 @@ export class Journal {
 		const finished = path.join(stateLayout(stateDir).finished, `${this.runId}.jsonl`);
 		fs.mkdirSync(path.dirname(finished), {recursive: true});
 		fs.renameSync(this.file, finished);
+		fsyncDirectory(path.dirname(finished));
+		fsyncDirectory(path.dirname(this.file));
 		return finished;
 	}
 }

@@ -37,12 +37,32 @@ export const stateLayout = (stateDir: string) => ({
 /** Appends one line and makes it durable before returning (the point of a journal). */
 export function appendDurable(file: string, line: string): void {
 	fs.mkdirSync(path.dirname(file), {recursive: true});
+	const created = !fs.existsSync(file);
 	const fd = fs.openSync(file, 'a', 0o600);
 	try {
 		fs.writeSync(fd, line.endsWith('\n') ? line : line + '\n');
 		fs.fsyncSync(fd);
 	} finally {
 		fs.closeSync(fd);
+	}
+
+	if (created) {
+		fsyncDirectory(path.dirname(file));
+	}
+}
+
+/** Makes a file's creation or rename in `directory` durable (where the platform allows it). */
+export function fsyncDirectory(directory: string): void {
+	let fd: number | undefined;
+	try {
+		fd = fs.openSync(directory, 'r');
+		fs.fsyncSync(fd);
+	} catch {
+		// Not every platform can fsync a directory; the data itself is already synced.
+	} finally {
+		if (fd !== undefined) {
+			fs.closeSync(fd);
+		}
 	}
 }
 
@@ -59,4 +79,5 @@ export function writeFileAtomic(file: string, content: string): void {
 	}
 
 	fs.renameSync(temporary, file);
+	fsyncDirectory(path.dirname(file));
 }
