@@ -5,6 +5,8 @@ import type {Command, FlagSpec} from './commands/command.js';
 import {globalFlags} from './global-flags.js';
 import {UserError, exitCodes} from './errors.js';
 
+const commandWidth = Math.max(...commands.map(command => command.path.join(' ').length));
+
 const usage = `
 	ilum-restore: recover the object storage of an Ilum data platform
 
@@ -13,7 +15,7 @@ const usage = `
 	  $ ilum-restore <command> [options]
 
 	Commands
-${commands.map(command => `	  ${command.path.join(' ').padEnd(20)} ${command.summary}`).join('\n')}
+${commands.map(command => `	  ${command.path.join(' ').padEnd(commandWidth)}  ${command.summary}`).join('\n')}
 
 	Options
 ${Object.entries(globalFlags).map(([name, spec]) => `	  ${flagLabel(name, spec).padEnd(24)} ${spec.description}`).join('\n')}
