@@ -109,3 +109,31 @@ test('the fixes refuse under --read-only and outside a terminal without --yes, c
 	assert.equal(unattended.code, 3);
 	assert.match(unattended.stderr, /--dry-run/);
 });
+
+test('snapshot create --quiesce stopped with Ctrl-C after the pause brings the writers back at once', async () => {
+	const {spawn} = await import('node:child_process');
+	const {binPath} = await import('../helpers/run-cli.js');
+	const replicas = async () => (await drill.kubectl(['-n', 'ilum', 'get', 'statefulset', 'ilum-objectstorage', '-o', 'jsonpath={.spec.replicas}'])).stdout;
+	assert.equal(await replicas(), '1');
+	const child = spawn(process.execPath, [binPath, 'snapshot', 'create', '--quiesce', '--yes', '--state-dir', stateDir], {env, stdio: ['ignore', 'pipe', 'pipe']});
+	let stderr = '';
+	let interrupted = false;
+	child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+		stderr += chunk;
+		// The pause has started: interrupt as an operator would.
+		if (!interrupted && /Pause writes: scale StatefulSet/.test(stderr)) {
+			interrupted = true;
+			child.kill('SIGINT');
+		}
+	});
+	const code = await new Promise<number | null>(resolve => {
+		child.on('close', resolve);
+	});
+	assert.ok(interrupted, stderr);
+	assert.notEqual(code, 0);
+	assert.match(stderr, /writers resumed: StatefulSet ilum-objectstorage scaled back to 1/);
+	assert.equal(await replicas(), '1');
+	// The interrupted run is closed: a new snapshot can be taken without --resume or --abandon.
+	const again = await runCli(['snapshot', 'create', '--dry-run', '--state-dir', stateDir], {env});
+	assert.equal(again.code, 0, again.stderr);
+});
