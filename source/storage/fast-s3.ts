@@ -342,7 +342,8 @@ export class FastS3Client {
 	async * list(bucket: string, options: {prefix?: string; startAfter?: string; readAhead?: number; pageSize?: number; signal?: AbortSignal; retry?: RetryOptions} = {}): AsyncGenerator<ObjectInfo> {
 		const readAhead = Math.max(1, options.readAhead ?? 2);
 		const fetchPage = async (token: string | undefined): Promise<ListPage> => withRetry(async () => {
-			const query: Record<string, string> = {'list-type': '2', 'max-keys': String(options.pageSize ?? 1000)};
+			// encoding-type=url: keys with characters XML 1.0 cannot carry come back URL-encoded (decoded in parseListPage).
+			const query: Record<string, string> = {'list-type': '2', 'max-keys': String(options.pageSize ?? 1000), 'encoding-type': 'url'};
 			if (options.prefix) {
 				query['prefix'] = options.prefix;
 			}
@@ -470,6 +471,8 @@ type ListPage = {objects: ObjectInfo[]; truncated: boolean; nextToken?: string};
 /** Parses a ListObjectsV2 answer. */
 export function parseListPage(xml: string): ListPage {
 	const objects: ObjectInfo[] = [];
+	// Servers that honour encoding-type=url say so; others (fauxqs) send keys as they are.
+	const urlEncoded = xmlValue(xml, 'EncodingType') === 'url';
 	let position = 0;
 	for (;;) {
 		const start = xml.indexOf('<Contents>', position);
@@ -481,7 +484,7 @@ export function parseListPage(xml: string): ListPage {
 		const entry = xml.slice(start + 10, end);
 		position = end + 11;
 		objects.push({
-			key: decodeXml(xmlValue(entry, 'Key') ?? ''),
+			key: urlEncoded ? decodeListKey(decodeXml(xmlValue(entry, 'Key') ?? '')) : decodeXml(xmlValue(entry, 'Key') ?? ''),
 			size: Number(xmlValue(entry, 'Size') ?? 0),
 			etag: decodeXml(xmlValue(entry, 'ETag') ?? ''),
 			lastModified: xmlValue(entry, 'LastModified'),
@@ -491,6 +494,11 @@ export function parseListPage(xml: string): ListPage {
 	const truncated = xmlValue(xml, 'IsTruncated') === 'true';
 	const token = xmlValue(xml, 'NextContinuationToken');
 	return {objects, truncated, nextToken: token === undefined ? undefined : decodeXml(token)};
+}
+
+/** A key from a listing with `encoding-type=url` (form encoding: `+` is a space, as botocore decodes it). */
+function decodeListKey(value: string): string {
+	return value.includes('%') || value.includes('+') ? decodeURIComponent(value.replaceAll('+', ' ')) : value;
 }
 
 function xmlValue(xml: string, tag: string): string | undefined {

@@ -37,7 +37,7 @@ async function recordingServer() {
 			const url = new URL(request.url!, 'http://x');
 			let body = '';
 			if (request.method === 'GET' && url.searchParams.get('list-type') === '2') {
-				body = '<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a&amp;b</Key><Size>3</Size><ETag>&quot;abc&quot;</ETag></Contents></ListBucketResult>';
+				body = '<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>false</IsTruncated><Contents><Key>a%26b+c%2Bd%01</Key><Size>3</Size><ETag>&quot;abc&quot;</ETag></Contents></ListBucketResult>';
 			} else if (request.method === 'POST' && url.searchParams.has('uploads')) {
 				body = '<InitiateMultipartUploadResult><UploadId>up/1+2=</UploadId></InitiateMultipartUploadResult>';
 			} else if (request.method === 'POST' && url.searchParams.has('uploadId')) {
@@ -73,9 +73,12 @@ test('every request the client sends carries the signature the AWS SDK computes 
 	try {
 		const odd = 'dir with space/ü+plus=eq&amp;!\'()*~.txt';
 		const metadata = {contentType: 'text/csv', contentEncoding: 'gzip', cacheControl: 'max-age=1', contentDisposition: 'attachment; filename="a b.csv"', userMetadata: {owner: 'team a', 'x-trace': '1'}};
-		for await (const _ of client.list('ilum-data', {prefix: 'dir with space/', startAfter: 'dir with space/a'})) {
-			// Drain.
+		const listed: string[] = [];
+		for await (const object of client.list('ilum-data', {prefix: 'dir with space/', startAfter: 'dir with space/a'})) {
+			listed.push(object.key);
 		}
+
+		assert.deepEqual(listed, ['a&b c+d\u0001'], 'URL-encoded keys are decoded');
 
 		await client.get('ilum-data', odd);
 		await client.head('ilum-data', odd, {checksums: true});
