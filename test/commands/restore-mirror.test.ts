@@ -153,3 +153,25 @@ test('SIGKILL at a random point, then run again: every object restored, none cop
 		await Promise.all([mirror.stop(), provider.stop()]);
 	}
 });
+
+test('--mirror-root and --prefix: bucket B is read from <root>/B/, and only keys under the prefix are restored', async () => {
+	const mirror = await startTestS3();
+	const provider = await startTestS3();
+	try {
+		await mirror.createBucket('offsite-backup');
+		await seedObjects(mirror.client, 'offsite-backup', {count: 12, size: 64, prefix: 'ilum/ilum-data/d/'});
+		await seedObjects(mirror.client, 'offsite-backup', {count: 5, size: 64, prefix: 'ilum/ilum-data/other/'});
+		await seedObjects(mirror.client, 'offsite-backup', {count: 3, size: 64, prefix: 'ilum/ilum-files/d/'});
+		const result = await runCli(['restore', 'mirror', '--yes', '--json', '--bucket', 'ilum-data', '--prefix', 'd/', '--mirror-root', 'offsite-backup/ilum', '--mirror-endpoint', mirror.endpoint.endpoint, '--s3-endpoint', provider.endpoint.endpoint], {env: cliEnv()});
+		assert.equal(result.code, 0, result.stderr);
+		const keys: string[] = [];
+		for await (const object of provider.client.list('ilum-data')) {
+			keys.push(object.key);
+		}
+
+		assert.deepEqual(keys, Array.from({length: 12}, (_, index) => `d/${String(index).padStart(6, '0')}`), 'keys are relative to <root>/ilum-data/, only under d/');
+		assert.equal(await provider.client.bucketExists('ilum-files'), false, 'only the named bucket');
+	} finally {
+		await Promise.all([mirror.stop(), provider.stop()]);
+	}
+});
