@@ -150,7 +150,7 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 				}
 			} else if (!json && event.type === 'progress' && Date.now() - lastLine >= 1000) {
 				lastLine = Date.now();
-				log(`${event.bucket}: ${event.objectsDone}/${event.objectsTotal}${event.listingDone ? '' : '+'} objects, ${formatBytes(event.bytesDone)}/${formatBytes(event.bytesTotal)}, ${formatBytes(event.rate)}/s, ${event.retries} retries, ${event.failed} failed`);
+				log(`${event.bucket}: ${event.objectsDone}/${event.objectsTotal}${event.listingDone ? '' : '+'} objects, ${formatBytes(event.bytesDone)}/${formatBytes(event.bytesTotal)}, ${formatBytes(event.rate)}/s${event.etaMs === undefined ? '' : `, ETA ${Math.ceil(event.etaMs / 1000)} s`}, ${event.retries} retries, ${event.failed} failed`);
 			} else if (!json && event.type === 'failed') {
 				log(`${event.bucket}: failed ${event.key}: ${event.error}`);
 			}
