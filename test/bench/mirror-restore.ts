@@ -12,7 +12,6 @@ re-diff: work rclone does not do). The copy is checked afterwards (object count 
 `npm run bench -- mirror`. Options: BENCH_ROUNDS (default 1), BENCH_SETS (default "a,b"),
 BENCH_MODULE_ONLY=1 (also time the command's module alone, without the CLI's other commands).
 */
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import {startServerProcess, type ServerProcess} from '../helpers/fauxqs-server.j
 import {FastS3Client} from '../../source/storage/fast-s3.js';
 import {seedObjects, testCredentials} from '../helpers/s3-pair.js';
 import {projectRoot} from '../helpers/run-cli.js';
+import {rcloneRemote, timed, type Run} from './helpers.js';
 
 type DataSet = {name: string; bucket: string; describe: string; seed(client: FastS3Client): Promise<void>; objects: number; bytes: number};
 
@@ -48,32 +48,6 @@ const sets: DataSet[] = [
 		},
 	},
 ];
-
-type Run = {tool: string; wallMs: number; cpuS: number; peakRssMb: number; exitCode: number; stderrTail: string};
-
-async function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-	const child = spawn('/usr/bin/time', ['-v', command, ...args], {env, stdio: ['ignore', 'pipe', 'pipe']});
-	let stderr = '';
-	child.stdout.resume();
-	child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-		stderr += chunk;
-		if (stderr.length > 200_000) {
-			stderr = stderr.slice(-100_000);
-		}
-	});
-	const started = process.hrtime.bigint();
-	const exitCode = await new Promise<number>(resolve => {
-		child.on('close', code => {
-			resolve(code ?? 1);
-		});
-	});
-	const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-	const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-	const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
-	const system = /System time \(seconds\): ([\d.]+)/.exec(stderr);
-	const cpuS = Number(user?.[1] ?? Number.NaN) + Number(system?.[1] ?? Number.NaN);
-	return {tool: path.basename(command), wallMs, cpuS, peakRssMb: rss ? Number(rss[1]) / 1024 : Number.NaN, exitCode, stderrTail: stderr.split('\n').filter(line => !line.startsWith('\t')).slice(-6).join('\n')};
-}
 
 async function countTarget(endpoint: string, bucket: string): Promise<{objects: number; bytes: number}> {
 	const client = new FastS3Client({endpoint, ...testCredentials});
@@ -107,15 +81,7 @@ async function runIlum(source: string, target: string, set: DataSet, moduleOnly 
 }
 
 async function runRclone(source: string, target: string, set: DataSet): Promise<Run> {
-	const side = (name: string, endpoint: string) => ({
-		[`RCLONE_CONFIG_${name}_TYPE`]: 's3',
-		[`RCLONE_CONFIG_${name}_PROVIDER`]: 'Other',
-		[`RCLONE_CONFIG_${name}_ENDPOINT`]: endpoint,
-		[`RCLONE_CONFIG_${name}_ACCESS_KEY_ID`]: testCredentials.accessKeyId,
-		[`RCLONE_CONFIG_${name}_SECRET_ACCESS_KEY`]: testCredentials.secretAccessKey,
-		[`RCLONE_CONFIG_${name}_REGION`]: 'us-east-1',
-		[`RCLONE_CONFIG_${name}_FORCE_PATH_STYLE`]: 'true',
-	});
+	const side = (name: string, endpoint: string) => rcloneRemote(name, endpoint, testCredentials);
 	const env = {PATH: process.env['PATH'], HOME: os.tmpdir(), RCLONE_CONFIG: '/dev/null', ...side('SRC', source), ...side('DST', target)};
 	const run = await timed('rclone', ['sync', `src:${set.bucket}`, `dst:${set.bucket}`, '--transfers', '32', '--checkers', '32'], env);
 	return {...run, tool: 'rclone'};
