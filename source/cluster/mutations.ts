@@ -184,9 +184,8 @@ export class KubeVolumeRestoreCluster implements VolumeRestoreCluster {
 	}
 
 	async reviewAccess(items: readonly AccessRequirement[]): Promise<AccessVerdict[]> {
-		const verdicts: AccessVerdict[] = [];
-		for (const item of items) {
-			// eslint-disable-next-line no-await-in-loop
+		// One review per requirement, asked together (the answers keep the order of the questions).
+		return Promise.all(items.map(async (item): Promise<AccessVerdict> => {
 			const review = await this.call(`create selfsubjectaccessreview (${item.verb} ${item.resource})`, async () => this.authorization.createSelfSubjectAccessReview({body: {
 				apiVersion: 'authorization.k8s.io/v1',
 				kind: 'SelfSubjectAccessReview',
@@ -198,10 +197,8 @@ export class KubeVolumeRestoreCluster implements VolumeRestoreCluster {
 				}},
 			}}));
 			const status = review.status;
-			verdicts.push({item, allowed: Boolean(status?.allowed) && !status?.denied, ...(status?.reason ? {reason: status.reason} : {})});
-		}
-
-		return verdicts;
+			return {item, allowed: Boolean(status?.allowed) && !status?.denied, ...(status?.reason ? {reason: status.reason} : {})};
+		}));
 	}
 
 	async createVolumeSnapshot(namespace: string, options: {name: string; claim: string; className?: string; annotations?: Record<string, string>; labels?: Record<string, string>}) {
