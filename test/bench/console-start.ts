@@ -7,6 +7,11 @@ runs in its own process (`drill serve`), so the figures are the console's own:
 - `inventory --json` to its document, with its peak memory;
 for the default world (3,000 objects) and a bigger one (`node --import tsx test/bench/console-start.ts 100000`).
 `--drill` (world in-process) adds the world's own start to these.
+
+`--snapshots N` and `--tables N` add N VolumeSnapshots and N small Delta tables to each world
+(bench-only seeders in big-world.ts, which then serves the world instead of `drill serve`). The
+issue's big world: `console-start.ts 700000 --snapshots 976 --tables 93` (7 buckets of 100,000
+objects; the default world already has 24 snapshots and 7 tables).
 */
 import {execFileSync, spawn} from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -18,9 +23,15 @@ import {startInTmux} from '../helpers/tmux.js';
 
 type Served = {kubeconfig: string; provider: {endpoint: string}; backup: {endpoint: string}; objects: number};
 
-async function serve(objects: number): Promise<{served: Served; stop: () => Promise<void>; readyMs: number}> {
+type Extra = {snapshots: number; tables: number};
+
+async function serve(objects: number, extra: Extra): Promise<{served: Served; stop: () => Promise<void>; readyMs: number}> {
 	const started = Date.now();
-	const child = spawn(process.execPath, [binPath, 'drill', 'serve', '--objects', String(objects)], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'ignore']});
+	const big = extra.snapshots > 0 || extra.tables > 0;
+	const command = big
+		? ['--max-old-space-size=16384', '--import', 'tsx', path.join(projectRoot, 'test/bench/big-world.ts'), '--objects', String(objects), '--snapshots', String(extra.snapshots), '--tables', String(extra.tables)]
+		: [binPath, 'drill', 'serve', '--objects', String(objects)];
+	const child = spawn(process.execPath, command, {cwd: projectRoot, stdio: ['ignore', 'pipe', 'ignore']});
 	const lines = readline.createInterface({input: child.stdout});
 	const first = await new Promise<string>((resolve, reject) => {
 		lines.once('line', resolve);
@@ -38,8 +49,9 @@ async function serve(objects: number): Promise<{served: Served; stop: () => Prom
 	};
 }
 
-async function measure(objects: number): Promise<void> {
-	const world = await serve(objects);
+async function measure(objects: number, extra: Extra): Promise<void> {
+	const world = await serve(objects, extra);
+	const label = `${objects} objects${extra.snapshots > 0 || extra.tables > 0 ? ` +${extra.snapshots} snapshots +${extra.tables} tables` : ''}`;
 	const home = await fs.mkdtemp(path.join(os.tmpdir(), 'console-bench-'));
 	const flags = `--kubeconfig ${world.served.kubeconfig} --s3-endpoint ${world.served.provider.endpoint}`;
 	try {
@@ -57,7 +69,7 @@ async function measure(objects: number): Promise<void> {
 			const stat = (await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).split(') ')[1]?.split(' ') ?? [];
 			const cpuSeconds = (Number(stat[11] ?? 0) + Number(stat[12] ?? 0)) / 100;
 			await screen.sendKeys('q');
-			process.stdout.write(`${objects} objects (world ready in ${(world.readyMs / 1000).toFixed(1)} s; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores): console first full frame ${(firstFrame / 1000).toFixed(1)} s, complete inventory on screen ${(complete / 1000).toFixed(1)} s (${cpuSeconds.toFixed(1)} s CPU), peak RSS ${(peakKiB / 1024).toFixed(0)} MiB\n`);
+			process.stdout.write(`${label} (world ready in ${(world.readyMs / 1000).toFixed(1)} s; load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores): console first full frame ${(firstFrame / 1000).toFixed(1)} s, complete inventory on screen ${(complete / 1000).toFixed(1)} s (${cpuSeconds.toFixed(1)} s CPU), peak RSS ${(peakKiB / 1024).toFixed(0)} MiB\n`);
 		} finally {
 			await screen.kill();
 		}
@@ -81,15 +93,22 @@ async function measure(objects: number): Promise<void> {
 		const inventory = JSON.parse(stdout) as {volumes: {snapshots?: unknown[]}; mirrors: {buckets: Array<{provider: {objects: number}}>}; tables: {tables: unknown[]}};
 		const [user, system, maxKiB] = stderr.trim().split('\n').at(-1)!.split(' ').map(Number) as [number, number, number];
 		const counted = inventory.mirrors.buckets.reduce((sum, bucket) => sum + bucket.provider.objects, 0);
-		process.stdout.write(`${objects} objects: inventory --json ${seconds.toFixed(1)} s (${(user + system).toFixed(1)} s CPU, exit ${code}): ${inventory.volumes.snapshots?.length ?? 0} snapshots, ${inventory.mirrors.buckets.length} buckets (${counted} provider objects compared), ${inventory.tables.tables.length} tables, peak RSS ${(maxKiB / 1024).toFixed(0)} MiB\n`);
+		process.stdout.write(`${label}: inventory --json ${seconds.toFixed(1)} s (${(user + system).toFixed(1)} s CPU, exit ${code}): ${inventory.volumes.snapshots?.length ?? 0} snapshots, ${inventory.mirrors.buckets.length} buckets (${counted} provider objects compared), ${inventory.tables.tables.length} tables, peak RSS ${(maxKiB / 1024).toFixed(0)} MiB\n`);
 	} finally {
 		await world.stop();
 		await fs.rm(home, {recursive: true, force: true});
 	}
 }
 
-const sizes = process.argv.slice(2).map(Number).filter(Number.isFinite);
+const argv = process.argv.slice(2);
+const option = (name: string) => {
+	const at = argv.indexOf(`--${name}`);
+	return at === -1 ? 0 : Number(argv.splice(at, 2)[1]);
+};
+
+const extra = {snapshots: option('snapshots'), tables: option('tables')};
+const sizes = argv.map(Number).filter(Number.isFinite);
 for (const objects of sizes.length > 0 ? sizes : [3000]) {
 	// eslint-disable-next-line no-await-in-loop
-	await measure(objects);
+	await measure(objects, extra);
 }
