@@ -1,40 +1,39 @@
 import process from 'node:process';
 import meow from 'meow';
-import {commands} from './commands/index.js';
+import {commands, findCommand} from './commands/index.js';
 import type {Command, FlagSpec} from './commands/command.js';
 import {globalFlags} from './global-flags.js';
 import {UserError, exitCodes} from './errors.js';
 
-const commandWidth = Math.max(...commands.map(command => command.path.join(' ').length));
+/** The global help: every command's summary, so every command is loaded (only for --help). */
+async function globalUsage(): Promise<string> {
+	const loaded = await Promise.all(commands.map(async entry => entry.load()));
+	const commandWidth = Math.max(...loaded.map(command => command.path.join(' ').length));
+	return `
+  ilum-restore: recover the object storage of an Ilum data platform
 
-const usage = `
-	ilum-restore: recover the object storage of an Ilum data platform
+  Usage
+    $ ilum-restore [--drill]             open the console (needs a terminal)
+    $ ilum-restore <command> [options]
 
-	Usage
-	  $ ilum-restore [--drill]             open the console (needs a terminal)
-	  $ ilum-restore <command> [options]
+  Commands
+${loaded.map(command => `    ${command.path.join(' ').padEnd(commandWidth)}  ${command.summary}`).join('\n')}
 
-	Commands
-${commands.map(command => `	  ${command.path.join(' ').padEnd(commandWidth)}  ${command.summary}`).join('\n')}
+  Options
+${Object.entries(globalFlags).map(([name, spec]) => `    ${flagLabel(name, spec).padEnd(24)} ${spec.description}`).join('\n')}
 
-	Options
-${Object.entries(globalFlags).map(([name, spec]) => `	  ${flagLabel(name, spec).padEnd(24)} ${spec.description}`).join('\n')}
+  Exit codes
+    0 ok, 1 failed, 2 usage error, 3 refused by a safety check
 
-	Exit codes
-	  0 ok, 1 failed, 2 usage error, 3 refused by a safety check
-
-	Run 'ilum-restore <command> --help' for a command's options.
+  Run 'ilum-restore <command> --help' for a command's options.
 `;
+}
 
 function flagLabel(name: string, spec: FlagSpec): string {
 	const long = '--' + name.replaceAll(/[A-Z]/g, letter => '-' + letter.toLowerCase());
 	return spec.shortFlag ? `-${spec.shortFlag}, ${long}` : long;
 }
 
-function findCommand(input: readonly string[]): Command | undefined {
-	const matches = commands.filter(command => command.path.every((word, index) => input[index] === word));
-	return matches.sort((a, b) => b.path.length - a.path.length)[0];
-}
 
 function commandHelp(command: Command): string {
 	const flags = Object.entries(command.flags ?? {});
@@ -46,29 +45,60 @@ function commandHelp(command: Command): string {
 	].join('\n');
 }
 
-async function main(): Promise<number> {
-	const allFlags: Record<string, FlagSpec> = {...globalFlags};
-	for (const command of commands) {
-		Object.assign(allFlags, command.flags);
+/** The first option on the command line that none of `flags` names (long, short or `--no-`). */
+function unknownFlags(argv: readonly string[], flags: Record<string, FlagSpec>): string | undefined {
+	const longNames = new Set(Object.keys(flags).map(name => name.replaceAll(/[A-Z]/g, letter => '-' + letter.toLowerCase())));
+	const shortNames = new Set(Object.values(flags).map(spec => spec.shortFlag).filter(Boolean));
+	for (const token of argv) {
+		if (token === '--') {
+			return undefined;
+		}
+
+		const long = /^--(?:no-)?([^=]+)/.exec(token);
+		if (long && !longNames.has(long[1]!) && !longNames.has(token.slice(2).split('=')[0]!)) {
+			return token.split('=')[0];
+		}
+
+		const short = /^-([^-])/.exec(token);
+		if (short && !shortNames.has(short[1]!) && !/^-\d/.test(token)) {
+			return token;
+		}
 	}
 
-	const cli = meow(usage, {
-		importMeta: import.meta,
-		description: false,
-		autoHelp: false,
-		autoVersion: false,
-		allowUnknownFlags: false,
-		flags: allFlags as any,
-	});
+	return undefined;
+}
 
-	if (cli.flags['version']) {
-		process.stdout.write(`${cli.pkg.version ?? 'unknown'}\n`);
+const parse = (flags: Record<string, FlagSpec>, allowUnknownFlags: boolean) => meow('', {
+	importMeta: import.meta,
+	description: false,
+	autoHelp: false,
+	autoVersion: false,
+	allowUnknownFlags,
+	flags: flags as any,
+});
+
+async function main(): Promise<number> {
+	// First pass: the global flags only, to find which command runs; then load just that command
+	// and parse again with its flags, refusing any flag it does not know.
+	const first = parse(globalFlags, true);
+	if (first.flags['version']) {
+		process.stdout.write(`${first.pkg.version ?? 'unknown'}\n`);
 		return exitCodes.ok;
 	}
 
-	const command = findCommand(cli.input);
+	const entry = findCommand(first.input);
+	const command = entry ? await entry.load() : undefined;
+	// The console takes the inventory's flags (where to look for tables).
+	const extraFlags = command?.flags ?? (first.input.length === 0 ? (await import('./commands/inventory.js')).inventoryFlags : {});
+	const known = {...globalFlags, ...extraFlags};
+	const unknown = unknownFlags(process.argv.slice(2), known);
+	if (unknown) {
+		throw new UserError(`Unknown option ${unknown}${command ? ` for ${command.path.join(' ')}` : ''}`, {exitCode: exitCodes.usage, hint: `see ilum-restore ${command ? `${command.path.join(' ')} ` : ''}--help`});
+	}
+
+	const cli = parse(known, true);
 	if (cli.flags['help']) {
-		process.stdout.write(command ? commandHelp(command) : cli.help + '\n');
+		process.stdout.write(command ? commandHelp(command) : await globalUsage());
 		return exitCodes.ok;
 	}
 
