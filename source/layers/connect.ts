@@ -14,6 +14,7 @@ import {KubeVolumeRestoreCluster} from '../cluster/mutations.js';
 import {prepareVolumeRestore, providerProbe} from './volumes/restore-plan.js';
 import {AuditLog} from '../restore/audit.js';
 import {resolveStateDir} from '../restore/state-dir.js';
+import {prepareTableRestore} from '../restore/table-plan.js';
 import {historyReader, type TableSources} from './tables/table-inventory.js';
 
 /** The provider's credentials Secret and the keys versions of the chart use. */
@@ -148,6 +149,14 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 				readOnly: Boolean(flags['readOnly']),
 			});
 		},
+		prepareTableRestore: flags['readOnly'] ? undefined : async ({ref, table, to}) => prepareTableRestore({
+			format: await resolveFormat({ref, ...(table ? {table} : {})}, formats),
+			ref,
+			...(table ? {table} : {}),
+			to,
+			stateDir: resolveStateDir(flags['stateDir']),
+			identity: `${config.getCurrentUser()?.name ?? 'unknown'}@${config.getCurrentContext()}`,
+		}),
 		setBackupSuspended: flags['readOnly'] ? undefined : async (name, suspend) => {
 			const audit = new AuditLog(resolveStateDir(flags['stateDir']));
 			const identity = `${config.getCurrentUser()?.name ?? 'unknown'}@${config.getCurrentContext()}`;

@@ -36,6 +36,8 @@ export type LayerSources = {
 	readonly now?: () => number;
 	/** Builds a restore session for a VolumeSnapshot (the wizard behind `R`); absent: not offered. */
 	readonly prepareVolumeRestore?: (snapshot: string) => Promise<RestoreSession>;
+	/** Builds a restore session for a table and one of its versions (the wizard behind `R` in a table's history); absent: not offered. */
+	readonly prepareTableRestore?: (target: {ref: string; table?: string; to: string}) => Promise<RestoreSession>;
 	/** Suspends (or resumes) the backup CronJob, recorded in the audit log; absent: not offered. */
 	readonly setBackupSuspended?: (name: string, suspend: boolean) => Promise<void>;
 	/** Release clients, port-forwards, the drill world. */

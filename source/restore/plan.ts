@@ -115,6 +115,8 @@ export type RestorePlan = {
 	readonly blastRadius: readonly string[];
 	/** Hazards the operator should know about (not refusals). */
 	readonly warnings: readonly string[];
+	/** What the result will look like, when the kind has a preview (a table restore's files, rows, schema, commit). */
+	readonly preview?: readonly string[];
 	readonly access: readonly AccessRequirement[];
 	readonly steps: readonly Step[];
 	/** How to undo the whole restore once it is done. */
@@ -128,6 +130,7 @@ export type PlanDescription = {
 	readonly summary: string;
 	readonly blastRadius: readonly string[];
 	readonly warnings: readonly string[];
+	readonly preview?: readonly string[];
 	readonly access: readonly AccessRequirement[];
 	readonly undo: readonly string[];
 	readonly steps: ReadonlyArray<{
@@ -149,6 +152,7 @@ export function describePlan(plan: RestorePlan): PlanDescription {
 		summary: plan.summary,
 		blastRadius: plan.blastRadius,
 		warnings: plan.warnings,
+		...(plan.preview ? {preview: plan.preview} : {}),
 		access: plan.access,
 		undo: plan.undo,
 		steps: plan.steps.map(step => ({
@@ -193,6 +197,10 @@ export function formatPlan(description: PlanDescription): string {
 		if (step.undo) {
 			lines.push(`      undo:    ${step.undo}`);
 		}
+	}
+
+	if (description.preview && description.preview.length > 0) {
+		lines.push('', 'Preview:', ...description.preview.map(line => `  ${line}`));
 	}
 
 	if (description.blastRadius.length > 0) {

@@ -54,7 +54,46 @@ const side = (value: LiveSetSide) => `${value.files} files, ${value.rows} rows, 
 /** A fresh plan's live set already equals the target's: nothing would return or leave. */
 const inPlace = (plan: TableRestorePlan) => plan.filesReturning.length === 0 && plan.filesLeaving.length === 0;
 
-export function buildTableRestorePlan(facts: TableRestoreFacts, format: TableFormat): RestorePlan {
+const shown = 8;
+const list = (label: string, files: readonly string[]) => files.length === 0
+	? [`${label}: none`]
+	: [`${label} (${files.length}):`, ...files.slice(0, shown).map(file => `  ${file}`), ...(files.length > shown ? [`  … and ${files.length - shown} more (restore table --dry-run --json lists them all)`] : [])];
+
+function commitPreview(commit: unknown): string[] {
+	if (commit && typeof commit === 'object' && 'file' in commit && Array.isArray((commit as {actions?: unknown}).actions)) {
+		const {file, actions} = commit as {file: string; actions: unknown[]};
+		const kinds = new Map<string, number>();
+		for (const action of actions) {
+			const kind = action && typeof action === 'object' ? Object.keys(action)[0] ?? '?' : '?';
+			kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+		}
+
+		return [`commit it will write: ${file} (${[...kinds].map(([kind, count]) => `${count} ${kind}`).join(', ')})`];
+	}
+
+	const text = JSON.stringify(commit, (_key, value: unknown) => typeof value === 'bigint' ? value.toString() : value) ?? '';
+	return [`commit it will write: ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`];
+}
+
+/**
+What the restore will look like, for the wizard's plan screen and the dry run: files returning to
+and leaving the live set, rows and bytes before and after, schema differences, the commit. From the
+format's full plan when there is one, else (a resumed run) from the journaled facts.
+*/
+export function tablePreview(facts: TableRestoreFacts, plan?: TableRestorePlan): string[] {
+	const rows = (value: LiveSetSide) => Number.isNaN(value.rows) ? 'unknown' : String(value.rows);
+	return [
+		`${facts.format} table ${tableName(facts)}: version ${facts.from} (current) -> ${facts.target}`,
+		`before: ${facts.before.files} files, ${rows(facts.before)} rows, ${facts.before.bytes} bytes`,
+		`after:  ${facts.after.files} files, ${rows(facts.after)} rows, ${facts.after.bytes} bytes`,
+		...(plan ? list('files returning to the live set', plan.filesReturning) : [`files returning to the live set: ${facts.filesReturning}`]),
+		...(plan ? list('files leaving the live set', plan.filesLeaving) : [`files leaving the live set: ${facts.filesLeaving}`]),
+		...(facts.schemaChanges.length === 0 ? ['schema and properties: unchanged'] : ['schema and properties:', ...facts.schemaChanges.map(change => `  ${change}`)]),
+		...(plan ? commitPreview(plan.commit) : [`commit it will write: one ${facts.format} restore commit (planned again when it runs)`]),
+	];
+}
+
+export function buildTableRestorePlan(facts: TableRestoreFacts, format: TableFormat, full?: TableRestorePlan): RestorePlan {
 	const ref = {ref: facts.ref, ...(facts.table ? {table: facts.table} : {})};
 	const name = tableName(facts);
 	const options = facts.force ? {force: true} : {};
@@ -136,6 +175,7 @@ export function buildTableRestorePlan(facts: TableRestoreFacts, format: TableFor
 			...facts.schemaChanges.map(change => `schema: ${change}`),
 		],
 		warnings: [...facts.warnings],
+		preview: tablePreview(facts, full),
 		access: [],
 		steps,
 		undo: [`${again} --to ${facts.from} --yes`],
@@ -150,18 +190,19 @@ export async function prepareTableRestore(options: {format: TableFormat; ref: st
 	const target = `table/${options.ref}${options.table ? `#${options.table}` : ''}`;
 	const unfinished = findUnfinished(options.stateDir, target);
 	let facts: TableRestoreFacts;
+	let full: TableRestorePlan | undefined;
 	if (unfinished) {
 		facts = unfinished.begin.facts as TableRestoreFacts;
 		if (facts.target !== options.to) {
 			throw new Error(`${describeUnfinished(unfinished)}, to version ${facts.target}: finish or abandon it first`);
 		}
 	} else {
-		const plan = await options.format.plan({ref: options.ref, ...(options.table ? {table: options.table} : {})}, options.to, options.force ? {force: true} : {});
-		facts = tableRestoreFacts(plan, {force: options.force});
+		full = await options.format.plan({ref: options.ref, ...(options.table ? {table: options.table} : {})}, options.to, options.force ? {force: true} : {});
+		facts = tableRestoreFacts(full, {force: options.force});
 	}
 
 	return createSession({
-		plan: buildTableRestorePlan(facts, options.format),
+		plan: buildTableRestorePlan(facts, options.format, full),
 		stateDir: options.stateDir,
 		identity: options.identity,
 		readOnly: options.readOnly ?? false,

@@ -1,7 +1,9 @@
 import type {ReactElement} from 'react';
 import type {LiveInventory} from '../layers/live-inventory.js';
 import {postureAction} from './posture-screen.js';
+import type {DetailChoice} from './panes/pane.js';
 import {suspendBackupAction} from './suspend-backup-action.js';
+import {restoreTableAction} from './table-restore-action.js';
 import {restoreVolumeAction} from './wizard/volume-restore-action.js';
 
 /**
@@ -35,11 +37,14 @@ export type ActionContext = {
 	is called. While it is open the console reads no keys: the screen's own `useInput` gets them all.
 	*/
 	readonly openScreen?: (screen: ReactElement) => {close: () => void};
+	/** The row chosen with ↑/↓ in the open detail (a version in a table's history); absent on the home screen. */
+	readonly choice?: DetailChoice;
 };
 
 /** Every registered action: one line each. */
 export const itemActions: ItemAction[] = [
 	suspendBackupAction,
 	restoreVolumeAction,
+	restoreTableAction,
 	postureAction,
 ];

@@ -39,8 +39,8 @@ export function drillStatus(drill: DrillClock, now: number): string {
 
 const toneColor = (tone: Tone): string | undefined => ({ok: 'green', bad: 'red', warn: 'yellow', dim: 'gray', title: 'cyan'} as Record<string, string>)[tone ?? ''];
 
-function ToneText({line, width}: {readonly line: ToneLine; readonly width: number}) {
-	return <Text color={toneColor(line.tone)} bold={line.tone === 'title'} dimColor={line.tone === 'dim'}>{fit(line.text, width)}</Text>;
+function ToneText({line, width, inverse}: {readonly line: ToneLine; readonly width: number; readonly inverse?: boolean}) {
+	return <Text color={toneColor(line.tone)} bold={line.tone === 'title'} dimColor={line.tone === 'dim'} inverse={inverse}>{fit(line.text, width)}</Text>;
 }
 
 type PaneViewProps = {
@@ -136,6 +136,11 @@ export function App(props: AppProps) {
 		return {
 			close() {
 				setScreen(undefined);
+				// The detail it was opened from (a table's history) may have changed: read it again.
+				const target = detailTargetRef.current;
+				if (stateRef.current.mode === 'detail' && target) {
+					loadDetail(target.pane, target.item);
+				}
 			},
 		};
 	};
@@ -144,6 +149,22 @@ export function App(props: AppProps) {
 	liveRef.current = liveState;
 	const [detail, setDetail] = useState<Detail | undefined>();
 	const [detailTarget, setDetailTarget] = useState<{pane: PaneDefinition; item: unknown} | undefined>();
+	const detailTargetRef = useRef<{pane: PaneDefinition; item: unknown} | undefined>(undefined);
+	// The chosen row of a detail with choices (a version in a table's history), read by the pane's actions.
+	const detailRef = useRef<Detail | undefined>(undefined);
+	const [choice, setChoiceState] = useState<number | undefined>(undefined);
+	const choiceRef = useRef<number | undefined>(undefined);
+	const setChoice = (index: number | undefined) => {
+		choiceRef.current = index;
+		setChoiceState(index);
+	};
+
+	const showDetail = (next: Detail) => {
+		detailRef.current = next;
+		setDetail(next);
+		setChoice(next.choice);
+	};
+
 	const now = (props.now ?? Date.now)();
 	// A clock tick for the ages ("12 s ago"): once a second, not a data poll.
 	const [, setTick] = useState(0);
@@ -168,12 +189,56 @@ export function App(props: AppProps) {
 
 	const loadDetail = useCallback((pane: PaneDefinition, item: unknown) => {
 		setDetailTarget({pane, item});
-		setDetail({title: 'Loading…', lines: []});
+		detailTargetRef.current = {pane, item};
+		showDetail({title: 'Loading…', lines: []});
 		dispatch({type: 'open', mode: 'detail'});
-		void pane.detail(item, {cluster: live.sources.cluster, sources: live.sources, now: Date.now(), live: live.getSnapshot()}).then(setDetail, (error: unknown) => {
-			setDetail({title: 'Detail', lines: [{text: error instanceof Error ? error.message : String(error), tone: 'bad'}]});
+		void pane.detail(item, {cluster: live.sources.cluster, sources: live.sources, now: Date.now(), live: live.getSnapshot()}).then(loaded => {
+			showDetail(loaded);
+			// Keep the chosen row on screen (a long history opens at its current version).
+			const line = loaded.choice === undefined ? undefined : loaded.choices?.[loaded.choice]?.line;
+			const height = detailHeightRef.current - 1;
+			if (line !== undefined && line >= height) {
+				dispatch({type: 'scroll', delta: line - height + 1, max: loaded.lines.length});
+			}
+		}, (error: unknown) => {
+			showDetail({title: 'Detail', lines: [{text: error instanceof Error ? error.message : String(error), tone: 'bad'}]});
 		});
 	}, [live]);
+
+	const currentChoice = () => {
+		const index = choiceRef.current;
+		return stateRef.current.mode === 'detail' && index !== undefined ? detailRef.current?.choices?.[index] : undefined;
+	};
+
+	/** ↑/↓ in a detail with choices: the next selectable row that way, scrolled into view. */
+	const choose = (direction: 1 | -1): boolean => {
+		const choices = detailRef.current?.choices;
+		const from = choiceRef.current;
+		if (!choices || from === undefined) {
+			return false;
+		}
+
+		let next = from + direction;
+		while (next >= 0 && next < choices.length && !choices[next]!.selectable) {
+			next += direction;
+		}
+
+		if (next < 0 || next >= choices.length) {
+			return false;
+		}
+
+		setChoice(next);
+		const line = choices[next]!.line;
+		const height = detailHeightRef.current - 1;
+		const {scroll} = stateRef.current;
+		if (line < scroll) {
+			dispatch({type: 'scroll', delta: line - scroll, max: detailRef.current?.lines.length ?? 0});
+		} else if (line >= scroll + height) {
+			dispatch({type: 'scroll', delta: line - scroll - height + 1, max: detailRef.current?.lines.length ?? 0});
+		}
+
+		return true;
+	};
 
 	const quit = useCallback(() => {
 		props.onQuit?.();
@@ -232,11 +297,11 @@ export function App(props: AppProps) {
 		hint: true,
 		confirm() {
 			const {item} = selection(stateRef.current);
-			return action.confirm?.(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen}) ?? `${action.description}?`;
+			return action.confirm?.(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen, choice: currentChoice()}) ?? `${action.description}?`;
 		},
 		disabledReason() {
 			const {item} = selection(stateRef.current);
-			return item === undefined ? 'nothing selected' : action.disabledReason?.(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen});
+			return item === undefined ? 'nothing selected' : action.disabledReason?.(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen, choice: currentChoice()});
 		},
 		handler() {
 			const {item} = selection(stateRef.current);
@@ -244,7 +309,7 @@ export function App(props: AppProps) {
 				return;
 			}
 
-			void Promise.resolve(action.run(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen})).then(message => {
+			void Promise.resolve(action.run(item, {live, paneId: panes[paneIndex]!.id, readOnly, openScreen, choice: currentChoice()})).then(message => {
 				if (message) {
 					dispatch({type: 'message', text: message});
 				}
@@ -255,6 +320,8 @@ export function App(props: AppProps) {
 	const bindings = [...keyBindings, ...actionBindings];
 
 	const bodyRows = size.rows;
+	const detailHeightRef = useRef(Math.max(3, size.rows - 4));
+	detailHeightRef.current = Math.max(3, size.rows - 4);
 	const makeContext = (current: UiState): KeyContext => {
 		const {pane, items, item} = selection(current);
 		return {
@@ -279,6 +346,7 @@ export function App(props: AppProps) {
 				}
 			},
 			momentSteps: momentSteps(current.span),
+			choose,
 		};
 	};
 
@@ -377,7 +445,8 @@ export function App(props: AppProps) {
 		const lines: readonly ToneLine[] = state.mode === 'help'
 			? helpLines(bindings, readOnly, context).map(text => ({text, tone: text.startsWith(' ') ? undefined : 'title'}))
 			: detail?.lines ?? [];
-		const title = state.mode === 'help' ? 'Keys' : detail?.title ?? '';
+		const chosen = state.mode === 'detail' && choice !== undefined ? detail?.choices?.[choice] : undefined;
+		const title = state.mode === 'help' ? 'Keys' : `${detail?.title ?? ''}${chosen ? ` · version ${chosen.id} selected${chosen.current ? ' (current)' : ''} · ↑/↓ choose` : ''}`;
 		const height = Math.max(3, size.rows - 4);
 		const visible = lines.slice(state.scroll, state.scroll + height);
 		return (
@@ -385,7 +454,7 @@ export function App(props: AppProps) {
 				<Text bold>{fit(status, width)}</Text>
 				<Box flexDirection='column' borderStyle='round' borderColor='cyan' width={width} height={height + 2}>
 					<Text bold color='cyan'>{fit(title, width - 2)}</Text>
-					{visible.slice(0, height - 1).map((line, index) => <ToneText key={index} line={line} width={width - 2}/>)}
+					{visible.slice(0, height - 1).map((line, index) => <ToneText key={index} line={line} width={width - 2} inverse={chosen?.line === state.scroll + index}/>)}
 				</Box>
 				<Text dimColor>{fit(footer, width)}</Text>
 			</Box>

@@ -20,6 +20,11 @@ export type KeyContext = {
 	readonly runCommand: (line: string) => void;
 	readonly openDetail: () => void;
 	readonly momentSteps: number;
+	/**
+	Moves the selection in a detail with choices (a table's history) to the next selectable row in
+	that direction; false when there is none (then the key scrolls).
+	*/
+	readonly choose?: (direction: 1 | -1) => boolean;
 };
 
 /**
@@ -66,8 +71,16 @@ export const keyBindings: readonly KeyBinding[] = [
 	{keys: ['r'], label: 'r', description: 'Refresh (re-read claims, Secrets, drift, tables)', modes: ['home', 'detail'], handler: ({refresh}) => refresh(), hint: true},
 	{keys: [':'], label: ':', description: 'Command palette (go to a pane, switch namespace or context)', modes: ['home', 'detail'], handler: ({dispatch}) => dispatch({type: 'open', mode: 'palette'}), hint: true},
 	{keys: ['?'], label: '?', description: 'Help: every key', modes: ['home', 'detail'], handler: ({dispatch}) => dispatch({type: 'open', mode: 'help'}), hint: true},
-	{keys: ['up', 'k'], label: '↑/k', description: 'Scroll up', modes: ['detail', 'help'], handler: ({dispatch, lineCount}) => dispatch({type: 'scroll', delta: -1, max: lineCount})},
-	{keys: ['down', 'j'], label: '↓/j', description: 'Scroll down', modes: ['detail', 'help'], handler: ({dispatch, lineCount}) => dispatch({type: 'scroll', delta: 1, max: lineCount}), hint: true},
+	{keys: ['up', 'k'], label: '↑/k', description: 'Scroll up (in a table\'s history: select the previous restorable version)', modes: ['detail', 'help'], handler({state, dispatch, lineCount, choose}) {
+		if (!(state.mode === 'detail' && choose?.(-1))) {
+			dispatch({type: 'scroll', delta: -1, max: lineCount});
+		}
+	}},
+	{keys: ['down', 'j'], label: '↓/j', description: 'Scroll down (in a table\'s history: select the next restorable version)', modes: ['detail', 'help'], handler({state, dispatch, lineCount, choose}) {
+		if (!(state.mode === 'detail' && choose?.(1))) {
+			dispatch({type: 'scroll', delta: 1, max: lineCount});
+		}
+	}, hint: true},
 	{keys: ['pagedown', ' '], label: 'PgDn/Space', description: 'Scroll a page down', modes: ['detail', 'help'], handler: ({dispatch, lineCount, pageSize}) => dispatch({type: 'scroll', delta: pageSize, max: lineCount})},
 	{keys: ['pageup'], label: 'PgUp', description: 'Scroll a page up', modes: ['detail', 'help'], handler: ({dispatch, lineCount, pageSize}) => dispatch({type: 'scroll', delta: -pageSize, max: lineCount})},
 	{keys: ['enter'], label: 'Enter', description: 'Apply', modes: ['filter', 'palette'], handler({state, dispatch, runCommand}) {

@@ -10,7 +10,7 @@ import {maskCredentials} from '../../layers/mirrors/cron.js';
 
 /** Refs can carry a password (`ducklake:postgres:... password=x`, `https://user:pass@`): never on screen. */
 const redact = (text: string) => maskCredentials(text.replaceAll(/(password=)\S+/gi, '$1***'));
-import type {Detail, DetailDeps, ToneLine} from '../panes/pane.js';
+import type {Detail, DetailChoice, DetailDeps, ToneLine} from '../panes/pane.js';
 import {formatAge, formatAgo, formatBytes, formatTime} from '../presenters/format.js';
 
 const line = (error: unknown) => error instanceof ClusterError || error instanceof UserError ? error.line() : error instanceof Error ? error.message.split('\n')[0]! : String(error);
@@ -132,12 +132,23 @@ export async function tableDetail(item: TableItem, deps: DetailDeps): Promise<De
 		field('Found in', redact(item.source)),
 		{text: ''},
 	];
+	let choices: DetailChoice[] | undefined;
 	try {
 		const history = await deps.sources.tableDiscovery.history({ref: item.ref, table: item.table});
+		// historyLines: a summary, a blank line, the header, then one line per entry.
+		const first = lines.length + 3;
 		lines.push(...historyLines(history));
+		choices = history.entries.map((entry, index) => ({
+			line: first + index,
+			id: entry.id,
+			selectable: entry.restorable,
+			...(entry.current ? {current: true} : {}),
+			...(entry.restorable ? {} : {reason: entry.reason ?? 'not restorable'}),
+		}));
 	} catch (error) {
 		lines.push({text: line(error), tone: 'bad'});
 	}
 
-	return {title: `${item.format} table ${item.name}`, lines};
+	const current = choices?.findIndex(choice => choice.current) ?? -1;
+	return {title: `${item.format} table ${item.name}`, lines, ...(choices && choices.length > 0 ? {choices, choice: current >= 0 ? current : choices.length - 1} : {})};
 }

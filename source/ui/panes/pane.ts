@@ -7,8 +7,17 @@ import type {Column} from '../presenters/columns.js';
 export type Tone = 'ok' | 'bad' | 'warn' | 'dim' | 'title' | undefined;
 export type ToneLine = {readonly text: string; readonly tone?: Tone};
 
-/** What Enter opens: a title and lines (loaded once, refreshed with r). */
-export type Detail = {readonly title: string; readonly lines: readonly ToneLine[]};
+/**
+A row of a detail the operator can move to with ↑/↓ (a version in a table's history): the line it
+is on, and whether an action can take it (else why not).
+*/
+export type DetailChoice = {readonly line: number; readonly id: string; readonly selectable: boolean; readonly current?: boolean; readonly reason?: string};
+
+/**
+What Enter opens: a title and lines (loaded once, refreshed with r). With `choices`, ↑/↓ move
+between the selectable ones (starting at `choice`) and the pane's actions get the chosen one.
+*/
+export type Detail = {readonly title: string; readonly lines: readonly ToneLine[]; readonly choices?: readonly DetailChoice[]; readonly choice?: number};
 
 export type DetailDeps = {readonly cluster: Cluster; readonly sources: LayerSources; readonly now: number; readonly live?: LiveState};
 

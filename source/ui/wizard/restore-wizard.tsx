@@ -217,6 +217,8 @@ function PlanScreen({state, width, compact}: {readonly state: ReturnType<typeof 
 					{step.changes && !compact ? <Text dimColor>{'      changes: '}{step.changes.slice(0, width)}</Text> : null}
 				</Box>
 			))}
+			{plan.preview && plan.preview.length > 0 ? <Text bold>Preview</Text> : null}
+			{(plan.preview ?? []).slice(0, compact ? 12 : 40).map((line, index) => <Text key={`preview-${index}`}>  {line.slice(0, width)}</Text>)}
 			<Text bold>Blast radius</Text>
 			{plan.blastRadius.map(line => <Text key={line} color='yellow'>  - {line}</Text>)}
 			{plan.warnings.length > 0 ? <Text bold>Warnings</Text> : null}
