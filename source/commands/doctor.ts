@@ -6,7 +6,7 @@ import {formatPosture} from '../posture/format.js';
 import {gatherPosture} from '../posture/gather.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import type {Command, CommandContext} from './command.js';
-import {drillWorld} from './inventory.js';
+import {drillWorld, inventoryFlags} from './inventory.js';
 
 export const doctorCommand: Command = {
 	path: ['doctor'],
@@ -21,6 +21,8 @@ export const doctorCommand: Command = {
 		its fix as a command. Exit 0 when every layer meets the objective, 1 when a gap exists.
 	`,
 	flags: {
+		// Where tables are looked for, as for inventory and the console.
+		...inventoryFlags,
 		rpo: {type: 'string', default: '24h', description: 'Most data you accept to lose: the freshest recovery point must be younger (e.g. 1h, 24h)'},
 		keep: {type: 'string', default: '7d', description: 'How far back tables must stay restorable (e.g. 7d, 30d)'},
 	},
