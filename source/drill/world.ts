@@ -34,8 +34,6 @@ import {ilum} from './seed/ilum.js';
 import {makeTimeline, runSeeders, seeders as defaultSeeders, type Seeder, type SeedTimeline} from './seed/index.js';
 import {Rng} from './seed/rng.js';
 import {loadWorld, saveWorld} from './persist.js';
-import {stopDuckLakeCatalogServers} from './seed/ducklake-tables.js';
-import {stopIcebergCatalogServers} from './seed/iceberg-tables.js';
 
 export type S3Access = {
 	/** `http://127.0.0.1:PORT`, path-style, region us-east-1. */
@@ -140,9 +138,6 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 			// eslint-disable-next-line no-await-in-loop
 			await close();
 		}
-
-		await stopIcebergCatalogServers();
-		await stopDuckLakeCatalogServers();
 	};
 
 	try {

@@ -1,3 +1,8 @@
+import fs from 'node:fs/promises';
+import {openAsBlob} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {PGlite} from '@electric-sql/pglite';
 import {PGLiteSocketServer} from '@electric-sql/pglite-socket';
 import {DuckDbCatalog, PostgresCatalog, SqliteCatalog} from '../../formats/ducklake/backends.js';
@@ -20,29 +25,84 @@ export async function createDuckDbDuckLake(file: string, dataPath: string): Prom
 }
 
 /** A new DuckLake catalog in a PostgreSQL database named by a libpq conninfo or URI (ref `ducklake:postgres:<conninfo>`). */
-export async function createPostgresDuckLake(conninfo: string, dataPath: string, options: {time?: Date} = {}): Promise<SqlCatalog> {
+export async function createPostgresDuckLake(conninfo: string, dataPath: string, options: {time?: Date; uuid?: () => string} = {}): Promise<SqlCatalog> {
 	const sql = await PostgresCatalog.open(parseConninfo(conninfo), `postgres:${conninfo}`);
-	await createDuckLakeCatalog(sql, {dataPath, time: options.time});
+	await createDuckLakeCatalog(sql, {dataPath, time: options.time, uuid: options.uuid});
 	return sql;
 }
 
 let template: Promise<Blob> | undefined;
 
-/** An initialized empty cluster, made once per process: starting from it skips initdb (seconds on a busy machine). */
+/** The installed PGlite's version (the cached cluster is only valid for it). */
+async function pgliteVersion(): Promise<string> {
+	let directory = path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+	for (;;) {
+		try {
+			// eslint-disable-next-line no-await-in-loop
+			const manifest = JSON.parse(await fs.readFile(path.join(directory, 'package.json'), 'utf8')) as {name?: string; version?: string};
+			if (manifest.name === '@electric-sql/pglite') {
+				return manifest.version ?? 'unknown';
+			}
+		} catch {}
+
+		const parent = path.dirname(directory);
+		if (parent === directory) {
+			return 'unknown';
+		}
+
+		directory = parent;
+	}
+}
+
+/** Where the initialized empty cluster is cached between processes (under the OS temp dir, per PGlite version). */
+export async function clusterCacheFile(): Promise<string> {
+	return path.join(os.tmpdir(), `ilum-drill-pglite-${await pgliteVersion()}-${process.getuid?.() ?? 'user'}.tar`);
+}
+
+/**
+An initialized empty cluster, made once per process and cached on disk: starting from it skips
+initdb (seconds on a busy machine; loading the tarball takes a fraction of that).
+*/
 async function emptyCluster(): Promise<Blob> {
 	template ??= (async () => {
+		const file = await clusterCacheFile();
+		try {
+			return await openAsBlob(file);
+		} catch {}
+
 		const db = await PGlite.create();
 		const dump = await db.dumpDataDir('none');
 		await db.close();
+		const temporary = `${file}.${process.pid}`;
+		try {
+			await fs.writeFile(temporary, Buffer.from(await dump.arrayBuffer()));
+			await fs.rename(temporary, file);
+		} catch {
+			await fs.rm(temporary, {force: true});
+		}
+
 		return dump;
 	})();
 	return template;
+}
+
+/** A new PGlite from the cached empty cluster (initdb again when the cache is unusable). */
+async function fromTemplate(): Promise<PGlite> {
+	try {
+		return await PGlite.create({loadDataDir: await emptyCluster()});
+	} catch {
+		template = undefined;
+		await fs.rm(await clusterCacheFile(), {force: true});
+		return PGlite.create({loadDataDir: await emptyCluster()});
+	}
 }
 
 export type PostgresServer = {
 	/** libpq conninfo: `host=127.0.0.1 port=... dbname=postgres user=postgres`. */
 	readonly conninfo: string;
 	readonly port: number;
+	/** The cluster's data directory as a tarball (`loadDataDir` starts a server from it again). */
+	dump(): Promise<Blob>;
 	stop(): Promise<void>;
 };
 
@@ -52,10 +112,16 @@ on loopback, so `pg` (and psql, and DuckDB's postgres extension) talk to it over
 unless `dataDir` is given. Connections are multiplexed onto the one PGlite session; a transaction
 keeps the session until it ends.
 */
-export async function startPgliteServer(options: {port?: number; host?: string; dataDir?: string; /** Let the process exit while it listens (the drill world). */ unref?: boolean} = {}): Promise<PostgresServer> {
-	const db = options.dataDir ? await PGlite.create(options.dataDir) : await PGlite.create({loadDataDir: await emptyCluster()});
+export async function startPgliteServer(options: {port?: number; host?: string; dataDir?: string; /** A tarball from `dump()`: start from that cluster. */ loadDataDir?: Blob; /** Let the process exit while it listens (the drill world). */ unref?: boolean} = {}): Promise<PostgresServer> {
+	const db = options.dataDir ? await PGlite.create(options.dataDir) : options.loadDataDir ? await PGlite.create({loadDataDir: options.loadDataDir}) : await fromTemplate();
 	const server = new PGLiteSocketServer({db, host: options.host ?? '127.0.0.1', port: options.port ?? 0, maxConnections: 16});
-	await server.start();
+	try {
+		await server.start();
+	} catch (error) {
+		await db.close();
+		throw error;
+	}
+
 	if (options.unref) {
 		(server as unknown as {server?: {unref(): void}}).server?.unref();
 	}
@@ -65,6 +131,9 @@ export async function startPgliteServer(options: {port?: number; host?: string; 
 	return {
 		conninfo: `host=${options.host ?? '127.0.0.1'} port=${port} dbname=postgres user=postgres`,
 		port,
+		async dump() {
+			return db.dumpDataDir('none');
+		},
 		async stop() {
 			if (stopped) {
 				return;

@@ -44,7 +44,7 @@ export const ducklakeSpecVersion = '1.0';
 Creates an empty DuckLake 1.0 catalog: the 28 tables, the metadata (version, data_path), snapshot 0
 and the `main` schema, as DuckDB's ducklake extension does on its first ATTACH.
 */
-export async function createDuckLakeCatalog(sql: SqlCatalog, options: {dataPath: string; createdBy?: string; time?: Date}): Promise<void> {
+export async function createDuckLakeCatalog(sql: SqlCatalog, options: {dataPath: string; createdBy?: string; time?: Date; uuid?: () => string}): Promise<void> {
 	await sql.transaction(async tx => {
 		for (const statement of ducklakeSchema) {
 			// eslint-disable-next-line no-await-in-loop
@@ -64,7 +64,7 @@ export async function createDuckLakeCatalog(sql: SqlCatalog, options: {dataPath:
 
 		await tx.run('INSERT INTO ducklake_snapshot (snapshot_id, snapshot_time, schema_version, next_catalog_id, next_file_id) VALUES (0, ?, 0, 1, 0)', [sqlTimestamp(options.time ?? new Date())]);
 		await tx.run('INSERT INTO ducklake_snapshot_changes (snapshot_id, changes_made, author, commit_message, commit_extra_info) VALUES (0, ?, NULL, NULL, NULL)', ['created_schema:"main"']);
-		await tx.run('INSERT INTO ducklake_schema (schema_id, schema_uuid, begin_snapshot, end_snapshot, schema_name, path, path_is_relative) VALUES (0, ?, 0, NULL, ?, ?, ?)', [randomUUID(), 'main', 'main/', true]);
+		await tx.run('INSERT INTO ducklake_schema (schema_id, schema_uuid, begin_snapshot, end_snapshot, schema_name, path, path_is_relative) VALUES (0, ?, 0, NULL, ?, ?, ?)', [(options.uuid ?? randomUUID)(), 'main', 'main/', true]);
 		await tx.run('INSERT INTO ducklake_schema_versions (begin_snapshot, schema_version, table_id) VALUES (0, 0, NULL)');
 	});
 }

@@ -50,8 +50,10 @@ export class DuckLakeWriter {
 	private readonly base: string;
 	private readonly author: string;
 	private readonly now: () => Date;
+	/** UUIDs for file names, schemas and tables (a seeded generator makes them the same every run). */
+	private readonly uuid: () => string;
 
-	private constructor(options: {sql: SqlCatalog; instance: DuckDBInstance; duck: DuckDBConnection; localRoot: string; store?: FileStore; base: string; author: string; now?: () => Date}) {
+	private constructor(options: {sql: SqlCatalog; instance: DuckDBInstance; duck: DuckDBConnection; localRoot: string; store?: FileStore; base: string; author: string; now?: () => Date; uuid?: () => string}) {
 		this.sql = options.sql;
 		this.instance = options.instance;
 		this.duck = options.duck;
@@ -60,13 +62,14 @@ export class DuckLakeWriter {
 		this.base = options.base;
 		this.author = options.author;
 		this.now = options.now ?? (() => new Date());
+		this.uuid = options.uuid ?? randomUUID;
 	}
 
 	/**
 	`base`: the folder a relative data_path is relative to (the catalog file's). `store`: where
 	files go when data_path is remote (opened on data_path); `staging`: the local mirror for it.
 	*/
-	static async open(sql: SqlCatalog, options: {base: string; store?: FileStore; staging?: string; author?: string; now?: () => Date}): Promise<DuckLakeWriter> {
+	static async open(sql: SqlCatalog, options: {base: string; store?: FileStore; staging?: string; author?: string; now?: () => Date; uuid?: () => string}): Promise<DuckLakeWriter> {
 		const state = await loadCatalog(sql);
 		const root = resolveLocation(options.base, state.dataPath);
 		const remote = /^[a-z][a-z\d+.-]*:\/\//i.test(root);
@@ -77,7 +80,7 @@ export class DuckLakeWriter {
 		const localRoot = remote ? (options.staging ?? await fs.mkdtemp(path.join(os.tmpdir(), 'ducklake-staging-'))) : root;
 		const instance = await DuckDBInstance.create(':memory:');
 		const duck = await instance.connect();
-		return new DuckLakeWriter({sql, instance, duck, localRoot: localRoot.endsWith('/') ? localRoot : localRoot + '/', store: remote ? options.store : undefined, base: options.base, author: options.author ?? 'ilum-restore drill writer', now: options.now});
+		return new DuckLakeWriter({sql, instance, duck, localRoot: localRoot.endsWith('/') ? localRoot : localRoot + '/', store: remote ? options.store : undefined, base: options.base, author: options.author ?? 'ilum-restore drill writer', now: options.now, uuid: options.uuid});
 	}
 
 	async close(): Promise<void> {
@@ -133,7 +136,7 @@ export class DuckLakeWriter {
 	/** CREATE SCHEMA name: one snapshot. */
 	async createSchema(name: string): Promise<number> {
 		return this.commit([`created_schema:${quoteName(name)}`], `create schema ${name}`, async context => {
-			await context.tx.run('INSERT INTO ducklake_schema (schema_id, schema_uuid, begin_snapshot, end_snapshot, schema_name, path, path_is_relative) VALUES (?, ?, ?, NULL, ?, ?, ?)', [context.nextCatalogId(), randomUUID(), context.snapshot, name, `${name}/`, true]);
+			await context.tx.run('INSERT INTO ducklake_schema (schema_id, schema_uuid, begin_snapshot, end_snapshot, schema_name, path, path_is_relative) VALUES (?, ?, ?, NULL, ?, ?, ?)', [context.nextCatalogId(), this.uuid(), context.snapshot, name, `${name}/`, true]);
 		});
 	}
 
@@ -147,7 +150,7 @@ export class DuckLakeWriter {
 
 		return this.commit([`created_table:${quoteName(schemaName)}.${quoteName(tableName)}`], `create table ${qualified}`, async context => {
 			const tableId = context.nextCatalogId();
-			await context.tx.run('INSERT INTO ducklake_table (table_id, table_uuid, begin_snapshot, end_snapshot, schema_id, table_name, path, path_is_relative) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)', [tableId, randomUUID(), context.snapshot, int(schema.schema_id), tableName, `${tableName}/`, true]);
+			await context.tx.run('INSERT INTO ducklake_table (table_id, table_uuid, begin_snapshot, end_snapshot, schema_id, table_name, path, path_is_relative) VALUES (?, ?, ?, NULL, ?, ?, ?, ?)', [tableId, this.uuid(), context.snapshot, int(schema.schema_id), tableName, `${tableName}/`, true]);
 			for (const [index, column] of columns.entries()) {
 				// eslint-disable-next-line no-await-in-loop
 				await context.tx.run('INSERT INTO ducklake_column (column_id, begin_snapshot, end_snapshot, table_id, column_order, column_name, column_type, initial_default, default_value, nulls_allowed, parent_column) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, NULL)', [index + 1, context.snapshot, tableId, index + 1, column.name, column.type, column.default ?? null, column.default ?? null, true]);
@@ -199,7 +202,7 @@ export class DuckLakeWriter {
 					await context.tx.run('UPDATE ducklake_delete_file SET end_snapshot = ? WHERE delete_file_id = ?', [context.snapshot, item.previous]);
 				}
 
-				const name = `ducklake-${randomUUID()}-delete.parquet`;
+				const name = `ducklake-${this.uuid()}-delete.parquet`;
 				const key = table.key + name;
 				const local = this.localPath(key);
 				await fs.mkdir(path.dirname(local), {recursive: true});
@@ -328,7 +331,7 @@ export class DuckLakeWriter {
 	}
 
 	private async writeDataFile(context: CommitContext, table: TableInfo, select: string): Promise<void> {
-		const name = `ducklake-${randomUUID()}.parquet`;
+		const name = `ducklake-${this.uuid()}.parquet`;
 		const key = table.key + name;
 		const local = this.localPath(key);
 		await fs.mkdir(path.dirname(local), {recursive: true});

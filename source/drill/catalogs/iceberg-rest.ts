@@ -26,6 +26,11 @@ export type IcebergRestServerOptions = {
 	readonly now?: () => number;
 	/** Do not keep the process alive for this server (the drill world's catalog). */
 	readonly unref?: boolean;
+	/**
+	Read the catalog's pointers on the first request instead of in `start()` (a resumed drill world:
+	its provider serves only once its pod is Ready). Until they can be read, requests get 503.
+	*/
+	readonly deferLoad?: boolean;
 };
 
 /** A failure injected into the next updateTable calls: answered before or after the commit is applied. */
@@ -85,6 +90,7 @@ export class IcebergRestCatalogServer {
 	private locks = new Map<string, Promise<unknown>>();
 	private failures: Array<{status: number; when: 'before' | 'after'}> = [];
 	private baseUrl = '';
+	private loading: Promise<void> | undefined;
 
 	constructor(options: IcebergRestServerOptions) {
 		this.options = options;
@@ -99,8 +105,8 @@ export class IcebergRestCatalogServer {
 	}
 
 	async start(): Promise<string> {
-		if (await this.store.exists(statePath)) {
-			this.state = JSON.parse(Buffer.from(await this.store.read(statePath)).toString('utf8')) as State;
+		if (!this.options.deferLoad) {
+			await this.loadState();
 		}
 
 		this.server = http.createServer((request, response) => {
@@ -119,6 +125,19 @@ export class IcebergRestCatalogServer {
 		const address = this.server.address() as AddressInfo;
 		this.baseUrl = `http://${address.address}:${address.port}`;
 		return this.baseUrl;
+	}
+
+	/** Reads the pointers once (again after a failed attempt). */
+	private async loadState(): Promise<void> {
+		this.loading ??= (async () => {
+			if (await this.store.exists(statePath)) {
+				this.state = JSON.parse(Buffer.from(await this.store.read(statePath)).toString('utf8')) as State;
+			}
+		})().catch((error: unknown) => {
+			this.loading = undefined;
+			throw error;
+		});
+		return this.loading;
 	}
 
 	async stop(): Promise<void> {
@@ -311,6 +330,9 @@ export class IcebergRestCatalogServer {
 
 	private async handle(request: http.IncomingMessage, response: http.ServerResponse) {
 		try {
+			await this.loadState().catch((error: unknown) => {
+				throw new HttpError(503, 'ServiceUnavailableException', `the catalog's pointers cannot be read yet: ${(error as Error).message}`);
+			});
 			const url = new URL(request.url ?? '/', 'http://catalog');
 			const body = request.method === 'POST' ? await readBody(request) : undefined;
 			const result = await this.route(request.method ?? 'GET', url, body);

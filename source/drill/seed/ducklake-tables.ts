@@ -6,7 +6,7 @@ import {createPostgresDuckLake, startPgliteServer, type PostgresServer} from '..
 import {demoOperations, type DemoOperation} from '../catalogs/ducklake-demo.js';
 import {DuckLakeWriter} from '../catalogs/ducklake-writer.js';
 import {S3FileStore} from '../../storage/s3-file-store.js';
-import type {SeedContext, Seeder} from './context.js';
+import type {ResumeContext, SeedContext, Seeder} from './context.js';
 
 export const ducklakeBucket = 'ilum-ducklake';
 export const ducklakePrefix = 'lake';
@@ -14,6 +14,26 @@ export const ducklakePrefix = 'lake';
 export const ducklakeConfigMap = 'ilum-ducklake-catalog';
 
 const servers = new Set<PostgresServer>();
+
+/** Where a world with a state dir keeps its DuckLake catalog (PostgreSQL's data directory, a tarball). */
+export const catalogFile = (stateDir: string) => path.join(stateDir, 'ducklake-tables', 'catalog.tar');
+
+/** Stops `server` when the world stops, first saving its cluster under the state dir (when there is one). */
+function keep(context: ResumeContext, server: PostgresServer) {
+	servers.add(server);
+	context.onStop(async () => {
+		servers.delete(server);
+		if (context.stateDir) {
+			const file = catalogFile(context.stateDir);
+			const dump = Buffer.from(await (await server.dump()).arrayBuffer());
+			await fs.mkdir(path.dirname(file), {recursive: true});
+			await fs.writeFile(`${file}.tmp`, dump);
+			await fs.rename(`${file}.tmp`, file);
+		}
+
+		await server.stop();
+	});
+}
 
 /** Stops the catalog servers the seeder started (the world calls this when it stops). */
 export async function stopDuckLakeCatalogServers(): Promise<void> {
@@ -66,11 +86,7 @@ export const ducklakeTablesSeeder: Seeder = {
 	name: 'ducklake-tables',
 	async seed(context: SeedContext) {
 		const server = await startPgliteServer({unref: true});
-		servers.add(server);
-		context.onStop(async () => {
-			servers.delete(server);
-			await server.stop();
-		});
+		keep(context, server);
 		const ref = `ducklake:postgres:${server.conninfo}`;
 		const dataPath = `s3://${ducklakeBucket}/${ducklakePrefix}/`;
 		context.store.create('configmaps', {
@@ -93,7 +109,8 @@ export const ducklakeTablesSeeder: Seeder = {
 			}
 
 			await context.provider.client.send(new CreateBucketCommand({Bucket: ducklakeBucket})).catch(() => undefined);
-			const sql = await createPostgresDuckLake(server.conninfo, dataPath, {time: new Date(time)});
+			const uuid = () => context.rng.uuid();
+			const sql = await createPostgresDuckLake(server.conninfo, dataPath, {time: new Date(time), uuid});
 			staging = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-drill-ducklake-'));
 			writer = await DuckLakeWriter.open(sql, {
 				base: staging,
@@ -101,6 +118,7 @@ export const ducklakeTablesSeeder: Seeder = {
 				staging,
 				author: 'ilum-job',
 				now: () => new Date(context.clock.now()),
+				uuid,
 			});
 			return writer;
 		};
@@ -123,5 +141,35 @@ export const ducklakeTablesSeeder: Seeder = {
 				}
 			});
 		}
+	},
+	async resume(context: ResumeContext) {
+		const configMap = context.store.get('configmaps', context.namespace, ducklakeConfigMap);
+		if (!configMap || !context.stateDir) {
+			return;
+		}
+
+		let saved: Buffer;
+		try {
+			saved = await fs.readFile(catalogFile(context.stateDir));
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				throw error;
+			}
+
+			context.log(`ducklake catalog: ${catalogFile(context.stateDir)} is missing; ConfigMap ${ducklakeConfigMap} names no running catalog`);
+			return;
+		}
+
+		const ref = String(configMap.data?.['ref'] ?? '');
+		const port = Number(/\bport=(\d+)/.exec(ref)?.[1] ?? 0);
+		const start = async (at: number) => startPgliteServer({port: at, loadDataDir: new Blob([new Uint8Array(saved)]), unref: true});
+		const server = await start(port).catch(async () => start(0));
+		keep(context, server);
+		const now = `ducklake:postgres:${server.conninfo}`;
+		if (now !== ref) {
+			context.store.update('configmaps', {...configMap, data: {...configMap.data, ref: now}});
+		}
+
+		context.log(`ducklake catalog: ${now} (resumed)`);
 	},
 };

@@ -3,7 +3,7 @@ import {S3FileStore} from '../../storage/s3-file-store.js';
 import {RestCatalogClient} from '../../formats/iceberg/rest-client.js';
 import {IcebergRestCatalogServer} from '../catalogs/iceberg-rest.js';
 import {IcebergTableWriter, restTarget, schemaJson, type WriterColumn} from '../catalogs/iceberg-writer.js';
-import type {SeedContext, Seeder} from './context.js';
+import type {ResumeContext, SeedContext, Seeder} from './context.js';
 
 export const icebergBucket = 'ilum-tables';
 export const icebergWarehousePrefix = 'warehouse';
@@ -17,6 +17,15 @@ export async function stopIcebergCatalogServers(): Promise<void> {
 	const running = [...servers];
 	servers.clear();
 	await Promise.all(running.map(async server => server.stop()));
+}
+
+/** Stops `server` when its world stops (only that world's: other worlds in the process keep theirs). */
+function keep(context: ResumeContext, server: IcebergRestCatalogServer) {
+	servers.add(server);
+	context.onStop(async () => {
+		servers.delete(server);
+		await server.stop();
+	});
 }
 
 type Operation = {readonly table: string; readonly what: string; readonly run: (writer: IcebergTableWriter) => Promise<unknown>};
@@ -83,7 +92,7 @@ export const icebergTablesSeeder: Seeder = {
 			unref: true,
 		});
 		await server.start();
-		servers.add(server);
+		keep(context, server);
 		context.store.create('configmaps', {
 			apiVersion: 'v1',
 			kind: 'ConfigMap',
@@ -132,6 +141,23 @@ export const icebergTablesSeeder: Seeder = {
 			});
 		}
 	},
+	async resume(context: ResumeContext) {
+		const configMap = context.store.get('configmaps', context.namespace, icebergConfigMap);
+		if (!configMap) {
+			return;
+		}
+
+		const saved = Number(/:(\d+)\/?$/.exec(String(configMap.data?.['ref'] ?? ''))?.[1] ?? 0);
+		// The provider serves only once its pod is Ready again: the catalog reads its pointers on the first request.
+		const start = async (port: number) => resumeIcebergCatalog(context.provider, {port, now: () => context.clock.now(), deferLoad: true});
+		const server = await start(saved).catch(async () => start(0));
+		keep(context, server);
+		if (server.url !== configMap.data?.['ref']) {
+			context.store.update('configmaps', {...configMap, data: {...configMap.data, ref: server.url}});
+		}
+
+		context.log(`iceberg REST catalog: ${server.url} (resumed)`);
+	},
 };
 
 /**
@@ -139,7 +165,7 @@ Starts the world's Iceberg REST catalog again over the same bucket, for a world 
 state dir (the seeders do not run then). The catalog's pointers live in the bucket, so nothing is
 lost; pass the port from the saved ConfigMap's `ref` so the URL stays the same.
 */
-export async function resumeIcebergCatalog(provider: {client: SeedContext['provider']['client']; url: string}, options: {port?: number; now?: () => number} = {}): Promise<IcebergRestCatalogServer> {
+export async function resumeIcebergCatalog(provider: {client: SeedContext['provider']['client']; url: string}, options: {port?: number; now?: () => number; deferLoad?: boolean} = {}): Promise<IcebergRestCatalogServer> {
 	const server = new IcebergRestCatalogServer({
 		store: new S3FileStore(provider.client, icebergBucket, icebergWarehousePrefix),
 		warehouse: `s3://${icebergBucket}/${icebergWarehousePrefix}`,
@@ -148,6 +174,7 @@ export async function resumeIcebergCatalog(provider: {client: SeedContext['provi
 		now: options.now,
 		tableConfig: {'s3.endpoint': provider.url, 's3.path-style-access': 'true', 'client.region': 'us-east-1'},
 		unref: true,
+		deferLoad: options.deferLoad,
 	});
 	await server.start();
 	servers.add(server);

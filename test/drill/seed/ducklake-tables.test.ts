@@ -9,14 +9,18 @@ import {runCli} from '../../helpers/run-cli.js';
 let drill: DrillFixture;
 let env: NodeJS.ProcessEnv;
 let ref: string;
+let files: string[];
+const seeders = [clusterSeeder, ducklakeTablesSeeder, historySeeder];
+const tableFiles = (world: DrillFixture['world']) => [...world.providerEndpoint.volume!.objects('ilum-ducklake').keys()].sort();
 
 before(async () => {
 	// Without the objects seeder's random churn: it also deletes and rewrites keys in
 	// ilum-ducklake, table files included (reported to the drill world's owner).
-	drill = await startDrillWorld({seeders: [clusterSeeder, ducklakeTablesSeeder, historySeeder]});
+	drill = await startDrillWorld({seeders});
 	const {endpoint, accessKeyId, secretAccessKey} = drill.world.provider;
 	env = {AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_REGION: 'us-east-1'};
 	ref = drill.world.store.get('configmaps', drill.world.namespace, ducklakeConfigMap)!.data.ref as string;
+	files = tableFiles(drill.world);
 });
 
 after(async () => {
@@ -46,6 +50,23 @@ describe('drill world: a DuckLake catalog in Postgres with data in ilum-ducklake
 
 		const {stdout} = await drill.aws('provider', ['s3', 'ls', '--recursive', 's3://ilum-ducklake/lake/main/orders/']);
 		assert.match(stdout, /main\/orders\/ducklake-[\da-f-]+-delete\.parquet/);
+	});
+
+	test('the same seed writes the same file names (no random UUIDs)', async () => {
+		assert.ok(files.some(key => /^lake\/main\/orders\/ducklake-[\da-f-]{36}\.parquet$/.test(key)), files.join(' '));
+		const again = await startDrillWorld({seeders});
+		try {
+			assert.deepEqual(tableFiles(again.world), files);
+		} finally {
+			await again.stop();
+		}
+
+		const other = await startDrillWorld({seeders, seed: 2});
+		try {
+			assert.notDeepEqual(tableFiles(other.world), files);
+		} finally {
+			await other.stop();
+		}
 	});
 
 	test('main.orders restores to the snapshot before the overwrite, in the catalog server, verified from S3', async () => {

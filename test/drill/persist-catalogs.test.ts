@@ -1,0 +1,96 @@
+/**
+A world kept in `--state-dir` keeps its table catalogs: after `drill serve` is stopped (SIGTERM)
+and started again, the Iceberg REST catalog and the DuckLake catalog (PostgreSQL) serve again, and
+`inventory` lists the same tables with the same histories.
+*/
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
+import {waitFor} from '../helpers/drill-world.js';
+
+type Side = {endpoint: string; accessKeyId: string; secretAccessKey: string};
+type Ready = {kubeconfig: string; provider: Side};
+type Json = Record<string, any>;
+
+async function serve(args: string[]) {
+	const child = spawn(process.execPath, [binPath, 'drill', 'serve', ...args], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.setEncoding('utf8').on('data', chunk => {
+		stdout += chunk;
+	});
+	child.stderr.setEncoding('utf8').on('data', chunk => {
+		stderr += chunk;
+	});
+	const exited = new Promise<number>(resolve => {
+		child.on('close', code => {
+			resolve(code ?? 1);
+		});
+	});
+	const line = await waitFor(() => {
+		if (child.exitCode !== null) {
+			throw new Error(`drill serve exited ${child.exitCode}: ${stderr}`);
+		}
+
+		return stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : undefined;
+	}, 'the ready line', 120_000);
+	return {
+		ready: JSON.parse(line) as Ready,
+		async stop() {
+			child.kill('SIGTERM');
+			return {code: await exited, stderr};
+		},
+	};
+}
+
+/** The tables inventory lists, each with the ids of its history (as `history` prints them). */
+async function tables(ready: Ready, cacheDir: string): Promise<Array<{format: string; table: string; versions: string[]}>> {
+	const env = {...process.env, KUBECACHEDIR: cacheDir, AWS_ACCESS_KEY_ID: ready.provider.accessKeyId, AWS_SECRET_ACCESS_KEY: ready.provider.secretAccessKey};
+	const s3 = ['--s3-endpoint', ready.provider.endpoint];
+	// The provider serves once its pod is Ready again: wait until inventory sees the catalogs' tables.
+	const listed = await waitFor(async () => {
+		const result = await runCli(['inventory', '--json', '--kubeconfig', ready.kubeconfig, ...s3], {env});
+		const found = (JSON.parse(result.stdout) as Json)['tables'].tables as Json[];
+		return found.filter(table => table['format'] === 'iceberg' || table['format'] === 'ducklake').length >= 5 ? found : undefined;
+	}, 'inventory listing the catalogs\' tables', 120_000);
+	const out = [];
+	for (const table of listed.filter(item => item['format'] === 'iceberg' || item['format'] === 'ducklake')) {
+		// eslint-disable-next-line no-await-in-loop
+		const history = await runCli(['history', table['ref'], ...(table['table'] ? ['--table', table['table']] : []), '--json', ...s3], {env});
+		assert.equal(history.code, 0, history.stderr);
+		const entries = (JSON.parse(history.stdout) as Json)['entries'] as Json[];
+		out.push({format: String(table['format']), table: String(table['table'] ?? table['name']), versions: entries.map(entry => `${entry['id']} ${entry['timestamp']} ${entry['operation']}`)});
+	}
+
+	return out.sort((a, b) => `${a.format} ${a.table}`.localeCompare(`${b.format} ${b.table}`));
+}
+
+test('drill serve --state-dir: after SIGTERM and a restart, inventory lists the Iceberg and DuckLake tables with their histories', {timeout: 600_000}, async () => {
+	const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-catalogs-'));
+	const cacheDir = path.join(stateDir, 'kube-cache');
+	try {
+		const first = await serve(['--seed', '5', '--objects', '100', '--state-dir', stateDir]);
+		const before = await tables(first.ready, cacheDir);
+		assert.deepEqual(before.map(table => `${table.format} ${table.table}`), ['ducklake analytics.daily_kpis', 'ducklake main.job_events', 'ducklake main.orders', 'iceberg analytics.job_runs', 'iceberg sales.orders']);
+		for (const table of before) {
+			assert.ok(table.versions.length >= 10, `${table.format} ${table.table} has ${table.versions.length} versions`);
+		}
+
+		const stopped = await first.stop();
+		assert.equal(stopped.code, 0, stopped.stderr);
+
+		const second = await serve(['--state-dir', stateDir]);
+		try {
+			assert.deepEqual(await tables(second.ready, cacheDir), before);
+		} finally {
+			const again = await second.stop();
+			assert.equal(again.code, 0, again.stderr);
+		}
+	} finally {
+		await fs.rm(stateDir, {recursive: true, force: true});
+	}
+});
