@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import {after, before, describe, test} from 'node:test';
@@ -16,6 +17,7 @@ import {fixture} from '../formats/delta/fixtures.js';
 let server: FauxqsServer;
 let client: S3Client;
 let env: NodeJS.ProcessEnv;
+let state: string | undefined;
 const bucket = 'ilum-tables';
 
 async function upload(table: string, prefix: string) {
@@ -36,7 +38,9 @@ async function keys(prefix: string): Promise<string[]> {
 before(async () => {
 	server = await startFauxqs({port: 0, host: '127.0.0.1', logger: false});
 	server.createBucket(bucket);
-	env = {AWS_ENDPOINT_URL: `http://127.0.0.1:${server.port}`, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1'};
+	// Restores keep a journal, an audit log and reports: in a state dir of this run, not the user's.
+	state = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-table-s3-state-'));
+	env = {AWS_ENDPOINT_URL: `http://127.0.0.1:${server.port}`, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', XDG_STATE_HOME: state};
 	client = createS3Client({env});
 	await upload('simple_table', 'simple');
 	await upload('snapshot-vacuumed', 'vacuumed');
@@ -48,6 +52,9 @@ before(async () => {
 after(async () => {
 	client?.destroy();
 	await server?.stop();
+	if (state) {
+		await fs.rm(state, {recursive: true, force: true});
+	}
 });
 
 describe('history and restore table on S3 (path-style, AWS environment variables)', () => {
