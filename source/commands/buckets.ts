@@ -110,6 +110,10 @@ export const bucketsImportCommand: Command = {
 
 		Reads DIR/<bucket>.json (from buckets export) and applies each setting to the provider.
 	`,
+	flags: {
+		dryRun: {type: 'boolean', default: false, description: 'Print what would be applied and change nothing'},
+		yes: {type: 'boolean', default: false, description: 'Apply the settings without asking'},
+	},
 	async run(context) {
 		const folder = context.args[0];
 		if (!folder) {

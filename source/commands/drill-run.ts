@@ -6,6 +6,7 @@ import {exitCodes, usageError} from '../errors.js';
 import {writeJson} from '../output.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import type {Command} from './command.js';
+import {inventoryFlags} from './inventory.js';
 
 const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
 
@@ -44,7 +45,10 @@ export const drillRunCommand: Command = {
 		Exit 0 when recovered, 1 when not.
 	`,
 	flags: {
+		...inventoryFlags,
 		auto: {type: 'boolean', default: false, description: 'Perform the recommended recovery and print the debrief (drill run)'},
+		seed: {type: 'number', default: 1, description: 'Seed of the generated world (same seed, same data)'},
+		objects: {type: 'number', default: 3000, description: 'How many objects the seven buckets hold'},
 	},
 	async run(context) {
 		const {flags, args, stderr, stdout, signal} = context;

@@ -13,6 +13,8 @@ export const inventoryFlags = {
 	icebergCatalog: {type: 'string', isMultiple: true, description: 'Iceberg REST catalog URL whose tables to list (repeatable)'},
 	tablesBucket: {type: 'string', isMultiple: true, default: ['ilum-tables'], description: 'Bucket (or s3://bucket/prefix) searched for Delta and Iceberg tables (repeatable)'},
 	ducklakeCatalog: {type: 'string', isMultiple: true, description: 'DuckLake catalog (ducklake:...) whose tables to list (repeatable)'},
+	mirrorEndpoint: {type: 'string', description: 'S3 endpoint of the mirror (default: $MIRROR_ENDPOINT_URL or the Secret ilum-backup-credentials)'},
+	mirrorRoot: {type: 'string', description: 'Where buckets sit on the mirror, as bucket[/prefix] (default: as the backup CronJob names them)'},
 } satisfies Record<string, FlagSpec>;
 
 /** Starts the drill world in-process for `--drill` (only commands may import drill). */

@@ -81,7 +81,7 @@ export function unfinishedRun(context: CommandContext, mode: PlanMode, target: s
 	return state;
 }
 
-export async function runPlan(context: CommandContext, mode: PlanMode, options: {plan: RestorePlan; identity: string; checkAccess?: AccessChecker; resume?: JournalState}): Promise<{code: number; report?: RestoreReport}> {
+export async function runPlan(context: CommandContext, mode: PlanMode, options: {plan: RestorePlan; identity: string; checkAccess?: AccessChecker; resume?: JournalState; confirmLabel?: string}): Promise<{code: number; report?: RestoreReport}> {
 	const {plan} = options;
 	if (mode.dryRun) {
 		return {code: await printDryRun(context, mode, plan, options.checkAccess, options.resume)};
@@ -91,7 +91,7 @@ export async function runPlan(context: CommandContext, mode: PlanMode, options: 
 		context.stdout.write(formatPlan(describePlan(plan)));
 	}
 
-	const confirm = async (gate: Gate): Promise<string | undefined> => mode.yes ? gate.confirmText : ask(`\nStep '${gate.step.title}' ${gate.reason}.\nType '${gate.confirmText}' to confirm: `);
+	const confirm = async (gate: Gate): Promise<string | undefined> => mode.yes ? gate.confirmText : ask(`\nStep '${gate.step.title}' ${gate.reason}.\nType ${options.confirmLabel ? `${options.confirmLabel} ` : ''}'${gate.confirmText}' to confirm: `);
 	let report: RestoreReport | undefined;
 	for await (const event of executePlan({plan, stateDir: mode.stateDir, identity: options.identity, confirm, ...(options.checkAccess ? {checkAccess: options.checkAccess} : {}), ...(options.resume ? {resume: options.resume} : {}), signal: context.signal})) {
 		if (event.type === 'report') {
@@ -106,6 +106,10 @@ export async function runPlan(context: CommandContext, mode: PlanMode, options: 
 				(event.type === 'report' ? context.stdout : context.stderr).write(line + '\n');
 			}
 		}
+	}
+
+	if (report?.outcome === 'refused' && !mode.json) {
+		context.stderr.write(`ilum-restore: refused: ${report.reasons.join('; ')}\n`);
 	}
 
 	const code = report?.outcome === 'succeeded' ? exitCodes.ok : (report?.outcome === 'refused' ? exitCodes.refused : exitCodes.failed);
@@ -128,10 +132,18 @@ async function printDryRun(context: CommandContext, mode: PlanMode, plan: Restor
 
 	const reasons = next.value;
 	if (mode.json) {
-		writeJson(context.stdout, {type: 'plan', dryRun: true, plan: description, preflight: checks, wouldRefuse: reasons});
+		writeJson(context.stdout, {type: 'plan', dryRun: true, plan: description, preflight: checks, wouldRefuse: reasons, ...(resume ? {resume: {runId: resume.runId, completed: [...resume.completed.keys()]}} : {})});
 	} else {
 		context.stdout.write(formatPlan(description));
+		if (resume) {
+			context.stdout.write(`\nAlready done by run ${resume.runId}: ${[...resume.completed.keys()].join(', ') || 'nothing'}\n`);
+		}
+
 		context.stdout.write('\nPreflight:\n' + checks.map(check => `  ${check.ok ? 'ok  ' : 'FAIL'} ${check.detail}${!check.ok && check.hint ? `: ${check.hint}` : ''}`).join('\n') + '\n');
+		if (mode.readOnly) {
+			context.stdout.write('  (permissions not checked: --read-only sends no request that could change anything)\n');
+		}
+
 		context.stdout.write(reasons.length > 0 ? `\nWould be refused:\n${reasons.map(reason => `  - ${reason}`).join('\n')}\n` : '\nNothing was changed (dry run). Run again with --yes to carry it out.\n');
 	}
 

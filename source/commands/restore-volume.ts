@@ -4,17 +4,14 @@ import {KubeVolumeRestoreCluster, MutationError, type VolumeRestoreCluster} from
 import {loadKubeConfig} from '../config/kube.js';
 import {exitCodes, refusal, usageError, UserError} from '../errors.js';
 import {buildVolumeRestorePlan, providerProbe, readVolumeRestoreFacts, restoreSourceName, withEndpoint, type VolumeRestoreFacts} from '../layers/volumes/restore-plan.js';
-import {writeJson} from '../output.js';
 import type {ProviderProbe} from '../restore/bucket-summary.js';
-import {abandonUnfinished, executePlan, preflight, type EngineEvent, type Gate} from '../restore/executor.js';
+import {abandonUnfinished} from '../restore/executor.js';
 import {AuditLog} from '../restore/audit.js';
-import {describePlan, formatPlan, type RestorePlan} from '../restore/plan.js';
-import {formatEventLine} from '../restore/log-lines.js';
-import type {RestoreReport} from '../restore/report.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import {describeUnfinished, listUnfinished, type JournalState} from '../restore/journal.js';
 import {s3EndpointOf} from '../storage/s3-client.js';
 import type {Command, CommandContext} from './command.js';
+import {runPlan} from './plan-runner.js';
 
 /**
 `ilum-restore restore volume <snapshot> (--dry-run | --yes)`: put a VolumeSnapshot's data back
@@ -157,98 +154,10 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 	const probe = deps.probe ?? (facts.s3Endpoint ? await providerProbe(cluster, namespace, facts.s3Endpoint) : undefined);
 	const plan = buildVolumeRestorePlan(facts, {cluster, probe, timeouts: timeoutsFromEnv()});
 
-	if (dryRun) {
-		return printDryRun(context, plan, {cluster, readOnly, resume});
-	}
-
-	if (context.interactive && !json) {
-		context.stdout.write(formatPlan(describePlan(plan)));
-	}
-
-	const confirm = async (gate: Gate): Promise<string | undefined> => {
-		if (yes) {
-			return gate.confirmText;
-		}
-
-		return ask(`\nStep '${gate.step.title}' ${gate.reason}.\nType the claim's name '${gate.confirmText}' to confirm: `);
-	};
-
-	let report: RestoreReport | undefined;
-	for await (const event of executePlan({plan, stateDir, identity, confirm, checkAccess: async items => cluster.reviewAccess(items), resume, signal: context.signal})) {
-		if (json) {
-			if (event.type === 'report') {
-				report = event.report;
-				writeJson(context.stdout, {type: 'result', outcome: event.report.outcome, report: event.report});
-			} else {
-				writeJson(context.stdout, jsonEvent(event));
-			}
-		} else if (event.type === 'report') {
-			report = event.report;
-			context.stdout.write(formatEventLine(event) + '\n');
-		} else {
-			log(formatEventLine(event));
-		}
-	}
-
-	switch (report?.outcome) {
-		case 'succeeded': {
-			return exitCodes.ok;
-		}
-
-		case 'refused': {
-			if (!json) {
-				log(`ilum-restore: refused: ${report.reasons.join('; ')}`);
-			}
-
-			return exitCodes.refused;
-		}
-
-		default: {
-			return exitCodes.failed;
-		}
-	}
+	const mode = {dryRun, yes, json, readOnly, stateDir};
+	return (await runPlan(context, mode, {plan, identity, checkAccess: async items => cluster.reviewAccess(items), ...(resume ? {resume} : {}), confirmLabel: 'the claim\'s name'})).code;
 }
 
-/** Engine events as JSON lines: the plan only once, in full; progress as it comes. */
-function jsonEvent(event: EngineEvent): unknown {
-	return event;
-}
-
-async function printDryRun(context: CommandContext, plan: RestorePlan, options: {cluster: VolumeRestoreCluster; readOnly: boolean; resume?: JournalState}): Promise<number> {
-	const description = describePlan(plan);
-	const checks: Array<{check: string; ok: boolean; detail: string; hint?: string}> = [];
-	const generator = preflight(plan, {
-		// A SelfSubjectAccessReview changes nothing, but read-only means not one write request.
-		...(options.readOnly ? {} : {checkAccess: async items => options.cluster.reviewAccess(items)}),
-		skip: new Set(options.resume?.completed.keys() ?? []),
-	});
-	let next = await generator.next();
-	while (!next.done) {
-		if (next.value.type === 'preflight') {
-			checks.push({check: next.value.check, ok: next.value.ok, detail: next.value.detail, ...(next.value.hint ? {hint: next.value.hint} : {})});
-		}
-
-		next = await generator.next();
-	}
-
-	const reasons = next.value;
-	if (context.flags['json']) {
-		writeJson(context.stdout, {type: 'plan', dryRun: true, plan: description, preflight: checks, wouldRefuse: reasons, ...(options.resume ? {resume: {runId: options.resume.runId, completed: [...options.resume.completed.keys()]}} : {})});
-	} else {
-		context.stdout.write(formatPlan(description));
-		if (options.resume) {
-			context.stdout.write(`\nAlready done by run ${options.resume.runId}: ${[...options.resume.completed.keys()].join(', ') || 'nothing'}\n`);
-		}
-		context.stdout.write('\nPreflight:\n' + checks.map(check => `  ${check.ok ? 'ok  ' : 'FAIL'} ${check.detail}${!check.ok && check.hint ? `: ${check.hint}` : ''}`).join('\n') + '\n');
-		if (options.readOnly) {
-			context.stdout.write('  (permissions not checked: --read-only sends no request that could change anything)\n');
-		}
-
-		context.stdout.write(reasons.length > 0 ? `\nWould be refused:\n${reasons.map(reason => `  - ${reason}`).join('\n')}\n` : '\nNothing was changed (dry run). Run again with --yes to carry it out.\n');
-	}
-
-	return reasons.length > 0 ? exitCodes.refused : exitCodes.ok;
-}
 
 /** Wait deadlines can be shortened for tests: ILUM_RESTORE_WAIT_TIMEOUT_MS. */
 function timeoutsFromEnv() {
