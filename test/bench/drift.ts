@@ -154,6 +154,17 @@ async function main(): Promise<void> {
 			// eslint-disable-next-line no-await-in-loop
 			await Promise.all([seed(sourceClient, bucket, count, 'source'), seed(targetClient, bucket, count, 'target')]);
 			process.stdout.write(`${count} x 1 KiB, 300 differences: seeded both sides in ${seconds(Date.now() - seedStart)} (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)\n`);
+			// One untimed listing of each side first: whoever lists first does not pay for the server's first pass alone.
+			// eslint-disable-next-line no-await-in-loop
+			const listed = await Promise.all([sourceClient, targetClient].map(async client => {
+				let objects = 0;
+				for await (const _ of client.list(bucket)) {
+					objects++;
+				}
+
+				return objects;
+			}));
+			process.stdout.write(`  listed once (untimed warm-up): ${listed[0]} source objects, ${listed[1]} target objects\n`);
 			let best: {ilum?: Run & {counts: Counts; driftMs: number}; rclone?: Run & {counts: Counts}} = {};
 			for (let round = 0; round < rounds; round++) {
 				const order = round % 2 === 0 ? ['rclone', 'ilum-restore'] : ['ilum-restore', 'rclone'];
