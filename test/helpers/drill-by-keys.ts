@@ -10,6 +10,8 @@ export type DrillByKeys = {
 	briefingSeenAt: number;
 	/** The first console screen: the status bar with the drill clock. */
 	consoleScreen: string;
+	/** The console once it shows the incident: the hazard banner, the buckets compared, the tables read. */
+	incidentScreen: string;
 	/** The console a while later: the clock has moved on. */
 	laterScreen: string;
 	/** The snapshots the pane listed, in its order (name as shown, its UTC stamp, ready). */
@@ -21,6 +23,8 @@ export type DrillByKeys = {
 	planScreen: string;
 	gateScreen: string;
 	reportScreen: string;
+	/** The console after the restore, refreshed (r). */
+	refreshedScreen: string;
 	/** When q was pressed in the console. */
 	quitAt: number;
 	/** The whole terminal after the drill ended (briefing and debrief, scrollback included). */
@@ -52,8 +56,8 @@ export function snapshotRows(screen: string): Array<{shown: string; stamp: strin
 Drives `ilum-restore drill run pv-loss` (already started in `screen`) as an operator would, by keys:
 Enter after the briefing; in the console, read the hazard banner and suspend the backup CronJob
 (`s` in the Mirrors pane, `y`); select the newest ready VolumeSnapshot taken before the incident;
-`R`; the plan, the preflight, the typed gate, the live progress, the report; close it; `q`; then
-the debrief. `hold` is called on screens worth a look (the recording pauses there; tests pass none).
+`R`; the plan, the preflight, the typed gate, the live progress, the report; close it; `r` to see
+the tables read again; `q`; then the debrief. `hold` is called on screens worth a look (the recording pauses there; tests pass none).
 */
 export async function driveDrillByKeys(screen: TmuxScreen, options: {hold?: (what: string) => Promise<void>; typeSlowly?: boolean} = {}): Promise<DrillByKeys> {
 	const hold = options.hold ?? (async () => {});
@@ -66,8 +70,8 @@ export async function driveDrillByKeys(screen: TmuxScreen, options: {hold?: (wha
 	// The console on the incident: the drill's clock in the status bar, the snapshots listed.
 	const consoleScreen = await screen.waitForScreen(text => /DRILL pv-loss \d+:\d\d of 30:00/.test(text) && snapshotRows(text).length > 0, {timeout: 5 * minutes});
 	const listed = snapshotRows(consoleScreen);
-	// The hazard the drill sets up: the backup CronJob's next --remove run would copy the loss.
-	await screen.waitForScreen(text => text.includes('‼ The next run of CronJob ilum-objectstorage-backup') && text.includes('CronJob ilum-objectstorage-backup ·'), {timeout: 5 * minutes});
+	// The hazard the drill sets up (the backup CronJob's next --remove run would copy the loss), the tables read.
+	const incidentScreen = await screen.waitForScreen(text => text.includes('‼ The next run of CronJob ilum-objectstorage-backup') && text.includes('CronJob ilum-objectstorage-backup ·') && /Tables \([1-9]/.test(text) && !text.includes('reading table histories'), {timeout: 5 * minutes});
 	await hold('console');
 	await screen.sendKeys('Tab', 's');
 	await screen.waitForScreen('Suspend CronJob ilum-objectstorage-backup?', {timeout: 2 * minutes});
@@ -119,6 +123,10 @@ export async function driveDrillByKeys(screen: TmuxScreen, options: {hold?: (wha
 	await screen.sendKeys('Enter');
 	await screen.waitForScreen(text => /Volume snapshots \(\d+\)/.test(text) && /DRILL pv-loss/.test(text), {timeout: 2 * minutes});
 	await hold('back');
+	// r re-reads the buckets and tables: the Delta tables the corruption broke read again.
+	await screen.sendKeys('r');
+	const refreshedScreen = await screen.waitForScreen(text => /delta\/orders +delta +\d+/.test(text) && !/delta +error/.test(text), {timeout: 3 * minutes});
+	await hold('refreshed');
 	const quitAt = Date.now();
 	await screen.sendKeys('q');
 	await screen.waitForScreen(text => /^Saved: .*drills/m.test(text), {timeout: 5 * minutes});
@@ -137,5 +145,5 @@ export async function driveDrillByKeys(screen: TmuxScreen, options: {hold?: (wha
 	await hold('debrief');
 	const transcript = (await run('tmux', ['capture-pane', '-p', '-J', '-S', '-', '-t', screen.session])).stdout;
 	const exitStatus = Number((await run('tmux', ['display-message', '-p', '-t', screen.session, '#{pane_dead_status}'])).stdout.trim());
-	return {briefingSeenAt, consoleScreen, laterScreen, listed, chosenStamp, chosenName, planScreen, gateScreen, reportScreen, quitAt, transcript, exitStatus};
+	return {briefingSeenAt, consoleScreen, incidentScreen, laterScreen, listed, chosenStamp, chosenName, planScreen, gateScreen, reportScreen, refreshedScreen, quitAt, transcript, exitStatus};
 }
