@@ -52,7 +52,13 @@ export const tableName = (facts: Pick<TableRestoreFacts, 'ref' | 'table'>) => fa
 const side = (value: LiveSetSide) => `${value.files} files, ${value.rows} rows, ${value.bytes} B`;
 
 /** A fresh plan's live set already equals the target's: nothing would return or leave. */
-const inPlace = (plan: TableRestorePlan) => plan.filesReturning.length === 0 && plan.filesLeaving.length === 0;
+/**
+A fresh plan finds the live set already the target's: nothing returns or leaves, or (a format that
+restores by copying, DuckLake bringing back a dropped table or files registered by absolute path)
+the copies stand for the target's files one for one, with the same rows and bytes.
+*/
+const inPlace = (plan: TableRestorePlan) => (plan.filesReturning.length === 0 && plan.filesLeaving.length === 0)
+	|| (plan.filesReturning.length === plan.filesLeaving.length && plan.before.files === plan.after.files && plan.before.rows === plan.after.rows && plan.before.bytes === plan.after.bytes);
 
 const shown = 8;
 const list = (label: string, files: readonly string[]) => files.length === 0
