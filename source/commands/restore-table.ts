@@ -1,3 +1,6 @@
+import {existsSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import process from 'node:process';
 import {createInterface} from 'node:readline/promises';
 import {exitCodes, refusal, usageError, UserError} from '../errors.js';
@@ -142,10 +145,27 @@ export const restoreTableCommand: Command = {
 	run: runRestoreTable,
 };
 
-/** Who acts: the kube context's user where there is one, else the local user (tables need no cluster). */
-function identityOf(): string {
-	const user = process.env['USER'] ?? process.env['LOGNAME'] ?? 'unknown-user';
-	return `${user}@local`;
+/**
+Who acts, for the audit log: the kube context's `<user>@<context>` where a kubeconfig is given or
+found (as for the other restores), else the local user (a table restore needs no cluster).
+*/
+async function identityOf(flags: CommandContext['flags']): Promise<string> {
+	const kubeconfig = flags['kubeconfig'] as string | undefined;
+	const context = flags['context'] as string | undefined;
+	if (kubeconfig || context || process.env['KUBECONFIG'] || existsSync(path.join(os.homedir(), '.kube', 'config'))) {
+		try {
+			const {loadKubeConfig} = await import('../config/kube.js');
+			const config = loadKubeConfig({kubeconfig, context});
+			const current = config.getCurrentContext();
+			if (current) {
+				return `${config.getCurrentUser()?.name ?? 'unknown-user'}@${current}`;
+			}
+		} catch {
+			// No usable kubeconfig: the local user below.
+		}
+	}
+
+	return `${process.env['USER'] ?? process.env['LOGNAME'] ?? 'unknown-user'}@local`;
 }
 
 async function runRestoreTable(context: CommandContext): Promise<number> {
@@ -184,7 +204,7 @@ async function runRestoreTable(context: CommandContext): Promise<number> {
 	const table = flags['table'] as string | undefined;
 	const target = `table/${ref}${table ? `#${table}` : ''}`;
 	const stateDir = resolveStateDir(flags['stateDir'] as string | undefined);
-	const identity = identityOf();
+	const identity = await identityOf(flags);
 	if (!dryRun && flags['readOnly']) {
 		new AuditLog(stateDir).record({identity, action: 'restore.table', target, outcome: 'refused', detail: '--read-only'});
 		throw refusal('--read-only is set: restore table would write', 'drop --read-only, or use --dry-run');

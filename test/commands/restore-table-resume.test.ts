@@ -80,6 +80,17 @@ test('--abandon discards the journal of an interrupted run; a new restore can st
 	assert.equal(commits(dir), 6);
 });
 
+test('the audit log names the kube context\'s user when there is a kubeconfig', async () => {
+	const {dir, state} = await setup();
+	const kubeconfig = path.join(state, 'kubeconfig');
+	fs.writeFileSync(kubeconfig, ['apiVersion: v1', 'kind: Config', 'clusters: [{name: c, cluster: {server: "https://127.0.0.1:9"}}]', 'users: [{name: alice, user: {token: x}}]', 'contexts: [{name: prod, context: {cluster: c, user: alice}}]', 'current-context: prod', ''].join('\n'));
+	const result = await runCli(['restore', 'table', dir, '--to', '2', '--yes', '--state-dir', state, '--kubeconfig', kubeconfig]);
+	assert.equal(result.code, 0, result.stderr);
+	const lines = audit(state).filter(line => line.target === `table/${dir}`) as Array<{identity?: string; outcome: string}>;
+	assert.ok(lines.length > 0);
+	assert.deepEqual([...new Set(lines.map(line => line.identity))], ['alice@prod']);
+});
+
 test('--resume with nothing unfinished: one line, exit 1', async () => {
 	const {dir, state} = await setup();
 	const result = await runCli(['restore', 'table', dir, '--resume', '--yes', '--state-dir', state]);
