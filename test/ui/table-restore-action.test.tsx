@@ -60,8 +60,9 @@ async function setup(options: {readOnly?: boolean} = {}) {
 }
 
 /**
-The wizard's first key: its input handler is attached in an effect after its first frame, so a
-key sent the instant the plan shows can go unread; send again (rarely) until the screen moves on.
+The wizard's first key: on a loaded machine, a key sent the instant the plan shows was seen to go
+unread (the wizard's input handler is attached in an effect after its first frame); send it again
+until the screen moves on. A second Enter in the preflight is ignored, so this cannot skip a step.
 */
 async function pressUntil(ui: {lastFrame: () => string | undefined; stdin: {write: (data: string) => void}}, key: string, expected: RegExp): Promise<void> {
 	const deadline = Date.now() + 30_000;
