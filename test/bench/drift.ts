@@ -21,12 +21,18 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
-import {startServerProcess, type ServerProcess} from '../helpers/fauxqs-server.js';
+import type {ServerProcess} from '../helpers/fauxqs-server.js';
 import {FastS3Client} from '../../source/storage/fast-s3.js';
 import {driftComparer, mirrorTargets} from '../../source/layers/bucket-compare.js';
 import type {BucketFigures} from '../../source/layers/mirror-figures.js';
-import {contentFor, testCredentials} from '../helpers/s3-pair.js';
 import {rcloneRemote, timed, type Run} from './helpers.js';
+
+// The child loads only what the drift needs (the fauxqs server and the seeding helpers load in the parent).
+const isChild = process.argv[2] === '--child';
+const servers = isChild ? undefined : await import('../helpers/fauxqs-server.js');
+const seeding = isChild ? undefined : await import('../helpers/s3-pair.js');
+const testCredentials = seeding?.testCredentials ?? {region: 'us-east-1', accessKeyId: process.env['AWS_ACCESS_KEY_ID'] ?? '', secretAccessKey: process.env['AWS_SECRET_ACCESS_KEY'] ?? ''};
+const contentFor = (key: string, size: number) => seeding!.contentFor(key, size);
 
 type Counts = {source: number; target: number; same: number; onlySource: number; onlyTarget: number; changed: number};
 
@@ -100,7 +106,7 @@ async function runIlum(source: string, target: string, bucket: string, profileDi
 	let stdout = '';
 	const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
 	const cap = heapCapMb ? [`--max-old-space-size=${heapCapMb}`] : [];
-	const run = await timed(process.execPath, [...profile, ...cap, '--import', 'tsx', self, '--child', source, target, bucket], {PATH: process.env['PATH'], HOME: os.tmpdir()}, chunk => {
+	const run = await timed(process.execPath, [...profile, ...cap, '--import', 'tsx', self, '--child', source, target, bucket], {PATH: process.env['PATH'], HOME: os.tmpdir(), AWS_ACCESS_KEY_ID: testCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey}, chunk => {
 		stdout += chunk;
 	});
 	const result = JSON.parse(stdout.trim().split('\n').at(-1) || '{}') as {counts: Counts; driftMs: number};
@@ -141,8 +147,8 @@ async function main(): Promise<void> {
 	const checkers = Number(process.env['BENCH_CHECKERS'] ?? 32);
 	const profileDir = process.env['BENCH_CPU_PROF'];
 	const heapCap = Number(process.env['BENCH_HEAP_CAP'] ?? 32);
-	const servers: ServerProcess[] = await Promise.all([startServerProcess(), startServerProcess()]);
-	const [source, target] = servers as [ServerProcess, ServerProcess];
+	const started: ServerProcess[] = await Promise.all([servers!.startServerProcess(), servers!.startServerProcess()]);
+	const [source, target] = started as [ServerProcess, ServerProcess];
 	const summary: string[] = [];
 	let failed = false;
 	try {
@@ -165,6 +171,7 @@ async function main(): Promise<void> {
 				return objects;
 			}));
 			process.stdout.write(`  listed once (untimed warm-up): ${listed[0]} source objects, ${listed[1]} target objects\n`);
+			const walls = {ilum: [] as number[], rclone: [] as number[]};
 			let best: {ilum?: Run & {counts: Counts; driftMs: number}; rclone?: Run & {counts: Counts}} = {};
 			for (let round = 0; round < rounds; round++) {
 				const order = round % 2 === 0 ? ['rclone', 'ilum-restore'] : ['ilum-restore', 'rclone'];
@@ -173,6 +180,7 @@ async function main(): Promise<void> {
 						// eslint-disable-next-line no-await-in-loop
 						const run = await runRclone(source.endpoint, target.endpoint, bucket, checkers);
 						process.stdout.write(`  rclone check  ${seconds(run.wallMs).padStart(9)}  CPU ${run.cpuS.toFixed(2).padStart(6)} s  peak RSS ${run.peakRssMb.toFixed(0).padStart(4)} MB  exit ${run.exitCode}: ${describe(run.counts)}\n`);
+						walls.rclone.push(run.wallMs);
 						best.rclone = !best.rclone || run.wallMs < best.rclone.wallMs ? run : best.rclone;
 					} else {
 						// eslint-disable-next-line no-await-in-loop
@@ -182,6 +190,7 @@ async function main(): Promise<void> {
 							process.stdout.write(run.stderrTail + '\n');
 						}
 
+						walls.ilum.push(run.wallMs);
 						best.ilum = !best.ilum || run.wallMs < best.ilum.wallMs ? run : best.ilum;
 					}
 				}
@@ -198,13 +207,15 @@ async function main(): Promise<void> {
 			const expected = {onlySource: 100, onlyTarget: 100, changed: 100};
 			const right = ilum.counts.onlySource === expected.onlySource && ilum.counts.onlyTarget === expected.onlyTarget && ilum.counts.changed === expected.changed;
 			failed ||= !agree || !right;
-			summary.push(`${count} objects: ilum-restore ${seconds(ilum.wallMs)} (drift alone ${seconds(ilum.driftMs)}) / rclone check ${seconds(rclone.wallMs)} = ratio ${(ilum.wallMs / rclone.wallMs).toFixed(2)} (drift alone ${(ilum.driftMs / rclone.wallMs).toFixed(2)}); CPU ${ilum.cpuS.toFixed(1)} s / ${rclone.cpuS.toFixed(1)} s; peak RSS ${ilum.peakRssMb.toFixed(0)} MB / ${rclone.peakRssMb.toFixed(0)} MB; counts ${agree ? 'agree' : 'DISAGREE'} (${describe(ilum.counts)}${agree ? '' : ` vs rclone ${describe(rclone.counts)}`})${right ? '' : ' NOT the 100/100/100 seeded'}`);
+			const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+			summary.push(`${count} objects, median of ${rounds}: ilum-restore ${seconds(median(walls.ilum))} / rclone check ${seconds(median(walls.rclone))} = ratio ${(median(walls.ilum) / median(walls.rclone)).toFixed(2)}`);
+			summary.push(`${count} objects, best of ${rounds}: ilum-restore ${seconds(ilum.wallMs)} (drift alone ${seconds(ilum.driftMs)}) / rclone check ${seconds(rclone.wallMs)} = ratio ${(ilum.wallMs / rclone.wallMs).toFixed(2)} (drift alone ${(ilum.driftMs / rclone.wallMs).toFixed(2)}); CPU ${ilum.cpuS.toFixed(1)} s / ${rclone.cpuS.toFixed(1)} s; peak RSS ${ilum.peakRssMb.toFixed(0)} MB / ${rclone.peakRssMb.toFixed(0)} MB; counts ${agree ? 'agree' : 'DISAGREE'} (${describe(ilum.counts)}${agree ? '' : ` vs rclone ${describe(rclone.counts)}`})${right ? '' : ' NOT the 100/100/100 seeded'}`);
 			best = {};
 		}
 
 		await Promise.all([sourceClient.close(), targetClient.close()]);
 	} finally {
-		await Promise.all(servers.map(async server => server.stop()));
+		await Promise.all(started.map(async server => server.stop()));
 	}
 
 	process.stdout.write('\n' + summary.join('\n') + '\n');
@@ -213,7 +224,7 @@ async function main(): Promise<void> {
 	}
 }
 
-if (process.argv[2] === '--child') {
+if (isChild) {
 	await child(process.argv[3]!, process.argv[4]!, process.argv[5]!);
 } else {
 	await main();
