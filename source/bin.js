@@ -5,6 +5,13 @@
 import module from 'node:module';
 import {register} from 'tsx/esm/api';
 
+// Older Node versions fail deep inside (node:sqlite, among others): say so in one line instead.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 19)) {
+	process.stderr.write(`ilum-restore: Node ${process.versions.node} is too old: it needs Node 22.19 or newer (package.json engines); install a newer Node (https://nodejs.org) and run again\n`);
+	process.exit(1);
+}
+
 module.enableCompileCache?.();
 register();
 await import('./cli.tsx');
