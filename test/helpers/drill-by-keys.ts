@@ -69,7 +69,6 @@ export async function driveDrillByKeys(screen: TmuxScreen, options: {hold?: (wha
 
 	// The console on the incident: the drill's clock in the status bar, the snapshots listed.
 	const consoleScreen = await screen.waitForScreen(text => /DRILL pv-loss \d+:\d\d of 30:00/.test(text) && snapshotRows(text).length > 0, {timeout: 5 * minutes});
-	const listed = snapshotRows(consoleScreen);
 	// The hazard the drill sets up (the backup CronJob's next --remove run would copy the loss), the tables read.
 	const incidentScreen = await screen.waitForScreen(text => text.includes('‼ The next run of CronJob ilum-objectstorage-backup') && text.includes('CronJob ilum-objectstorage-backup ·') && /Tables \([1-9]/.test(text) && !text.includes('reading table histories'), {timeout: 5 * minutes});
 	await hold('console');
@@ -85,7 +84,9 @@ export async function driveDrillByKeys(screen: TmuxScreen, options: {hold?: (wha
 	}, {timeout: 2 * minutes});
 	await hold('suspended');
 
-	// The last good snapshot: the newest ready one taken before the incident (the pane lists newest first).
+	// The last good snapshot: the newest ready one taken before the incident (the pane lists newest
+	// first; read it again now: an hourly snapshot may have been taken since the console opened).
+	const listed = snapshotRows(await screen.capture());
 	const beforeIncident = utcStamp(briefingSeenAt);
 	const index = listed.findIndex(row => row.ready && row.stamp <= beforeIncident);
 	if (index < 0) {
