@@ -15,3 +15,16 @@ export const formatTable = (header: readonly string[], rows: ReadonlyArray<reado
 	const line = (row: readonly string[]) => row.map((cell, index) => index === row.length - 1 ? cell : cell.padEnd(widths[index]!)).join('  ').trimEnd();
 	return [line(header), ...rows.map(row => line(row))].join('\n') + '\n';
 };
+
+/** `1.5 MiB`: binary units, one decimal (bytes as they are). */
+export function formatBytes(bytes: number): string {
+	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+	let value = bytes;
+	let unit = 0;
+	while (value >= 1024 && unit < units.length - 1) {
+		value /= 1024;
+		unit++;
+	}
+
+	return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}

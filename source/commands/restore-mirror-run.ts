@@ -5,7 +5,7 @@ import process from 'node:process';
 import readline from 'node:readline/promises';
 import type {CommandContext, Flags} from './command.js';
 import {UserError, exitCodes, refusal, usageError} from '../errors.js';
-import {formatTable, writeJson} from '../output.js';
+import {formatBytes, formatTable, writeJson} from '../output.js';
 import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
 import {copyMirror, type MirrorPair, type ProgressEvent} from '../layers/mirrors/copy.js';
 import {planBucket, preflightPairs, type BucketPlan} from '../layers/mirrors/restore-plan.js';
@@ -219,17 +219,6 @@ function formatPlan(plans: readonly BucketPlan[], options: {overwriteChanged: bo
 	return formatTable(['BUCKET', 'COPY', 'OVERWRITE', 'DELETE', 'SKIP', 'UNVERIFIABLE'], rows) + (notes ? notes + '\n' : '');
 }
 
-export function formatBytes(bytes: number): string {
-	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-	let value = bytes;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-
-	return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 async function confirm(question: string): Promise<boolean> {
 	const prompt = readline.createInterface({input: process.stdin, output: process.stderr});

@@ -6,6 +6,7 @@ and storage, compared with the operator's objective. Pure: `assessPosture` turns
 import type {V1CronJob} from '@kubernetes/client-node';
 import type {MirrorInventory} from '../layers/mirror-figures.js';
 import {scheduleIntervalMs} from '../layers/mirrors/cron.js';
+import {formatBytes} from '../output.js';
 import type {TableInventory} from '../layers/tables/table-inventory.js';
 import type {VolumeInventory} from '../layers/volumes/volume-inventory.js';
 
@@ -136,17 +137,6 @@ function rto(bytes: number | undefined, measured: {bytesPerSecond: number; from:
 	return {rtoMs: Math.round(bytes / measured.bytesPerSecond * 1000), rtoBasis: `${formatBytes(bytes)} at ${formatBytes(measured.bytesPerSecond)}/s measured by ${measured.from}`};
 }
 
-export function formatBytes(bytes: number): string {
-	const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-	let value = bytes;
-	let unit = 0;
-	while (value >= 1024 && unit < units.length - 1) {
-		value /= 1024;
-		unit++;
-	}
-
-	return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
 
 function assessVolumes(facts: PostureFacts, objective: Objective): LayerPosture {
 	const {volumes, namespace, now} = facts;
