@@ -15,7 +15,7 @@ import path from 'node:path';
 import {promisify} from 'node:util';
 import {binPath, projectRoot} from '../helpers/run-cli.js';
 import {startInTmux} from '../helpers/tmux.js';
-import {driveDrillByKeys} from '../helpers/drill-by-keys.js';
+import {awayFromTheHour, driveDrillByKeys} from '../helpers/drill-by-keys.js';
 import {ansiToSvg} from './ansi-to-svg.js';
 
 const run = promisify(execFile);
@@ -47,6 +47,7 @@ async function render(ansi: string, png: string, work: string): Promise<void> {
 }
 
 await fs.mkdir(media, {recursive: true});
+await awayFromTheHour();
 const home = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-recording-'));
 const work = path.join(home, 'frames');
 await fs.mkdir(work);
