@@ -13,7 +13,7 @@ import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJo
 import {AuditLog} from '../restore/audit.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {describeBackupCron} from '../layers/mirrors/cron.js';
-import {resolveStateDir} from '../restore/state-dir.js';
+import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
 
 /**
 The work of `restore mirror` (see `restore-mirror.ts` for its flags and help): resolve endpoints
@@ -128,6 +128,7 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 	}
 
 	const results: Array<Extract<ProgressEvent, {type: 'bucket-done'}>> = [];
+	const startedAt = new Date().toISOString();
 	let lastLine = 0;
 	try {
 		for (const state of states) {
@@ -193,6 +194,9 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 		})),
 		cronJob: hold ? {name: backupCronJobName, suspendedDuringRestore: hold.suspendedByUs} : undefined,
 	};
+	// What doctor's RTO estimate reads: the bytes this restore moved and how long it took.
+	const stateDir = resolveStateDir(values['stateDir']);
+	writeFileAtomic(path.join(stateLayout(stateDir).reports, `mirror-${startedAt.replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.json`), JSON.stringify({kind: 'mirror', target, outcome: ok ? 'succeeded' : 'failed', startedAt, endedAt: new Date().toISOString(), bytes: results.reduce((sum, result) => sum + result.bytesDone, 0), summary}, undefined, '\t') + '\n');
 	if (json) {
 		writeJson(stdout, summary);
 	} else {

@@ -114,3 +114,24 @@ test('a table whose settings keep less history than the objective is a gap, with
 	const long = assessPosture(facts({tables: {tables: [{...table, retention: {keepsMs: 30 * 86_400_000, settings: {}}}], errors: []}}), objective);
 	assert.deepEqual(long.gaps, []);
 });
+
+test('the RTO estimate uses the throughput the last mirror restore measured', async () => {
+	const fs = await import('node:fs');
+	const os = await import('node:os');
+	const path = await import('node:path');
+	const {measuredThroughput} = await import('../../source/posture/gather.js');
+	const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rto-'));
+	try {
+		fs.mkdirSync(path.join(stateDir, 'reports'));
+		fs.writeFileSync(path.join(stateDir, 'reports', 'mirror-20261122T010000Z.json'), JSON.stringify({kind: 'mirror', outcome: 'succeeded', startedAt: '2026-11-22T01:00:00Z', endedAt: '2026-11-22T01:00:10Z', bytes: 100 * 1024 * 1024}));
+		const throughput = measuredThroughput(stateDir);
+		assert.equal(throughput?.mirror?.bytesPerSecond, 10 * 1024 * 1024);
+		const figures = {objects: 1, bytes: 1024 * 1024 * 1024};
+		const posture = assessPosture(facts({throughput, mirrors: {cron: cron(), buckets: [{bucket: 'ilum-data', provider: figures, mirror: figures, missingOnMirror: 0, missingInProvider: 0, changed: 0, done: true, at: now}]}}), objective);
+		const mirror = posture.layers.find(layer => layer.layer === 'mirror')!;
+		assert.equal(mirror.rtoMs, 102_400);
+		assert.match(mirror.rtoBasis!, /1\.0 GiB at 10\.0 MiB\/s measured by the mirror restore/);
+	} finally {
+		fs.rmSync(stateDir, {recursive: true, force: true});
+	}
+});
