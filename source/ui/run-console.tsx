@@ -30,7 +30,10 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
 		return current.live;
 	};
 
-	const instance = render(<App live={live} readOnly={readOnly} reconnect={reconnect} drill={options.drill}/>, {alternateScreen: true, exitOnCtrlC: false, maxFps: 10});
+	// The console runs only in a terminal (cli.tsx checks): render interactively there even when CI
+	// is set (a shell in a CI job, the tmux tests under CI=true), where Ink would otherwise write
+	// nothing but the last frame, at exit.
+	const instance = render(<App live={live} readOnly={readOnly} reconnect={reconnect} drill={options.drill}/>, {alternateScreen: true, exitOnCtrlC: false, maxFps: 10, interactive: Boolean(process.stdout.isTTY)});
 	const stop = () => {
 		instance.unmount();
 	};
