@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {CreateBucketCommand} from '@aws-sdk/client-s3';
-import {createPostgresDuckLake, startPgliteServer, type PostgresServer} from '../catalogs/ducklake-catalogs.js';
+import {startPgliteServer, type PostgresServer} from '../catalogs/ducklake-catalogs.js';
+import {createDuckLakeCatalog} from '../catalogs/ducklake-schema.js';
 import {demoOperations, type DemoOperation} from '../catalogs/ducklake-demo.js';
 import {DuckLakeWriter} from '../catalogs/ducklake-writer.js';
 import {S3FileStore} from '../../storage/s3-file-store.js';
@@ -110,7 +111,9 @@ export const ducklakeTablesSeeder: Seeder = {
 
 			await context.provider.client.send(new CreateBucketCommand({Bucket: ducklakeBucket})).catch(() => undefined);
 			const uuid = () => context.rng.uuid();
-			const sql = await createPostgresDuckLake(server.conninfo, dataPath, {time: new Date(time), uuid});
+			// Written in-process (no TCP round trip per statement); clients use the server.
+			const sql = server.local();
+			await createDuckLakeCatalog(sql, {dataPath, time: new Date(time), uuid});
 			staging = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-drill-ducklake-'));
 			writer = await DuckLakeWriter.open(sql, {
 				base: staging,
