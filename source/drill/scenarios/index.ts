@@ -5,6 +5,7 @@ import {icebergBadAppend} from './iceberg-bad-append.js';
 import {mirrorStale} from './mirror-stale.js';
 import {pvLoss} from './pv-loss.js';
 import type {Scenario} from './scenario.js';
+import {unprotected} from './unprotected.js';
 
 export type {RecoveryCommand, Scenario, ScenarioBriefing, ScenarioCheck} from './scenario.js';
 
@@ -16,6 +17,7 @@ export const scenarios: ReadonlyArray<Scenario<any>> = [
 	icebergBadAppend,
 	ducklakeDelete,
 	mirrorStale,
+	unprotected,
 ];
 
 export function findScenario(name: string): Scenario<any> | undefined {
