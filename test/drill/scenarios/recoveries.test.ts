@@ -32,7 +32,7 @@ test('drill list names every scenario, each with a recovery --auto can run', asy
 	const result = await runCli(['drill', 'list', '--json']);
 	assert.equal(result.code, 0, result.stderr);
 	const listed = JSON.parse(result.stdout) as Array<{name: string; auto: boolean; targetRtoMinutes: number}>;
-	assert.deepEqual(listed.map(item => item.name).sort(), ['bad-delta-write', 'bucket-wipe', 'ducklake-delete', 'iceberg-bad-append', 'mirror-stale', 'pv-loss']);
+	assert.deepEqual(listed.map(item => item.name).sort(), ['bad-delta-write', 'bucket-wipe', 'ducklake-delete', 'iceberg-bad-append', 'mirror-stale', 'pv-loss', 'unprotected']);
 	assert.ok(listed.every(item => item.auto && item.targetRtoMinutes > 0));
 	assert.equal(scenarios.length, listed.length);
 });
