@@ -7,7 +7,7 @@ import {PGlite} from '@electric-sql/pglite';
 import {PGLiteSocketServer} from '@electric-sql/pglite-socket';
 import {DuckDbCatalog, PostgresCatalog, SqliteCatalog} from '../../formats/ducklake/backends.js';
 import {parseConninfo} from '../../formats/ducklake/connect.js';
-import {normalizeValue, numberedPlaceholders, type Dialect, type SqlCatalog, type SqlRow, type SqlValue} from '../../formats/ducklake/sql.js';
+import {inTransaction, normalizeValue, numberedPlaceholders, type Dialect, type SqlCatalog, type SqlRow, type SqlValue} from '../../formats/ducklake/sql.js';
 import {createDuckLakeCatalog} from './ducklake-schema.js';
 
 /** A new DuckLake catalog in a SQLite file (ref `ducklake:sqlite:<file>`). */
@@ -162,7 +162,7 @@ class PgliteCatalog implements SqlCatalog {
 	readonly dialect: Dialect = 'postgres';
 	readonly description: string;
 	private readonly db: PGlite;
-	private inTransaction = false;
+	private readonly transactionState = {open: false};
 
 	constructor(db: PGlite, description: string) {
 		this.db = db;
@@ -180,22 +180,7 @@ class PgliteCatalog implements SqlCatalog {
 	}
 
 	async transaction<T>(work: (sql: SqlCatalog) => Promise<T>): Promise<T> {
-		if (this.inTransaction) {
-			return work(this);
-		}
-
-		await this.db.exec('BEGIN');
-		this.inTransaction = true;
-		try {
-			const result = await work(this);
-			await this.db.exec('COMMIT');
-			return result;
-		} catch (error) {
-			await this.db.exec('ROLLBACK').catch(() => undefined);
-			throw error;
-		} finally {
-			this.inTransaction = false;
-		}
+		return inTransaction(this.transactionState, 'BEGIN', async statement => this.db.exec(statement), async () => work(this));
 	}
 
 	async columns(table: string): Promise<string[]> {

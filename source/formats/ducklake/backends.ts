@@ -1,14 +1,14 @@
 import {DatabaseSync, type SQLInputValue} from 'node:sqlite';
 import {DuckDBBlobValue, DuckDBInstance, type DuckDBConnection} from '@duckdb/node-api';
 import pg from 'pg';
-import {normalizeValue, numberedPlaceholders, type Dialect, type SqlCatalog, type SqlRow, type SqlValue} from './sql.js';
+import {inTransaction, normalizeValue, numberedPlaceholders, type Dialect, type SqlCatalog, type SqlRow, type SqlValue} from './sql.js';
 
 /** SQLite through `node:sqlite` (synchronous underneath; one connection). */
 export class SqliteCatalog implements SqlCatalog {
 	readonly dialect: Dialect = 'sqlite';
 	readonly description: string;
 	private readonly db: DatabaseSync;
-	private inTransaction = false;
+	private readonly transactionState = {open: false};
 
 	constructor(file: string, options: {readOnly?: boolean} = {}) {
 		this.description = `sqlite:${file}`;
@@ -32,22 +32,7 @@ export class SqliteCatalog implements SqlCatalog {
 	}
 
 	async transaction<T>(work: (sql: SqlCatalog) => Promise<T>): Promise<T> {
-		if (this.inTransaction) {
-			return work(this);
-		}
-
-		this.db.exec('BEGIN IMMEDIATE');
-		this.inTransaction = true;
-		try {
-			const result = await work(this);
-			this.db.exec('COMMIT');
-			return result;
-		} catch (error) {
-			this.db.exec('ROLLBACK');
-			throw error;
-		} finally {
-			this.inTransaction = false;
-		}
+		return inTransaction(this.transactionState, 'BEGIN IMMEDIATE', async statement => this.db.exec(statement), async () => work(this));
 	}
 
 	async columns(table: string): Promise<string[]> {
@@ -80,7 +65,7 @@ export class DuckDbCatalog implements SqlCatalog {
 	readonly description: string;
 	private readonly instance: DuckDBInstance;
 	private readonly connection: DuckDBConnection;
-	private inTransaction = false;
+	private readonly transactionState = {open: false};
 
 	private constructor(file: string, instance: DuckDBInstance, connection: DuckDBConnection) {
 		this.description = file;
@@ -105,22 +90,7 @@ export class DuckDbCatalog implements SqlCatalog {
 	}
 
 	async transaction<T>(work: (sql: SqlCatalog) => Promise<T>): Promise<T> {
-		if (this.inTransaction) {
-			return work(this);
-		}
-
-		await this.connection.run('BEGIN TRANSACTION');
-		this.inTransaction = true;
-		try {
-			const result = await work(this);
-			await this.connection.run('COMMIT');
-			return result;
-		} catch (error) {
-			await this.connection.run('ROLLBACK').catch(() => undefined);
-			throw error;
-		} finally {
-			this.inTransaction = false;
-		}
+		return inTransaction(this.transactionState, 'BEGIN TRANSACTION', async statement => this.connection.run(statement), async () => work(this));
 	}
 
 	async columns(table: string): Promise<string[]> {
@@ -155,7 +125,7 @@ export class PostgresCatalog implements SqlCatalog {
 	readonly dialect: Dialect = 'postgres';
 	readonly description: string;
 	private readonly client: pg.Client;
-	private inTransaction = false;
+	private readonly transactionState = {open: false};
 
 	private constructor(description: string, client: pg.Client) {
 		this.description = description;
@@ -197,22 +167,7 @@ export class PostgresCatalog implements SqlCatalog {
 	}
 
 	async transaction<T>(work: (sql: SqlCatalog) => Promise<T>): Promise<T> {
-		if (this.inTransaction) {
-			return work(this);
-		}
-
-		await this.client.query('BEGIN');
-		this.inTransaction = true;
-		try {
-			const result = await work(this);
-			await this.client.query('COMMIT');
-			return result;
-		} catch (error) {
-			await this.client.query('ROLLBACK').catch(() => undefined);
-			throw error;
-		} finally {
-			this.inTransaction = false;
-		}
+		return inTransaction(this.transactionState, 'BEGIN', async statement => this.client.query(statement), async () => work(this));
 	}
 
 	async columns(table: string): Promise<string[]> {

@@ -126,3 +126,29 @@ export function isoTime(value: SqlValue | undefined): string {
 	const date = new Date(text);
 	return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
 }
+
+/**
+Runs `work` in one transaction; a transaction asked for inside another joins it. A failed
+rollback never hides the error that caused it.
+*/
+export async function inTransaction<T>(state: {open: boolean}, begin: string, exec: (statement: string) => unknown, work: () => Promise<T>): Promise<T> {
+	if (state.open) {
+		return work();
+	}
+
+	await exec(begin);
+	state.open = true;
+	try {
+		const result = await work();
+		await exec('COMMIT');
+		return result;
+	} catch (error) {
+		try {
+			await exec('ROLLBACK');
+		} catch {}
+
+		throw error;
+	} finally {
+		state.open = false;
+	}
+}
