@@ -33,25 +33,7 @@ export type DrillByKeys = {
 	exitStatus: number;
 };
 
-/**
-The drill world runs on the real clock, and its backup CronJob (`0 * * * *`) runs at the top of
-the hour: a run during the drill, before the operator has suspended it, is (rightly) a mistake in
-the debrief, and a run in progress fails the restore's preflight. Near the hour, wait until its run
-is over (the clock is the condition; at most ~6 minutes).
-*/
-export async function awayFromTheHour(): Promise<void> {
-	const hour = 3_600_000;
-	const into = () => Date.now() % hour;
-	if (into() > 55 * 60_000 || into() < 90_000) {
-		const until = (Math.floor(Date.now() / hour) * hour) + (into() < 90_000 ? 0 : hour) + 90_000;
-		while (Date.now() < until) {
-			// eslint-disable-next-line no-await-in-loop
-			await new Promise(resolve => {
-				setTimeout(resolve, 1000);
-			});
-		}
-	}
-}
+export {awayFromTheHour} from './clock.js';
 
 /** UTC `YYYYMMDD-HHMM`, as the hourly snapshot names carry it. */
 export function utcStamp(ms: number): string {
