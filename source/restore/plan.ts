@@ -32,6 +32,8 @@ export type StepProgress = {
 	readonly object?: string;
 	/** 'event' for Kubernetes events of the objects involved, 'wait' while waiting. */
 	readonly kind?: 'info' | 'wait' | 'event' | 'warning';
+	/** Structured figures for front ends that draw more than a line (a mirror copy's per-bucket counters). JSON. */
+	readonly data?: unknown;
 };
 
 /** The outcome of a precondition: passed or not, and why, in words the operator can act on. */
