@@ -5,14 +5,19 @@ import process from 'node:process';
 import readline from 'node:readline/promises';
 import type {CommandContext, Flags} from './command.js';
 import {UserError, exitCodes, refusal, usageError} from '../errors.js';
-import {formatBytes, formatTable, writeJson} from '../output.js';
+import {writeJson} from '../output.js';
 import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
-import {copyMirror, type MirrorPair, type ProgressEvent} from '../layers/mirrors/copy.js';
-import {planBucket, preflightPairs, type BucketPlan} from '../layers/mirrors/restore-plan.js';
-import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJobHold, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
-import {AuditLog} from '../restore/audit.js';
+import type {VerifyResult} from '../layers/mirrors/copy.js';
+import {backupCronJobName, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {describeBackupCron} from '../layers/mirrors/cron.js';
+import {abandonUnfinished, executePlan, type AccessChecker, type Gate} from '../restore/executor.js';
+import {describeUnfinished, findUnfinished, type JournalState} from '../restore/journal.js';
+import {formatEventLine} from '../restore/log-lines.js';
+import {buildMirrorRestorePlan, formatMirrorPlanTable, isMirrorProgress, localCopy, mirrorRestoreTarget, type MirrorBucketResult, type MirrorCopyStrategy, type MirrorRestoreFacts} from '../restore/mirror-plan.js';
+import {pairsFromFacts, readMirrorRestoreFacts, resumeMismatch} from '../restore/mirror-session.js';
+import {describePlan, formatPlan} from '../restore/plan.js';
+import type {RestoreReport} from '../restore/report.js';
 import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
 
 /**
@@ -22,7 +27,7 @@ copy, verify, report.
 */
 const defaultBuckets = ['ilum-files', 'ilum-data', 'ilum-tables', 'ilum-mlflow', 'ilum-kestra', 'ilum-ducklake', 'ilum-langfuse'];
 
-type Sides = {provider: S3Endpoint; mirror: S3Endpoint; cluster?: MirrorCluster; namespace: string; identity: string};
+type Sides = {provider: S3Endpoint; mirror: S3Endpoint; cluster?: MirrorCluster; namespace: string; identity: string; checkAccess?: AccessChecker};
 
 export async function runRestoreMirror(context: CommandContext): Promise<number> {
 	const {flags: values} = context;
@@ -57,6 +62,8 @@ export async function runRestoreMirror(context: CommandContext): Promise<number>
 async function restore(context: CommandContext, values: Flags, sides: Sides, mirror: FastS3Client, provider: FastS3Client, concurrency: number): Promise<number> {
 	const {signal, stderr, stdout} = context;
 	const json = Boolean(values['json']);
+	const dryRun = Boolean(values['dryRun']);
+	const stateDir = resolveStateDir(values['stateDir']);
 	const log = (line: string) => {
 		stderr.write(line + '\n');
 	};
@@ -65,169 +72,179 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 	// Where each bucket sits on the mirror: --mirror-root, else what the backup CronJob's command says, else the same name.
 	const cronJob = sides.cluster ? await sides.cluster.getCronJob(sides.namespace, backupCronJobName).catch(() => undefined) : undefined;
 	const cron = cronJob ? describeBackupCron(cronJob) : undefined;
-	const targetOf = mirrorTargets(cron, values['mirrorRoot']);
 	const buckets = await chooseBuckets(values, mirror, signal, cron?.buckets ?? []);
-	const pairs: MirrorPair[] = buckets.map(bucket => {
-		const where = targetOf(bucket);
-		return {
-			name: bucket,
-			source: {client: mirror, bucket: where.bucket, prefix: (where.prefix ?? '') + prefix || undefined},
-			target: {client: provider, bucket, prefix: prefix || undefined},
-		};
-	});
+	const request = {
+		provider,
+		mirror,
+		...(sides.cluster ? {cluster: sides.cluster} : {}),
+		namespace: sides.namespace,
+		buckets,
+		mirrorLocation: mirrorTargets(cron, values['mirrorRoot']),
+		...(prefix ? {prefix} : {}),
+		overwriteChanged: Boolean(values['overwriteChanged']),
+		remove: Boolean(values['remove']),
+		verify: !values['skipVerify'],
+		signal,
+	};
 
-	if (!sides.cluster) {
-		log('ilum-restore: no cluster (no kubeconfig): the backup CronJob is not suspended and bucket-init Jobs are not checked');
-	} else {
-		await checkNoInitJobRunning(sides.cluster, sides.namespace);
-	}
-
-	const states = await preflightPairs(pairs, {signal});
-	const options = {overwriteChanged: Boolean(values['overwriteChanged']), remove: Boolean(values['remove'])};
-
-	if (values['dryRun'] || !values['yes']) {
-		const plans: BucketPlan[] = [];
-		for (const state of states) {
-			// eslint-disable-next-line no-await-in-loop
-			plans.push(await planBucket(state.pair, {...options, signal, targetExists: state.targetExists}));
-		}
-
-		if (values['dryRun']) {
-			if (json) {
-				writeJson(stdout, {type: 'result', dryRun: true, buckets: plans});
-			} else {
-				stdout.write(formatPlan(plans, options));
-				stdout.write('Dry run: nothing was changed.\n');
-			}
-
+	// An unfinished restore of the same buckets: continued (its journal remembers whether the CronJob was active), or discarded with --abandon.
+	const target = mirrorRestoreTarget(buckets);
+	const unfinished = findUnfinished(stateDir, target);
+	let resume: JournalState | undefined;
+	if (unfinished) {
+		if (values['abandon']) {
+			const moved = abandonUnfinished(stateDir, unfinished, sides.identity);
+			log(`abandoned ${describeUnfinished(unfinished)}; journal kept at ${moved}. The provider and the CronJob were left as they are.`);
 			return exitCodes.ok;
 		}
 
-		stdout.write(formatPlan(plans, options));
-		if (!await confirm(`Restore ${plans.reduce((sum, plan) => sum + plan.copy.objects + plan.overwrite.objects, 0)} objects into the provider? Type yes: `)) {
-			stdout.write('Nothing was changed.\n');
-			return exitCodes.refused;
+		const why = resumeMismatch(unfinished.begin.facts as MirrorRestoreFacts, request);
+		if (why) {
+			throw refusal(`Refused: ${describeUnfinished(unfinished)}, and ${why}`, 'continue it with the same options and --resume, or discard its journal with --abandon');
 		}
 
-		const deletions = plans.reduce((sum, plan) => sum + plan.delete.objects, 0);
-		if (deletions > 0 && !await confirm(`--remove deletes ${deletions} objects from the provider. Type yes again: `)) {
-			stdout.write('Nothing was changed.\n');
-			return exitCodes.refused;
+		resume = unfinished;
+		log(`ilum-restore: ${describeUnfinished(unfinished)}; ${dryRun ? '--resume would continue it' : 'continuing it (copies only what is still missing or different)'}`);
+	} else if (values['resume'] || values['abandon']) {
+		throw new UserError(`Nothing unfinished to ${values['resume'] ? 'resume' : 'abandon'} for ${target} (state dir ${stateDir})`, {hint: 'run it without --resume to start a restore'});
+	}
+
+	if (!sides.cluster) {
+		log('ilum-restore: no cluster (no kubeconfig): the backup CronJob is not suspended and bucket-init Jobs are not checked');
+	}
+
+	const facts = resume ? resume.begin.facts as MirrorRestoreFacts : await readMirrorRestoreFacts(request);
+	const plan = buildMirrorRestorePlan(facts, {
+		pairs: pairsFromFacts(facts, {provider, mirror}),
+		...(sides.cluster ? {cluster: sides.cluster} : {}),
+		copy: copyStrategy(values, concurrency, json),
+		concurrency,
+		progressMs: json ? 500 : 1000,
+		signal,
+	});
+	const description = describePlan(plan);
+	const plans = facts.buckets.map(bucket => bucket.plan);
+
+	if (dryRun) {
+		if (json) {
+			writeJson(stdout, {type: 'result', dryRun: true, buckets: plans, plan: description, ...(resume ? {resume: {runId: resume.runId, completed: [...resume.completed.keys()]}} : {})});
+		} else {
+			stdout.write(formatMirrorPlanTable(facts).join('\n') + '\n\n' + formatPlan(description));
+			stdout.write('Dry run: nothing was changed.\n');
+		}
+
+		return exitCodes.ok;
+	}
+
+	if (!json && context.interactive) {
+		stdout.write(formatPlan(description));
+	}
+
+	const confirm = async (gate: Gate): Promise<string | undefined> => values['yes'] ? gate.confirmText : ask(`\nStep '${gate.step.title}' ${gate.reason}.\nType '${gate.confirmText}' to confirm: `);
+	const copied = new Map<string, MirrorBucketResult>();
+	const deleted = new Map<string, number>();
+	for (const [step, done] of resume?.completed ?? []) {
+		for (const result of (done.result as {buckets?: MirrorBucketResult[]} | undefined)?.buckets ?? []) {
+			if (step === 'copy') {
+				copied.set(result.bucket, result);
+			} else if (step === 'delete-extra') {
+				deleted.set(result.bucket, result.deleted);
+			}
 		}
 	}
 
-	const audit = new AuditLog(resolveStateDir(values['stateDir']));
-	const target = `mirror/${states.map(state => state.pair.name).join(',')}`;
-	audit.record({identity: sides.identity, action: 'restore.mirror.start', target, outcome: 'started', detail: `from ${sides.mirror.endpoint} to ${sides.provider.endpoint}${options.remove ? ' --remove' : ''}${options.overwriteChanged ? ' --overwrite-changed' : ''}`});
-	let hold: CronJobHold | undefined;
-	if (sides.cluster) {
-		hold = await holdBackupCronJob(sides.cluster, sides.namespace);
-		if (hold.suspendedByUs) {
-			log(`ilum-restore: suspended CronJob ${sides.namespace}/${backupCronJobName} for the restore (resumed at the end)`);
-		}
-	}
-
-	const results: Array<Extract<ProgressEvent, {type: 'bucket-done'}>> = [];
 	const startedAt = new Date().toISOString();
+	let report: RestoreReport | undefined;
 	let lastLine = 0;
-	try {
-		for (const state of states) {
-			if (!state.targetExists) {
-				// eslint-disable-next-line no-await-in-loop
-				await provider.createBucket(state.pair.target.bucket, {signal});
-				log(`ilum-restore: created bucket ${state.pair.target.bucket} in the provider`);
+	for await (const event of executePlan({plan, stateDir, identity: sides.identity, confirm, ...(sides.checkAccess ? {checkAccess: sides.checkAccess} : {}), ...(resume ? {resume} : {}), signal})) {
+		if (event.type === 'report') {
+			report = event.report;
+			continue;
+		}
+
+		const data = event.type === 'step-progress' ? event.progress.data : undefined;
+		if (isMirrorProgress(data) && data.done && data.result) {
+			if (data.phase === 'copy') {
+				copied.set(data.bucket, data.result);
+			} else if (data.phase === 'delete') {
+				deleted.set(data.bucket, data.result.deleted);
 			}
 		}
 
-		for await (const event of copyMirror(states.map(state => state.pair), {...options, concurrency, verify: !values['skipVerify'], signal, progressMs: json ? 500 : 1000})) {
-			if (json) {
-				writeJson(stdout, event);
-			}
-
-			if (event.type === 'bucket-done') {
-				results.push(event);
-				if (!json) {
-					log(`${event.bucket}: ${event.objectsDone} objects (${formatBytes(event.bytesDone)}) copied, ${event.deleted} deleted, ${event.skipped} skipped, ${event.failed} failed, ${event.retries} retries, ${(event.elapsedMs / 1000).toFixed(1)} s${event.verify ? `; verify (${((event.verifyMs ?? 0) / 1000).toFixed(1)} s): ${event.verify.ok ? 'no drift' : 'DRIFT'} (${event.verify.totals.same} same, ${event.verify.totals.onlySource} missing, ${event.verify.totals.differs} differ, ${event.verify.totals.unverifiable} unverifiable)` : ''}`);
-				}
-			} else if (!json && event.type === 'progress' && Date.now() - lastLine >= 1000) {
-				lastLine = Date.now();
-				log(`${event.bucket}: ${event.objectsDone}/${event.objectsTotal}${event.listingDone ? '' : '+'} objects, ${formatBytes(event.bytesDone)}/${formatBytes(event.bytesTotal)}, ${formatBytes(event.rate)}/s${event.etaMs === undefined ? '' : `, ETA ${Math.ceil(event.etaMs / 1000)} s`}, ${event.retries} retries, ${event.failed} failed`);
-			} else if (!json && event.type === 'failed') {
-				log(`${event.bucket}: failed ${event.key}: ${event.error}`);
-			}
-		}
-	} catch (error) {
-		if (signal.aborted) {
-			audit.record({identity: sides.identity, action: 'restore.mirror', target, outcome: 'stopped', detail: 'interrupted'});
-			throw new UserError('Interrupted: the objects copied so far are in place', {hint: 'run the same command again to copy the rest'});
+		if (json) {
+			writeJson(stdout, event);
 		}
 
-		throw error;
-	} finally {
-		if (hold?.suspendedByUs) {
-			await hold.release();
-			log(`ilum-restore: resumed CronJob ${sides.namespace}/${backupCronJobName}`);
+		// Progress lines at most once a second on stderr; everything else as it comes.
+		if (isMirrorProgress(data) && !data.done) {
+			if (json || Date.now() - lastLine < 1000) {
+				continue;
+			}
+
+			lastLine = Date.now();
+		}
+
+		const line = formatEventLine(event);
+		if (line !== undefined) {
+			log(line);
 		}
 	}
 
-	const failed = results.reduce((sum, result) => sum + result.failed, 0);
-	const drift = results.filter(result => result.verify && !result.verify.ok).map(result => result.bucket);
-	const ok = failed === 0 && drift.length === 0 && results.length === states.length;
-	audit.record({identity: sides.identity, action: 'restore.mirror', target, outcome: ok ? 'succeeded' : 'failed', detail: `${results.reduce((sum, result) => sum + result.objectsDone, 0)} objects copied, ${results.reduce((sum, result) => sum + result.deleted, 0)} deleted, ${failed} failed${drift.length > 0 ? `, drift in ${drift.join(', ')}` : ''}`});
+	if (!report) {
+		throw new Error('the restore ended without a report');
+	}
+
+	const verified = new Map(((report.steps.find(step => step.id === 'verify')?.result as {buckets?: Array<{bucket: string} & VerifyResult>} | undefined)?.buckets ?? []).map(result => [result.bucket, result]));
+	const ok = report.outcome === 'succeeded';
+	const bytes = [...copied.values()].reduce((total, result) => total + result.bytes, 0);
 	const summary = {
 		type: 'result',
+		outcome: report.outcome,
 		ok,
-		buckets: results.map(result => ({
-			bucket: result.bucket,
-			copied: result.objectsDone,
-			bytes: result.bytesDone,
-			deleted: result.deleted,
-			skipped: result.skipped,
-			changedKept: result.changedKept,
-			onlyTargetKept: result.onlyTargetKept,
-			failed: result.failed,
-			failedKeys: result.failedKeys,
-			retries: result.retries,
-			unverifiedCopies: result.unverified,
-			elapsedMs: result.elapsedMs,
-			verify: result.verify,
-		})),
-		cronJob: hold ? {name: backupCronJobName, suspendedDuringRestore: hold.suspendedByUs} : undefined,
+		buckets: facts.buckets.filter(bucket => copied.has(bucket.name)).map(bucket => {
+			const result = copied.get(bucket.name)!;
+			const check = verified.get(bucket.name);
+			return {
+				...result,
+				deleted: result.deleted + (deleted.get(bucket.name) ?? 0),
+				...(check ? {verify: {ok: check.ok, totals: check.totals, differences: check.differences}} : {}),
+			};
+		}),
+		cronJob: sides.cluster ? {name: backupCronJobName, suspendedDuringRestore: plan.steps.some(step => step.id === 'suspend-backup')} : undefined,
+		reasons: report.reasons,
+		report: report.files?.json,
 	};
-	// What doctor's RTO estimate reads: the bytes this restore moved and how long it took.
-	const stateDir = resolveStateDir(values['stateDir']);
-	writeFileAtomic(path.join(stateLayout(stateDir).reports, `mirror-${startedAt.replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.json`), JSON.stringify({kind: 'mirror', target, outcome: ok ? 'succeeded' : 'failed', startedAt, endedAt: new Date().toISOString(), bytes: results.reduce((sum, result) => sum + result.bytesDone, 0), summary}, undefined, '\t') + '\n');
+	if (report.outcome !== 'refused') {
+		// What doctor's RTO estimate reads: the bytes this restore moved and how long it took.
+		writeFileAtomic(path.join(stateLayout(stateDir).reports, `mirror-${startedAt.replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.json`), JSON.stringify({kind: 'mirror', target, outcome: report.outcome, startedAt, endedAt: new Date().toISOString(), bytes, summary}, undefined, '\t') + '\n');
+	}
+
 	if (json) {
 		writeJson(stdout, summary);
 	} else {
-		stdout.write(ok ? 'Restore complete: every bucket verified.\n' : `Restore incomplete: ${failed} objects failed${drift.length > 0 ? `, drift left in ${drift.join(', ')}` : ''}; run the same command again to resume.\n`);
+		stdout.write(formatEventLine({type: 'report', report}) + '\n');
+		if (report.outcome === 'refused') {
+			stderr.write(`ilum-restore: refused: ${report.reasons.join('; ')}\n`);
+		} else {
+			stdout.write(ok ? 'Restore complete: every bucket verified.\n' : `Restore incomplete: ${report.reasons[0] ?? report.outcome}; run the same command with --resume to continue.\n`);
+		}
 	}
 
-	return ok ? exitCodes.ok : exitCodes.failed;
+	return ok ? exitCodes.ok : (report.outcome === 'refused' ? exitCodes.refused : exitCodes.failed);
 }
 
-function formatPlan(plans: readonly BucketPlan[], options: {overwriteChanged: boolean; remove: boolean}): string {
-	const cell = (count: {objects: number; bytes: number}) => `${count.objects} (${formatBytes(count.bytes)})`;
-	const rows = plans.map(plan => [
-		plan.bucket + (plan.createBucket ? ' (new)' : ''),
-		cell(plan.copy),
-		options.overwriteChanged ? cell(plan.overwrite) : `${plan.changedKept.objects} kept`,
-		options.remove ? cell(plan.delete) : `${plan.onlyTargetKept.objects} kept`,
-		String(plan.skipped.objects),
-		String(plan.unverifiable),
-	]);
-	const notes = [
-		options.overwriteChanged ? '' : 'Changed objects are kept (pass --overwrite-changed to replace them).',
-		options.remove ? '' : 'Objects only in the provider are kept (pass --remove to delete them).',
-	].filter(Boolean).join('\n');
-	return formatTable(['BUCKET', 'COPY', 'OVERWRITE', 'DELETE', 'SKIP', 'UNVERIFIABLE'], rows) + (notes ? notes + '\n' : '');
+/**
+The copy step's strategy: through this process (`localCopy`). The seam for `--in-cluster`
+(engineer P): return its `MirrorCopyStrategy` here when the flag is set.
+*/
+function copyStrategy(_values: Flags, concurrency: number, json: boolean): MirrorCopyStrategy {
+	return localCopy({concurrency, progressMs: json ? 500 : 1000});
 }
 
-
-async function confirm(question: string): Promise<boolean> {
+async function ask(question: string): Promise<string> {
 	const prompt = readline.createInterface({input: process.stdin, output: process.stderr});
 	try {
-		return (await prompt.question(question)).trim().toLowerCase() === 'yes';
+		return (await prompt.question(question)).trim();
 	} finally {
 		prompt.close();
 	}
@@ -262,6 +279,7 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 	const namespace: string = values['namespace'] ?? 'ilum';
 	let cluster: (MirrorCluster & {readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>}) | undefined;
 	let identity = `${os.userInfo().username}@local`;
+	let checkAccess: AccessChecker | undefined;
 	const kubeconfigPath: string | undefined = values['kubeconfig'] ?? (env['KUBECONFIG'] || undefined);
 	if (kubeconfigPath || fs.existsSync(path.join(os.homedir(), '.kube', 'config'))) {
 		const {loadKubeConfig} = await import('../config/kube.js');
@@ -270,6 +288,7 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 		const reads = createCluster(config);
 		const writes = new KubeVolumeRestoreCluster(config);
 		identity = writes.identity;
+		checkAccess = async items => writes.reviewAccess(items);
 		cluster = {
 			listJobs: async ns => reads.listJobs(ns),
 			getCronJob: async (ns, name) => writes.getCronJob(ns, name),
@@ -318,6 +337,7 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 		cluster,
 		namespace,
 		identity,
+		...(checkAccess ? {checkAccess} : {}),
 	};
 }
 

@@ -9,6 +9,7 @@ const backupCronJobName = 'ilum-objectstorage-backup';
 
 const usage = `
 	$ ilum-restore restore mirror [--bucket B ...] [--prefix P] [--remove] [--overwrite-changed] (--dry-run | --yes) [--json]
+	$ ilum-restore restore mirror --in-cluster [--keep-jobs] [--bucket B ...] (--dry-run | --yes) [--json]
 
 	Copies back from the off-cluster mirror into the provider what the provider lacks: a plan per
 	bucket (copy, overwrite, delete, skip), then a streaming copy (metadata preserved, multipart for
@@ -27,9 +28,16 @@ const usage = `
 	The cluster (for the Secrets, the CronJob and the Jobs) from --kubeconfig / KUBECONFIG /
 	~/.kube/config when there is one; without a cluster those safety steps are skipped (said on stderr).
 
+	--in-cluster: the copy runs next to the data as Kubernetes Jobs (one per bucket, the runbook's
+	minio/mc image running mc mirror --preserve from the mirror into the provider, credentials from
+	the Secrets), followed from here (pod phases, logs). A rerun follows the run's Jobs (a failed one
+	is retried); Ctrl-C deletes them unless --keep-jobs. Verified from here when both endpoints are
+	reachable (--s3-endpoint), else by the Jobs' exit status only.
+
 	Examples
 	  $ ilum-restore restore mirror --bucket ilum-data --dry-run
 	  $ ilum-restore restore mirror --yes --json
+	  $ ilum-restore restore mirror --in-cluster --bucket ilum-data --yes
 `;
 
 /** Flags of this command. `dryRun` and `yes` have the same meaning in every restore command. */
@@ -40,10 +48,14 @@ const flags = {
 	overwriteChanged: {type: 'boolean', default: false, description: 'Replace provider objects that differ from the mirror'},
 	dryRun: {type: 'boolean', default: false, description: 'Print the plan and change nothing'},
 	yes: {type: 'boolean', default: false, description: 'Proceed without asking (required outside a terminal)'},
+	resume: {type: 'boolean', default: false, description: 'Continue the unfinished restore of the same target from its journal'},
+	abandon: {type: 'boolean', default: false, description: 'Discard the unfinished restore\'s journal (the cluster is left as it is)'},
 	mirrorEndpoint: {type: 'string', description: 'S3 endpoint of the mirror (default: $MIRROR_ENDPOINT_URL or the Secret ilum-backup-credentials)'},
 	mirrorRoot: {type: 'string', description: 'Where buckets sit on the mirror, as bucket[/prefix]: bucket B is read from <root>/B/ (default: bucket B)'},
 	concurrency: {type: 'number', default: 32, description: 'Objects copied in parallel'},
 	skipVerify: {type: 'boolean', default: false, description: 'Do not re-compare the buckets after copying'},
+	inCluster: {type: 'boolean', default: false, description: 'Copy with Kubernetes Jobs in the cluster (one per bucket, mc mirror --preserve), followed from here'},
+	keepJobs: {type: 'boolean', default: false, description: 'With --in-cluster: on Ctrl-C leave the Jobs running (default: delete them)'},
 } as const;
 
 export const restoreMirror: Command = {
@@ -52,6 +64,11 @@ export const restoreMirror: Command = {
 	usage,
 	flags,
 	async run(context) {
+		if (context.flags['inCluster']) {
+			const {runRestoreMirrorInCluster} = await import('./restore-mirror-in-cluster.js');
+			return runRestoreMirrorInCluster(context);
+		}
+
 		const {runRestoreMirror} = await import('./restore-mirror-run.js');
 		return runRestoreMirror(context);
 	},

@@ -74,6 +74,8 @@ export type MirrorCopyProgress = {
 	/** The first failed keys (with errors), at most 20. */
 	readonly failedKeys: readonly string[];
 	readonly verify?: VerifyResult;
+	/** The bucket's outcome, on the last event of a pass (`done`). */
+	readonly result?: MirrorBucketResult;
 };
 
 export const isMirrorProgress = (data: unknown): data is MirrorCopyProgress => typeof data === 'object' && data !== null && (data as {type?: unknown}).type === 'mirror-progress';
@@ -274,7 +276,7 @@ async function * follow(events: AsyncIterable<ProgressEvent>, phase: 'copy' | 'd
 					total: event.objectsTotal,
 					unit: 'objects',
 					object: `bucket/${event.bucket}`,
-					data: progressData(event, phase, true, event.failedKeys.length > 0 ? event.failedKeys : (failedKeys.get(event.bucket) ?? [])),
+					data: {...progressData(event, phase, true, event.failedKeys.length > 0 ? event.failedKeys : (failedKeys.get(event.bucket) ?? [])), result},
 				};
 				break;
 			}

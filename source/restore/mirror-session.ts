@@ -1,0 +1,129 @@
+import type {FastS3Client} from '../storage/fast-s3.js';
+import type {MirrorPair} from '../layers/mirrors/copy.js';
+import {checkNoInitJobRunning, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
+import {planBucket, preflightPairs} from '../layers/mirrors/restore-plan.js';
+import type {AccessChecker} from './executor.js';
+import {findUnfinished, type JournalState} from './journal.js';
+import {buildMirrorRestorePlan, mirrorRestoreTarget, readCronJobFacts, type MirrorCopyStrategy, type MirrorRestoreFacts, type MirrorSideFacts} from './mirror-plan.js';
+import {createSession, type RestoreSession} from './session.js';
+
+/**
+From a request (clients, buckets, options) to the facts of a mirror restore and its session: what
+the CLI's `restore mirror` and the console's wizard both do before the engine walks the plan.
+Reading the facts refuses (exit 3) like the command always did: an unfinished bucket-init Job, an
+empty mirror bucket over a non-empty provider bucket.
+*/
+export type MirrorRestoreRequest = {
+	readonly provider: FastS3Client;
+	readonly mirror: FastS3Client;
+	readonly cluster?: MirrorCluster;
+	readonly namespace: string;
+	readonly buckets: readonly string[];
+	/** Where a bucket sits on the mirror (`mirrorTargets` of layers/bucket-compare.ts). */
+	readonly mirrorLocation: (bucket: string) => {bucket: string; prefix?: string};
+	/** Only keys under this prefix, in every bucket. */
+	readonly prefix?: string;
+	readonly overwriteChanged: boolean;
+	readonly remove: boolean;
+	readonly verify: boolean;
+	readonly copyStrategy?: string;
+	readonly signal?: AbortSignal;
+};
+
+const sideFacts = (client: FastS3Client, bucket: string, prefix: string | undefined): MirrorSideFacts => ({endpoint: client.endpoint.endpoint, bucket, ...(prefix ? {prefix} : {})});
+
+/** The buckets as client pairs, from the facts (also after a resume: the journal's buckets, today's credentials). */
+export function pairsFromFacts(facts: MirrorRestoreFacts, clients: {provider: FastS3Client; mirror: FastS3Client}): MirrorPair[] {
+	return facts.buckets.map(bucket => ({
+		name: bucket.name,
+		source: {client: clients.mirror, bucket: bucket.source.bucket, ...(bucket.source.prefix ? {prefix: bucket.source.prefix} : {})},
+		target: {client: clients.provider, bucket: bucket.target.bucket, ...(bucket.target.prefix ? {prefix: bucket.target.prefix} : {})},
+	}));
+}
+
+/** Checks and plans every bucket (a full drift each): the facts the plan is built from. */
+export async function readMirrorRestoreFacts(request: MirrorRestoreRequest): Promise<MirrorRestoreFacts> {
+	const {signal} = request;
+	const prefix = request.prefix ?? '';
+	const pairs: MirrorPair[] = request.buckets.map(bucket => {
+		const where = request.mirrorLocation(bucket);
+		return {
+			name: bucket,
+			source: {client: request.mirror, bucket: where.bucket, prefix: (where.prefix ?? '') + prefix || undefined},
+			target: {client: request.provider, bucket, prefix: prefix || undefined},
+		};
+	});
+	if (request.cluster) {
+		await checkNoInitJobRunning(request.cluster, request.namespace);
+	}
+
+	const states = await preflightPairs(pairs, signal ? {signal} : {});
+	const buckets = [];
+	for (const state of states) {
+		// eslint-disable-next-line no-await-in-loop
+		const plan = await planBucket(state.pair, {overwriteChanged: request.overwriteChanged, remove: request.remove, targetExists: state.targetExists, ...(signal ? {signal} : {})});
+		buckets.push({name: state.pair.name, source: sideFacts(request.mirror, state.pair.source.bucket, state.pair.source.prefix), target: sideFacts(request.provider, state.pair.target.bucket, state.pair.target.prefix), plan});
+	}
+
+	const cronJob = await readCronJobFacts(request.cluster, request.namespace);
+	return {
+		namespace: request.namespace,
+		buckets,
+		overwriteChanged: request.overwriteChanged,
+		remove: request.remove,
+		verify: request.verify,
+		...(prefix ? {prefix} : {}),
+		...(cronJob ? {cronJob} : {}),
+		copyStrategy: request.copyStrategy ?? 'local',
+	};
+}
+
+/** Why a journaled restore cannot be continued with these options (undefined: it can). */
+export function resumeMismatch(facts: MirrorRestoreFacts, request: Pick<MirrorRestoreRequest, 'overwriteChanged' | 'remove' | 'prefix' | 'verify'>): string | undefined {
+	const differences = [
+		facts.overwriteChanged === request.overwriteChanged ? '' : `--overwrite-changed ${facts.overwriteChanged ? 'was' : 'was not'} given`,
+		facts.remove === request.remove ? '' : `--remove ${facts.remove ? 'was' : 'was not'} given`,
+		(facts.prefix ?? '') === (request.prefix ?? '') ? '' : `the prefix was '${facts.prefix ?? ''}'`,
+	].filter(Boolean);
+	return differences.length > 0 ? `it was started with other options (${differences.join(', ')})` : undefined;
+}
+
+/** A session for the console's wizard: facts read now, or the unfinished run of the same buckets continued. */
+export async function prepareMirrorRestore(options: MirrorRestoreRequest & {
+	readonly stateDir: string;
+	readonly identity: string;
+	readonly checkAccess?: AccessChecker;
+	readonly readOnly?: boolean;
+	readonly copy?: MirrorCopyStrategy;
+	readonly concurrency?: number;
+	/** Stops the copy (the wizard's stop key). */
+	readonly copySignal?: AbortSignal;
+}): Promise<RestoreSession & {readonly facts: MirrorRestoreFacts}> {
+	const target = mirrorRestoreTarget(options.buckets);
+	const unfinished: JournalState | undefined = findUnfinished(options.stateDir, target);
+	if (unfinished) {
+		const why = resumeMismatch(unfinished.begin.facts as MirrorRestoreFacts, options);
+		if (why) {
+			throw new Error(`an unfinished restore of ${target} exists and ${why}: continue it with ilum-restore restore mirror --resume, or discard it with --abandon`);
+		}
+	}
+
+	const facts = unfinished ? unfinished.begin.facts as MirrorRestoreFacts : await readMirrorRestoreFacts(options);
+	const plan = buildMirrorRestorePlan(facts, {
+		pairs: pairsFromFacts(facts, options),
+		...(options.cluster ? {cluster: options.cluster} : {}),
+		...(options.copy ? {copy: options.copy} : {}),
+		...(options.concurrency ? {concurrency: options.concurrency} : {}),
+		...(options.copySignal ? {signal: options.copySignal} : {}),
+		progressMs: 250,
+	});
+	const session = createSession({
+		plan,
+		stateDir: options.stateDir,
+		identity: options.identity,
+		...(options.checkAccess ? {checkAccess: options.checkAccess} : {}),
+		...(options.readOnly ? {readOnly: true} : {}),
+		...(unfinished ? {resume: unfinished} : {}),
+	});
+	return {...session, facts};
+}
