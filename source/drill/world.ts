@@ -28,6 +28,7 @@ import {startSnapshotController} from './controllers/snapshot.js';
 import {startKubelet} from './controllers/kubelet.js';
 import {startStatefulSetController} from './controllers/statefulset.js';
 import {startEndpointsController} from './controllers/endpoints.js';
+import {podDialer} from './pod-ports.js';
 import {startJobController} from './controllers/job.js';
 import {startCronJobController} from './controllers/cronjob.js';
 import {ilum} from './seed/ilum.js';
@@ -217,7 +218,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 		});
 
 		const identities = options.identities ?? {[adminToken]: {name: 'admin'}, [viewerToken]: {name: 'viewer', readOnly: true}};
-		const api = await startKubeApi({store, identities, host: '127.0.0.1', port: saved?.kubeApiPort ?? 0, podLogs: (namespace, pod) => data.podLogs.get(`${namespace}/${pod}`)});
+		const api = await startKubeApi({store, identities, host: '127.0.0.1', port: saved?.kubeApiPort ?? 0, podLogs: (namespace, pod) => data.podLogs.get(`${namespace}/${pod}`), dialPod: podDialer(store, data)});
 		closers.push(async () => api.close());
 		let kubeconfigPath = options.kubeconfigPath;
 		let temporary: string | undefined;

@@ -25,7 +25,7 @@ export function apiResourceList(table: ResourceTable, group: string, versionName
 		}
 
 		if (def.plural === 'pods' && !def.group) {
-			entries.push({name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get']});
+			entries.push({name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get']}, {name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get']});
 		}
 
 		if (def.subresources.scale) {
@@ -64,7 +64,7 @@ export function aggregatedDiscovery(table: ResourceTable, core: boolean) {
 					}
 
 					if (def.plural === 'pods' && !def.group) {
-						subresources.push({subresource: 'log', responseKind: {group: '', version: 'v1', kind: 'Pod'}, verbs: ['get']});
+						subresources.push({subresource: 'log', responseKind: {group: '', version: 'v1', kind: 'Pod'}, verbs: ['get']}, {subresource: 'portforward', responseKind: {group: '', version: 'v1', kind: 'PodPortForwardOptions'}, verbs: ['create', 'get']});
 					}
 
 					return {

@@ -24,11 +24,14 @@ Around it: `discovery.ts` (discovery documents), `openapi.ts`, `patch.ts`, `prot
 import {randomUUID} from 'node:crypto';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
+import type {Duplex} from 'node:stream';
 import {ApiError, isApiError} from './api-error.js';
 import {aggregatedDiscovery, apiGroup, apiResourceList} from './discovery.js';
 import {groupVersionDocument, openApiIndex} from './openapi.js';
 import {PatchError, builtinListStrategy, jsonPatch, mergePatch, strategicMergePatch} from './patch.js';
 import {decodeProtobufObject, emptyOpenApiV2, protobufContentType} from './protobuf.js';
+import {channelWebSocketServer, parsePorts, rejectUpgrade, serveChannelForward, type ForwardTarget} from './port-forward.js';
+import {serveSpdyForward, serveTunnelledSpdyForward, spdyTunnelProtocol} from './spdy.js';
 import {type Identity, type PolicyRule, authorize} from './identity.js';
 import {rbacRules} from './rbac.js';
 import {type FieldTree, type ResourceDef, apiVersionOf, getPath, setPath} from './resources.js';
@@ -51,6 +54,11 @@ export type KubeApiOptions = {
 	podLogs?: (namespace: string, pod: string, container: string | undefined) => string[] | undefined;
 	/** How often a watch with allowWatchBookmarks gets a BOOKMARK (default 15 s). */
 	bookmarkIntervalMs?: number;
+	/**
+	Connects to a port of a running pod, for `pods/NAME/portforward` (`port-forward.ts`); rejects
+	with the reason the kubelet would give (`connection refused`). Absent: every port refuses.
+	*/
+	dialPod?: (pod: KubeObject, port: number) => Promise<Duplex>;
 };
 
 export const mutatingVerbs = ['create', 'update', 'patch', 'delete', 'deletecollection'] as const;
@@ -151,7 +159,7 @@ type Route = {
 	def: ResourceDef;
 	namespace?: string;
 	name?: string;
-	subresource?: 'status' | 'scale' | 'log';
+	subresource?: 'status' | 'scale' | 'log' | 'portforward';
 	legacyWatch: boolean;
 };
 
@@ -287,13 +295,13 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		return {def, name: parts[1], subresource: subresourceOf(def, parts[2]), legacyWatch};
 	}
 
-	function subresourceOf(def: ResourceDef, name: string | undefined): 'status' | 'scale' | 'log' | undefined {
+	function subresourceOf(def: ResourceDef, name: string | undefined): Route['subresource'] {
 		if (name === undefined) {
 			return undefined;
 		}
 
-		if (name === 'log' && def.plural === 'pods' && def.group === '') {
-			return 'log';
+		if ((name === 'log' || name === 'portforward') && def.plural === 'pods' && def.group === '') {
+			return name;
 		}
 
 		if ((name === 'status' && def.subresources.status) || (name === 'scale' && def.subresources.scale)) {
@@ -1018,6 +1026,11 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		const {def} = r;
 		const verb = verbOf(req.method ?? 'GET', r, parameters);
 		context.verb = verb;
+		if (r.subresource === 'portforward' && r.name !== undefined && (req.method === 'GET' || req.method === 'POST')) {
+			// Reached only without an `Upgrade` header (upgrades go to `upgrade()`).
+			throw ApiError.badRequest('Upgrade request required');
+		}
+
 		if (r.subresource && (!['get', 'update', 'patch'].includes(verb) || (r.subresource === 'log' && verb !== 'get'))) {
 			throw ApiError.methodNotAllowed();
 		}
@@ -1194,6 +1207,136 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 	});
 	server.keepAliveTimeout = 30_000;
 
+	// ---- port-forward (connection upgrades) ---------------------------------------------------------
+
+	const forwards = new Set<() => void>();
+	const channelServer = channelWebSocketServer([spdyTunnelProtocol]);
+
+	/**
+	`pods/NAME/portforward` upgraded to a WebSocket (channel protocol, or SPDY tunnelled in it) or
+	to SPDY/3.1. Authorized as `create pods/portforward` (what Kubernetes 1.35 asks of WebSocket
+	upgrades too); an error before the upgrade is a Status, after it a line on the error stream.
+	*/
+	function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+		const context = new RequestContext();
+		context.verb = 'create';
+		socket.on('error', () => {
+			socket.destroy();
+		});
+		try {
+			const url = new URL(req.url ?? '/', 'http://localhost');
+			let segments = url.pathname.split('/').filter(Boolean).map(segment => decodeURIComponent(segment));
+			let prefixIdentity: Identity | undefined;
+			if (segments[0] === 'as' && segments.length >= 2) {
+				prefixIdentity = options.identities ? Object.values(options.identities).find(identity => identity.name === segments[1]) : {name: segments[1]!};
+				if (!prefixIdentity) {
+					throw ApiError.unauthorized();
+				}
+
+				segments = segments.slice(2);
+			}
+
+			context.identity = prefixIdentity ?? authenticate(req);
+			const [api, v1, namespacesWord, namespace, pods, name, subresource] = segments;
+			if (segments.length !== 7 || api !== 'api' || v1 !== 'v1' || namespacesWord !== 'namespaces' || pods !== 'pods' || subresource !== 'portforward') {
+				throw ApiError.pathNotFound();
+			}
+
+			const def = table.byGroupVersion('', 'v1', 'pods')!;
+			context.route = {def, namespace, name, subresource: 'portforward', legacyWatch: false};
+			if (req.method !== 'GET' && req.method !== 'POST') {
+				throw ApiError.methodNotAllowed();
+			}
+
+			if (!authorize(effective(context.identity, namespace), 'create', '', 'pods/portforward', namespace, name)) {
+				throw ApiError.forbidden(def, name, context.identity.name, 'create', namespace, 'portforward');
+			}
+
+			const pod = store.require('pods', namespace, name!);
+			const uid = pod.metadata.uid ?? '';
+			const running = () => {
+				const current = store.get('pods', namespace, name!);
+				return current !== undefined && current.metadata.uid === uid && !current.metadata.deletionTimestamp && current.status?.phase === 'Running';
+			};
+
+			const makeTarget = (ports: number[]): ForwardTarget => ({
+				podName: name!,
+				uid,
+				ports,
+				alive: running,
+				async dial(port) {
+					const phase = String(store.get('pods', namespace, name!)?.status?.phase ?? 'Unknown');
+					if (!running()) {
+						throw new Error(`failed to find sandbox for pod ${name}: the pod is not running (phase ${phase})`);
+					}
+
+					if (!options.dialPod) {
+						throw new Error(`failed to connect to localhost:${port} inside namespace of pod ${name}, IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused`);
+					}
+
+					return options.dialPod(pod, port);
+				},
+			});
+
+			const kind = (req.headers.upgrade ?? '').toLowerCase();
+			if (kind === 'websocket') {
+				const parameters = url.searchParams;
+				const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map(item => item.trim());
+				const tunnelled = offered.includes(spdyTunnelProtocol);
+				let ports: number[] = [];
+				if (!tunnelled) {
+					try {
+						ports = parsePorts(parameters);
+					} catch (error) {
+						throw ApiError.badRequest(error instanceof Error ? error.message : String(error));
+					}
+				}
+
+				channelServer.handleUpgrade(req, socket, head, ws => {
+					record(req, context, 101);
+					const stop = () => {
+						ws.terminate();
+					};
+
+					forwards.add(stop);
+					ws.on('close', () => forwards.delete(stop));
+					if (ws.protocol === spdyTunnelProtocol) {
+						serveTunnelledSpdyForward(ws, makeTarget([]));
+					} else {
+						serveChannelForward(ws, makeTarget(ports));
+					}
+				});
+				return;
+			}
+
+			if (kind.startsWith('spdy/3.1')) {
+				const protocols = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map(item => item.trim());
+				if (!protocols.includes('portforward.k8s.io')) {
+					throw ApiError.badRequest(`unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(protocols)}, server accepts ["portforward.k8s.io"]`);
+				}
+
+				socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
+				record(req, context, 101);
+				const stop = () => {
+					socket.destroy();
+				};
+
+				forwards.add(stop);
+				socket.on('close', () => forwards.delete(stop));
+				serveSpdyForward(socket, head, makeTarget([]));
+				return;
+			}
+
+			throw ApiError.badRequest('Upgrade request required');
+		} catch (error) {
+			const apiError = isApiError(error) ? error : ApiError.internal(error instanceof Error ? error.message : String(error));
+			record(req, context, apiError.code);
+			rejectUpgrade(socket, apiError.code, apiError.status());
+		}
+	}
+
+	server.on('upgrade', upgrade);
+
 	await new Promise<void>((resolve, reject) => {
 		server.once('error', reject);
 		server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -1214,9 +1357,11 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		},
 		requests: () => [...log],
 		async close() {
-			for (const end of [...watches]) {
+			for (const end of [...watches, ...forwards]) {
 				end();
 			}
+
+			channelServer.close();
 
 			await new Promise<void>(resolve => {
 				server.close(() => {

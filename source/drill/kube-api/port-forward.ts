@@ -1,0 +1,204 @@
+/**
+The `pods/NAME/portforward` subresource of the simulated API server, as the kubelet streams it.
+
+WebSocket (what @kubernetes/client-node and ilum-restore's own forward speak): subprotocol
+`v4.channel.k8s.io` (binary), `v4.base64.channel.k8s.io` (text) or none (binary). Every message
+starts with a channel byte; for the n-th port of `?ports=`, channel 2n carries the data and
+2n+1 the errors. The first message on each channel is the port as 2 bytes little endian; an
+error is one text line (`error forwarding port 9000 to pod NAME, uid UID: ...`) on the error
+channel, after which the connection closes. One TCP connection per port per WebSocket.
+
+SPDY (what kubectl speaks, directly or tunnelled through a WebSocket): see `spdy.ts`.
+
+The bytes go to whatever `dial(port)` connects to: in the drill world, the loopback endpoint
+that serves the pod (`../pod-ports.ts`).
+*/
+import type http from 'node:http';
+import type {Duplex} from 'node:stream';
+import {WebSocketServer, type WebSocket} from 'ws';
+
+/** Connects to a port of the pod; rejects with the reason (e.g. `connection refused`). */
+export type PortDialer = (port: number) => Promise<Duplex>;
+
+export type ForwardTarget = {
+	readonly podName: string;
+	readonly uid: string;
+	readonly ports: number[];
+	readonly dial: PortDialer;
+	/** False once the pod is gone, replaced or stopped: open forwards are then closed. */
+	readonly alive: () => boolean;
+};
+
+export const channelProtocols = ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io'] as const;
+
+/** The kubelet's error text for a port that could not be forwarded. */
+export function forwardError(target: Pick<ForwardTarget, 'podName' | 'uid'>, port: number, reason: string): string {
+	return `error forwarding port ${port} to pod ${target.podName}, uid ${target.uid}: ${reason}`;
+}
+
+/** Parses `?ports=9000,9001&ports=...` as the kubelet does; throws the kubelet's message. */
+export function parsePorts(parameters: URLSearchParams): number[] {
+	const values = parameters.getAll('ports');
+	if (values.length === 0) {
+		throw new Error('query parameter "ports" is required');
+	}
+
+	const ports: number[] = [];
+	for (const value of values) {
+		if (value === '') {
+			throw new Error('query parameter "ports" cannot be empty');
+		}
+
+		for (const part of value.split(',')) {
+			const port = /^\d+$/.test(part) ? Number(part) : Number.NaN;
+			if (!Number.isInteger(port) || port > 65_535) {
+				throw new Error(`unable to parse "${value}" as a port: strconv.ParseUint: parsing "${part}": invalid syntax`);
+			}
+
+			if (port < 1) {
+				throw new Error(`port "${value}" must be > 0`);
+			}
+
+			ports.push(port);
+		}
+	}
+
+	return ports;
+}
+
+/** The WebSocket server for channel-protocol forwards (no listener of its own: fed by `upgrade`). */
+export function channelWebSocketServer(extraProtocols: readonly string[] = []): WebSocketServer {
+	return new WebSocketServer({
+		noServer: true,
+		perMessageDeflate: false,
+		handleProtocols(offered) {
+			for (const protocol of [...extraProtocols, ...channelProtocols]) {
+				if (offered.has(protocol)) {
+					return protocol;
+				}
+			}
+
+			// A client that offers only other protocols is answered without one (binary channels), as the kubelet does.
+			return false;
+		},
+	});
+}
+
+const watchIntervalMs = 250;
+
+/** Runs one channel-protocol forward on an accepted WebSocket until either side closes. */
+export function serveChannelForward(ws: WebSocket, target: ForwardTarget): void {
+	const base64 = ws.protocol === 'v4.base64.channel.k8s.io';
+	const send = (channel: number, data: Buffer) => {
+		if (ws.readyState !== ws.OPEN) {
+			return;
+		}
+
+		if (base64) {
+			ws.send(`${String.fromCodePoint(48 + channel)}${data.toString('base64')}`);
+		} else {
+			ws.send(Buffer.concat([Buffer.from([channel]), data]));
+		}
+	};
+
+	const backends: Array<Duplex | undefined> = [];
+	let open = target.ports.length;
+	const finish = () => {
+		clearInterval(watch);
+		for (const backend of backends) {
+			backend?.destroy();
+		}
+
+		if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
+			// A paused socket would never read the client's close frame.
+			ws.resume();
+			ws.close(1000);
+		}
+	};
+
+	const portDone = () => {
+		open--;
+		if (open <= 0) {
+			finish();
+		}
+	};
+
+	const watch = setInterval(() => {
+		if (!target.alive()) {
+			finish();
+		}
+	}, watchIntervalMs);
+	ws.on('close', finish);
+	ws.on('error', finish);
+
+	for (const [index, port] of target.ports.entries()) {
+		const prefix = Buffer.alloc(2);
+		prefix.writeUInt16LE(port);
+		send(index * 2, prefix);
+		send(index * 2 + 1, prefix);
+	}
+
+	ws.on('message', (raw, isBinary) => {
+		let channel: number;
+		let data: Buffer;
+		if (isBinary) {
+			const buffer = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw as ArrayBuffer);
+			channel = buffer[0] ?? 255;
+			data = buffer.subarray(1);
+		} else {
+			const text = raw.toString();
+			channel = (text.codePointAt(0) ?? 0) - 48;
+			data = Buffer.from(text.slice(1), 'base64');
+		}
+
+		const backend = channel % 2 === 0 ? backends[channel / 2] : undefined;
+		if (backend && data.length > 0 && !backend.write(data)) {
+			ws.pause();
+			backend.once('drain', () => {
+				ws.resume();
+			});
+		}
+	});
+
+	for (const [index, port] of target.ports.entries()) {
+		// Bytes sent before the backend is connected wait in the WebSocket (paused).
+		ws.pause();
+		target.dial(port).then(backend => {
+			backends[index] = backend;
+			if (ws.readyState !== ws.OPEN) {
+				backend.destroy();
+				return;
+			}
+
+			ws.resume();
+			backend.on('data', (chunk: Buffer) => {
+				send(index * 2, chunk);
+				if (ws.bufferedAmount > 4 * 1024 * 1024) {
+					backend.pause();
+					const resume = setInterval(() => {
+						if (ws.bufferedAmount < 1024 * 1024 || ws.readyState !== ws.OPEN) {
+							clearInterval(resume);
+							backend.resume();
+						}
+					}, 5);
+				}
+			});
+			backend.on('error', () => {
+				portDone();
+			});
+			backend.on('close', portDone);
+		}, (error: unknown) => {
+			send(index * 2 + 1, Buffer.from(forwardError(target, port, error instanceof Error ? error.message : String(error))));
+			portDone();
+		});
+	}
+}
+
+/** Writes an error answer on a socket that was not upgraded (a Status, as the API server sends). */
+export function rejectUpgrade(socket: Duplex, code: number, status: unknown): void {
+	const body = JSON.stringify(status);
+	const reason = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error'}[code] ?? 'Error';
+	socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+export type UpgradeRequest = http.IncomingMessage;
