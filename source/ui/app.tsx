@@ -109,6 +109,20 @@ function filtered(pane: PaneDefinition, live: LiveState, filter: string): readon
 	return needle ? items.filter(item => pane.search(item).toLowerCase().includes(needle)) : items;
 }
 
+/**
+Shows a screen only once its effects have run. A screen's `useInput` attaches its handler in an
+effect, after the commit that draws it: drawn at once, a key typed the instant it shows (a loaded
+machine, a fast operator) would reach no handler. Effects run children first, so when this one
+runs the screen's handlers are attached; only then is it drawn.
+*/
+function ScreenGate({children}: {readonly children: ReactElement}) {
+	const [shown, setShown] = useState(false);
+	useEffect(() => {
+		setShown(true);
+	}, []);
+	return <Box flexDirection='column' display={shown ? 'flex' : 'none'}>{children}</Box>;
+}
+
 /** The console's home screen and its overlays: hazard banner, panes, timeline, detail, help, palette. */
 export function App(props: AppProps) {
 	const panes = props.panes ?? registry;
@@ -118,6 +132,8 @@ export function App(props: AppProps) {
 	const windowSize = useWindowSize();
 	const size = props.size ?? windowSize;
 	const [live, setLive] = useState(props.live);
+	const liveInUseRef = useRef(live);
+	liveInUseRef.current = live;
 	const liveState = useSyncExternalStore(live.subscribe, live.getSnapshot);
 	const reducer = useMemo(() => makeReducer(panes.map(pane => pane.id)), [panes]);
 	const [state, dispatchToReact] = useReducer(reducer, panes.map(pane => pane.id), initialUiState);
@@ -130,13 +146,25 @@ export function App(props: AppProps) {
 	}, [reducer]);
 	const pendingRef = useRef<{question: string; run: () => void} | undefined>(undefined);
 	// A screen opened by an action (the restore wizard): shown instead of home, reads its own keys.
-	const [screen, setScreen] = useState<ReactElement | undefined>(undefined);
+	// The ref changes at once (not at the next render): from `openScreen` to `close` the console
+	// reads no key, from `close` on it reads every key, with no gap in between.
+	const [screen, setScreen] = useState<{element: ReactElement; id: number} | undefined>(undefined);
+	const screenRef = useRef<{element: ReactElement; id: number} | undefined>(undefined);
 	const openScreen = (element: ReactElement) => {
-		setScreen(element);
+		const opened = {element, id: (screenRef.current?.id ?? 0) + 1};
+		screenRef.current = opened;
+		setScreen(opened);
 		return {
 			close() {
+				if (screenRef.current !== opened) {
+					return;
+				}
+
+				screenRef.current = undefined;
 				setScreen(undefined);
-				// The detail it was opened from (a table's history) may have changed: read it again.
+				// What it did (a restore) changed the world: read again what no watch carries (claims,
+				// drift, tables). The detail it was opened from (a table's history) too.
+				void liveInUseRef.current.refresh('all');
 				const target = detailTargetRef.current;
 				if (stateRef.current.mode === 'detail' && target) {
 					loadDetail(target.pane, target.item);
@@ -352,7 +380,13 @@ export function App(props: AppProps) {
 
 	const context = makeContext(state);
 
+	// Always attached, so no key falls between the console's handler and a screen's: while a screen
+	// is open its own `useInput` reads the keys and this one lets them pass.
 	useInput((input, key) => {
+		if (screenRef.current !== undefined) {
+			return;
+		}
+
 		// Keys typed faster than they are read arrive together ("j\r"): take them one by one.
 		if (input.length > 1 && !key.ctrl && !key.meta && [...input].length > 1 && /^[\u0020-\u007E\r\t]+$/.test(input)) {
 			for (const character of input) {
@@ -363,7 +397,7 @@ export function App(props: AppProps) {
 		}
 
 		handleKey(input, key);
-	}, {isActive: screen === undefined});
+	});
 
 	function handleKey(input: string, key: Parameters<typeof keyName>[1] & {meta?: boolean}) {
 		const name = keyName(input, key);
@@ -438,7 +472,7 @@ export function App(props: AppProps) {
 	const footer = state.message ?? footerHints(state.mode, [...actionBindings, ...keyBindings], readOnly);
 
 	if (screen !== undefined) {
-		return <Box flexDirection='column' width={width}>{screen}</Box>;
+		return <Box flexDirection='column' width={width}><ScreenGate key={screen.id}>{screen.element}</ScreenGate></Box>;
 	}
 
 	if (state.mode === 'help' || state.mode === 'detail') {

@@ -12,16 +12,19 @@ class Stdout extends EventEmitter {
 	rows: number;
 	isTTY = true;
 	private last: string | undefined;
+	private readonly onFrame: ((frame: string) => void) | undefined;
 
-	constructor(columns: number, rows: number) {
+	constructor(columns: number, rows: number, onFrame?: (frame: string) => void) {
 		super();
 		this.columns = columns;
 		this.rows = rows;
+		this.onFrame = onFrame;
 	}
 
 	write = (frame: string) => {
 		this.frames.push(frame);
 		this.last = frame;
+		this.onFrame?.(frame);
 		return true;
 	};
 
@@ -50,8 +53,9 @@ class Stdin extends EventEmitter {
 	};
 }
 
-export function renderSized(tree: ReactElement, size: {columns: number; rows: number} = {columns: 160, rows: 48}) {
-	const stdout = new Stdout(size.columns, size.rows);
+/** `onFrame` is called with each frame as Ink writes it (inside React's commit: a key written there arrives before any effect runs). */
+export function renderSized(tree: ReactElement, size: {columns: number; rows: number} = {columns: 160, rows: 48}, options: {onFrame?: (frame: string) => void} = {}) {
+	const stdout = new Stdout(size.columns, size.rows, options.onFrame);
 	const stderr = new Stdout(size.columns, size.rows);
 	const stdin = new Stdin();
 	const instance = inkRender(tree, {stdout: stdout as any, stderr: stderr as any, stdin: stdin as any, debug: true, exitOnCtrlC: false, patchConsole: false});
