@@ -3,12 +3,14 @@ import {KubeVolumeRestoreCluster} from '../cluster/mutations.js';
 import {KubeProtectionWrites} from '../cluster/protection.js';
 import {loadKubeConfig} from '../config/kube.js';
 import {refusal, usageError, UserError} from '../errors.js';
+import {providerProbe} from '../layers/volumes/restore-plan.js';
 import {volumeInventory, type ProviderVolume} from '../layers/volumes/volume-inventory.js';
 import {parseDuration} from '../posture/assess.js';
 import {snapshotClassPlan, snapshotCreatePlan, snapshotSchedulePlan, type FixDeps, type SnapshotCreateFacts} from '../posture/fixes.js';
 import {cronFor} from '../posture/manifests.js';
 import {abandonUnfinished} from '../restore/executor.js';
 import {findUnfinished} from '../restore/journal.js';
+import {s3EndpointOf} from '../storage/s3-client.js';
 import type {Command, CommandContext, Flags} from './command.js';
 import {planFlags, planMode, refuseReadOnly, runPlan, unfinishedRun, type PlanMode} from './plan-runner.js';
 
@@ -88,6 +90,9 @@ export const snapshotCreateCommand: Command = {
 		Takes a VolumeSnapshot of the provider's claim and waits until it is ready. --quiesce pauses
 		writes first by scaling the provider to 0 (every writer goes through it), and scales it back
 		afterwards, also when interrupted (Ctrl-C: at once; a killed run: --resume or --abandon).
+		With the provider's S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL) it lists the buckets just
+		before the cut and writes their objects and bytes on the snapshot (ilum.cloud/bucket-summary):
+		a restore from it then verifies exactly that every bucket came back.
 	`,
 	flags: {
 		...planFlags,
@@ -111,6 +116,7 @@ export const snapshotCreateCommand: Command = {
 			return 0;
 		}
 
+		const endpoint = s3EndpointOf({endpoint: context.flags['s3Endpoint'] as string | undefined});
 		let facts: SnapshotCreateFacts;
 		if (resume) {
 			facts = resume.begin.facts as SnapshotCreateFacts;
@@ -138,10 +144,17 @@ export const snapshotCreateCommand: Command = {
 				quiesce = {statefulSet: provider.statefulSet, replicas, selector: Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',')};
 			}
 
-			facts = {namespace: ns, name: `${provider.claim}-${stamp()}`, claim: provider.claim, ...(chosen?.metadata.name ? {className: chosen.metadata.name} : {}), ...(quiesce ? {quiesce} : {})};
+			facts = {namespace: ns, name: `${provider.claim}-${stamp()}`, claim: provider.claim, ...(chosen?.metadata.name ? {className: chosen.metadata.name} : {}), ...(quiesce ? {quiesce} : {}), ...(endpoint ? {s3Endpoint: endpoint} : {})};
 		}
 
-		const result = await runPlan(context, mode, {plan: snapshotCreatePlan(facts, clients.deps), identity: clients.identity, checkAccess: clients.checkAccess, ...(resume ? {resume} : {})});
+		// The snapshot carries a summary of the provider's buckets (what a restore from it verifies
+		// against) when the provider's S3 endpoint is known; a resumed run lists where it is now.
+		if (facts.s3Endpoint && endpoint) {
+			facts = {...facts, s3Endpoint: endpoint};
+		}
+
+		const probe = facts.s3Endpoint ? await providerProbe(clients.deps.cluster, ns, facts.s3Endpoint) : undefined;
+		const result = await runPlan(context, mode, {plan: snapshotCreatePlan(facts, {...clients.deps, ...(probe ? {probe} : {})}), identity: clients.identity, checkAccess: clients.checkAccess, ...(resume ? {resume} : {})});
 		if (!mode.dryRun && result.report && result.report.outcome !== 'succeeded' && result.report.outcome !== 'refused' && facts.quiesce) {
 			// Interrupted or failed between the pause and the end: writers come back now, and the
 			// run is closed (resuming it later would snapshot a provider that is writing again).

@@ -7,6 +7,7 @@ part of them.
 import type {MutationStep, RestorePlan, Step, WaitStep} from '../restore/plan.js';
 import type {ProtectionWrites} from '../cluster/protection.js';
 import type {VolumeRestoreCluster} from '../cluster/mutations.js';
+import {bucketSummaryAnnotation, type BucketSummary, type ProviderProbe} from '../restore/bucket-summary.js';
 import {managedBy, mirrorCronJob, snapshotSchedule, type MirrorCronOptions, type SnapshotScheduleOptions} from './manifests.js';
 
 export type FixDeps = {
@@ -15,6 +16,8 @@ export type FixDeps = {
 	readonly cluster: VolumeRestoreCluster;
 	/** Wait deadlines (ms); tests shorten them. */
 	readonly timeoutMs?: number;
+	/** Lists the provider's buckets (objects, bytes) for the summary a snapshot carries; absent: no S3 endpoint. */
+	readonly probe?: ProviderProbe;
 };
 
 const snapshotGroup = 'snapshot.storage.k8s.io';
@@ -68,7 +71,11 @@ export type SnapshotCreateFacts = {
 	readonly className?: string;
 	/** Pause writes first by scaling the provider to 0, and scale it back after. */
 	readonly quiesce?: {readonly statefulSet: string; readonly replicas: number; readonly selector: string};
+	/** The provider's S3 endpoint: its buckets are listed just before the cut and the summary written on the snapshot. */
+	readonly s3Endpoint?: string;
 };
+
+const noSummary = `a restore from it cannot verify that every bucket came back (annotation ${bucketSummaryAnnotation})`;
 
 /** Steps that scale the provider back to what it was (shared by the plan and the interruption path). */
 export function resumeWritersSteps(facts: SnapshotCreateFacts & {quiesce: NonNullable<SnapshotCreateFacts['quiesce']>}, deps: FixDeps): Step[] {
@@ -123,6 +130,31 @@ export function snapshotCreatePlan(facts: SnapshotCreateFacts, deps: FixDeps): R
 		});
 	}
 
+	const probe = facts.s3Endpoint ? deps.probe : undefined;
+	if (probe) {
+		// Just before the cut (and before a pause, which takes the provider offline): what the
+		// snapshot will hold, for a later restore to verify against. Unreachable: the snapshot is
+		// still taken, without it, and the step says so.
+		steps.push({
+			id: 'bucket-summary', kind: 'verify', title: `Record what the provider holds (objects and bytes per bucket, via ${probe.endpoint})`,
+			async * run(context) {
+				yield {message: 'listing buckets', kind: 'wait'};
+				let summary: BucketSummary;
+				try {
+					summary = await probe.summarize(context.signal);
+				} catch (error) {
+					const why = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+					yield {message: `the provider does not answer at ${probe.endpoint} (${why}): the snapshot carries no bucket summary; ${noSummary}`, kind: 'warning'};
+					return {detail: `no summary: the provider does not answer at ${probe.endpoint}`};
+				}
+
+				const total = Object.values(summary.buckets).reduce((sum, bucket) => sum + bucket.objects, 0);
+				yield {message: `${Object.keys(summary.buckets).length} buckets, ${total} objects`, current: total, unit: 'objects'};
+				return {detail: `${Object.keys(summary.buckets).length} buckets, ${total} objects`, summary};
+			},
+		});
+	}
+
 	if (quiesce) {
 		steps.push({
 			id: 'quiesce', kind: 'mutation', title: `Pause writes: scale StatefulSet ${quiesce.statefulSet} to 0`, objects: [`StatefulSet/${ns}/${quiesce.statefulSet}`],
@@ -154,12 +186,16 @@ export function snapshotCreatePlan(facts: SnapshotCreateFacts, deps: FixDeps): R
 		async check() {
 			return Boolean(await deps.cluster.getVolumeSnapshot(ns, facts.name));
 		},
-		async * run() {
+		async * run(context) {
+			const summary = (context.results.get('bucket-summary') as {summary?: BucketSummary} | undefined)?.summary;
 			await deps.cluster.createVolumeSnapshot(ns, {
 				name: facts.name,
 				claim: facts.claim,
 				...(facts.className ? {className: facts.className} : {}),
-				annotations: {'ilum.cloud/taken-by': `ilum-restore snapshot create${quiesce ? ' --quiesce' : ''}`},
+				annotations: {
+					'ilum.cloud/taken-by': `ilum-restore snapshot create${quiesce ? ' --quiesce' : ''}`,
+					...(summary ? {[bucketSummaryAnnotation]: JSON.stringify(summary)} : {}),
+				},
 				labels: managedBy,
 			});
 			yield {message: 'created', object: `VolumeSnapshot/${facts.name}`};
@@ -200,7 +236,7 @@ export function snapshotCreatePlan(facts: SnapshotCreateFacts, deps: FixDeps): R
 		summary: `Take VolumeSnapshot ${facts.name} of ${facts.claim}${quiesce ? ' with writes paused' : ''}`,
 		facts,
 		blastRadius: quiesce ? [`the object storage (StatefulSet ${quiesce.statefulSet}) is offline from the pause until the snapshot is cut and the pods are ready again`] : ['none: the provider keeps serving (the snapshot is crash-consistent)'],
-		warnings: [],
+		warnings: probe ? [] : [`no S3 endpoint for the provider (--s3-endpoint or AWS_ENDPOINT_URL): the snapshot carries no bucket summary; ${noSummary}`],
 		access: [
 			{verb: 'create', group: snapshotGroup, resource: 'volumesnapshots', namespace: ns},
 			...(quiesce ? [{verb: 'patch', group: 'apps', resource: 'statefulsets', subresource: 'scale', namespace: ns, name: quiesce.statefulSet}] : []),

@@ -1,0 +1,97 @@
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {DeleteObjectsCommand, ListObjectsV2Command} from '@aws-sdk/client-s3';
+import {bucketSummaryAnnotation, parseBucketSummary} from '../../source/restore/bucket-summary.js';
+import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
+import {runCli} from '../helpers/run-cli.js';
+
+/*
+`snapshot create` writes what the provider holds on the snapshot (ilum.cloud/bucket-summary), as
+the volume restore's safety snapshots do, so that a later `restore volume` from it verifies
+exactly; without an endpoint, or with one that does not answer, it still takes the snapshot and
+says what is missing.
+*/
+let drill: DrillFixture;
+let stateDir: string;
+let env: NodeJS.ProcessEnv;
+
+before(async () => {
+	drill = await startDrillWorld({seeders: coreSeeders});
+	await drill.world.idle();
+	stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'snapshot-create-'));
+	// No endpoint from the environment: each test says where the provider is (or does not).
+	env = {...drill.env, ILUM_RESTORE_WAIT_TIMEOUT_MS: '60000', AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_S3: ''};
+});
+
+after(async () => {
+	await drill?.stop();
+	await fs.rm(stateDir, {recursive: true, force: true});
+});
+
+const noBackupRunning = async () => waitFor(() => ((drill.world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
+
+type Line = {type: string; step?: string; message?: string; outcome?: string; report?: any; plan?: any};
+const lines = (stdout: string): Line[] => stdout.trim().split('\n').map(line => JSON.parse(line) as Line);
+/** The snapshot's name, as the plan names it. */
+const takenName = (result: Line[]) => /Take VolumeSnapshot (\S+) of/.exec(String(result.find(line => line.type === 'plan')?.plan?.summary ?? ''))?.[1];
+const annotationOf = (name: string) => (drill.world.store.get('volumesnapshots', 'ilum', name) as any)?.metadata?.annotations?.[bucketSummaryAnnotation] as string | undefined;
+
+async function countObjects(bucket: string): Promise<number> {
+	let total = 0;
+	let token: string | undefined;
+	do {
+		// eslint-disable-next-line no-await-in-loop
+		const page = await drill.s3('provider').send(new ListObjectsV2Command({Bucket: bucket, ContinuationToken: token}));
+		total += page.KeyCount ?? 0;
+		token = page.IsTruncated ? page.NextContinuationToken : undefined;
+	} while (token);
+
+	return total;
+}
+
+test('snapshot create records the buckets on the snapshot; restore volume from it verifies against that record', async () => {
+	await noBackupRunning();
+	const objects = await countObjects('ilum-data');
+	const created = await runCli(['snapshot', 'create', '--yes', '--json', '--s3-endpoint', drill.world.provider.endpoint, '--state-dir', stateDir], {env});
+	assert.equal(created.code, 0, created.stderr);
+	const events = lines(created.stdout);
+	assert.equal(events.at(-1)?.outcome, 'succeeded', created.stdout);
+	const name = takenName(events);
+	assert.ok(name, created.stdout);
+	const summary = parseBucketSummary(annotationOf(name));
+	assert.ok(summary, `the snapshot carries ${bucketSummaryAnnotation}`);
+	assert.equal(summary.buckets['ilum-data']?.objects, objects, 'the record counts what the provider held');
+
+	// The provider changes after the snapshot (some objects deleted); the restore brings them back
+	// and checks them against the snapshot's own record, not only the pre-restore listing.
+	const page = await drill.s3('provider').send(new ListObjectsV2Command({Bucket: 'ilum-data', MaxKeys: 5}));
+	await drill.s3('provider').send(new DeleteObjectsCommand({Bucket: 'ilum-data', Delete: {Objects: (page.Contents ?? []).map(object => ({Key: object.Key!}))}}));
+	assert.equal(await countObjects('ilum-data'), objects - 5);
+	await noBackupRunning();
+	const restored = await runCli(['restore', 'volume', name, '--yes', '--json', '--no-safety-snapshot', '--s3-endpoint', drill.world.provider.endpoint, '--state-dir', stateDir], {env, timeoutMs: 180_000});
+	assert.equal(restored.code, 0, restored.stderr);
+	const final = lines(restored.stdout).at(-1)!;
+	assert.equal(final.report.verification['verify-data'].reference, 'snapshot-summary', JSON.stringify(final.report.verification));
+	assert.match(final.report.verification['verify-data'].detail, new RegExp(`every bucket matches the summary recorded on ${name}`));
+	assert.equal(await countObjects('ilum-data'), objects);
+});
+
+test('without an endpoint, or with one that does not answer, the snapshot is taken without the record and the output says so', async () => {
+	const plain = await runCli(['snapshot', 'create', '--yes', '--json', '--state-dir', stateDir], {env});
+	assert.equal(plain.code, 0, plain.stderr);
+	const plainEvents = lines(plain.stdout);
+	assert.equal(plainEvents.at(-1)?.outcome, 'succeeded');
+	assert.match(plain.stdout + plain.stderr, /no S3 endpoint for the provider[^"]*no bucket summary/);
+	assert.equal(annotationOf(takenName(plainEvents)!), undefined);
+
+	// A port nothing listens on: the listing fails fast, the snapshot is still taken.
+	const unreachable = await runCli(['snapshot', 'create', '--yes', '--json', '--s3-endpoint', 'http://127.0.0.1:9', '--state-dir', stateDir], {env, timeoutMs: 180_000});
+	assert.equal(unreachable.code, 0, unreachable.stderr);
+	const events = lines(unreachable.stdout);
+	assert.equal(events.at(-1)?.outcome, 'succeeded');
+	assert.match(unreachable.stdout, /the provider does not answer at http:\/\/127\.0\.0\.1:9[^"]*no bucket summary/);
+	assert.equal(annotationOf(takenName(events)!), undefined);
+});
