@@ -8,6 +8,8 @@ Jobs with one pod at a time (parallelism and completions 1, the shape of Ilum's 
 `<job>-<5 chars>` runs the template; success gives `succeeded: 1`, `completionTime` and the
 conditions SuccessCriteriaMet + Complete; a failure is retried with back-off (10 s, 20 s, ...)
 until `failed` exceeds `backoffLimit`, then FailureTarget + Failed (BackoffLimitExceeded).
+`activeDeadlineSeconds` past the start stops the pod and fails the Job (DeadlineExceeded);
+`ttlSecondsAfterFinished` deletes a finished Job (its pods follow by garbage collection).
 `suspend: true` deletes the active pod and sets the Suspended condition.
 */
 export function startJobController(context: ControllerContext): Controller {
@@ -37,7 +39,19 @@ export function startJobController(context: ControllerContext): Controller {
 			}
 
 			const conditions: any[] = job.status?.conditions ?? [];
-			if (conditions.some(item => (item.type === 'Complete' || item.type === 'Failed') && item.status === 'True')) {
+			const finished = conditions.find(item => (item.type === 'Complete' || item.type === 'Failed') && item.status === 'True');
+			if (finished) {
+				// The TTL-after-finished controller: a finished Job (and, by garbage collection, its pods) goes after its TTL.
+				const ttl = job.spec?.ttlSecondsAfterFinished;
+				if (typeof ttl === 'number' && ttl >= 0) {
+					const due = Date.parse(job.status?.completionTime ?? finished.lastTransitionTime ?? clock.iso()) + (ttl * 1000);
+					if (clock.now() >= due) {
+						store.delete('jobs', namespace, name, {propagationPolicy: 'Background'});
+					} else {
+						controller.after(due - clock.now(), key);
+					}
+				}
+
 				return;
 			}
 
@@ -74,6 +88,31 @@ export function startJobController(context: ControllerContext): Controller {
 				});
 				events.record(job, 'Normal', 'Completed', 'Job completed', component);
 				return;
+			}
+
+			const deadline = job.spec?.activeDeadlineSeconds;
+			if (typeof deadline === 'number' && job.status?.startTime) {
+				const due = Date.parse(job.status.startTime) + (deadline * 1000);
+				if (clock.now() >= due) {
+					// Past activeDeadlineSeconds: the running pods are stopped and the Job fails (DeadlineExceeded).
+					for (const pod of active) {
+						store.delete('pods', namespace, pod.metadata.name);
+					}
+
+					setStatus(job, {
+						startTime: job.status.startTime,
+						active: 0,
+						ready: 0,
+						terminating: 0,
+						failed: failed + active.length,
+						...(succeeded > 0 ? {succeeded} : {}),
+						conditions: [...conditions.filter(item => item.type !== 'Suspended'), {type: 'FailureTarget', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastProbeTime: now, lastTransitionTime: now}, {type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastProbeTime: now, lastTransitionTime: now}],
+					});
+					events.record(job, 'Warning', 'DeadlineExceeded', 'Job was active longer than specified deadline', component);
+					return;
+				}
+
+				controller.after(due - clock.now(), key);
 			}
 
 			const backoffLimit = Number(job.spec?.backoffLimit ?? 6);

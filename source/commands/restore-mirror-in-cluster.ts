@@ -1,0 +1,387 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import readline from 'node:readline/promises';
+import type {V1CronJob} from '@kubernetes/client-node';
+import type {CommandContext, Flags} from './command.js';
+import {UserError, exitCodes, refusal, usageError} from '../errors.js';
+import {formatTable, writeJson} from '../output.js';
+import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJobHold, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
+import {describeBackupCron} from '../layers/mirrors/cron.js';
+import {mirrorTargets} from '../layers/bucket-compare.js';
+import {
+	InClusterAborted, describeEvent, findRun, jobName, labels, restoreJobManifest, runMirrorJobs,
+	type InClusterEvent, type JobCluster, type MirrorJobTarget, type MirrorOptions,
+} from '../layers/mirrors/in-cluster.js';
+import {AuditLog} from '../restore/audit.js';
+import {resolveStateDir} from '../restore/state-dir.js';
+import type {FastS3Client, S3Endpoint} from '../storage/fast-s3.js';
+import type {DriftTotals} from '../layers/mirrors/drift.js';
+
+/**
+`restore mirror --in-cluster`: the copy runs as Kubernetes Jobs next to the data (one per bucket,
+`minio/mc` running `mc mirror --preserve` from the mirror into the provider), created and followed
+from here (pod phases, their logs). The cluster checks are those of the local copy: refuse while a
+bucket-init Job runs, hold the backup CronJob. Resumable: a rerun follows the run's Jobs (a failed
+one is retried). Verification: from here when both endpoints are reachable from here, else the
+Jobs' exit status only (said so).
+*/
+const defaultBuckets = ['ilum-files', 'ilum-data', 'ilum-tables', 'ilum-mlflow', 'ilum-kestra', 'ilum-ducklake', 'ilum-langfuse'];
+
+type Kube = {
+	jobs: JobCluster;
+	mirrorCluster: MirrorCluster;
+	readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+	identity: string;
+};
+
+type BucketOutcome = {
+	bucket: string;
+	job?: string;
+	outcome: 'succeeded' | 'failed' | 'unknown';
+	reason?: string;
+	message?: string;
+	lastLines?: readonly string[];
+	elapsedMs?: number;
+	verify?: {ok: boolean; totals: DriftTotals};
+};
+
+export async function runRestoreMirrorInCluster(context: CommandContext): Promise<number> {
+	const {flags: values, signal, stdout, stderr} = context;
+	const json = Boolean(values['json']);
+	const log = (line: string) => {
+		stderr.write(line + '\n');
+	};
+
+	if (values['dryRun'] && values['yes']) {
+		throw usageError('--dry-run and --yes exclude each other', 'pass one of them');
+	}
+
+	if (!values['dryRun'] && !values['yes'] && !context.interactive) {
+		throw refusal('Not a terminal: nothing was changed', 'pass --dry-run to see the Jobs, or --yes to restore');
+	}
+
+	if (values['readOnly'] && !values['dryRun']) {
+		throw refusal('Refused: --read-only is set, so restore mirror changes nothing', 'drop --read-only to restore, or add --dry-run to see the Jobs');
+	}
+
+	const namespace: string = values['namespace'] ?? 'ilum';
+	const kube = await connect(values);
+	const cronJob = await kube.mirrorCluster.getCronJob(namespace, backupCronJobName);
+	const cron = cronJob ? describeBackupCron(cronJob) : undefined;
+	const targetOf = mirrorTargets(cron, values['mirrorRoot']);
+	const buckets = chooseBuckets(values, cron?.buckets ?? []);
+	const prefix: string | undefined = values['prefix'] || undefined;
+	const targets: MirrorJobTarget[] = buckets.map(bucket => {
+		const where = targetOf(bucket);
+		return {bucket, source: {bucket: where.bucket, prefix: where.prefix}, prefix};
+	});
+	const options: MirrorOptions = {remove: Boolean(values['remove']), overwrite: Boolean(values['overwriteChanged'])};
+	const image = mcImageOf(cronJob);
+
+	await checkNoInitJobRunning(kube.mirrorCluster, namespace);
+	const found = await findRun(kube.jobs, {namespace, buckets, options, cronJobSuspended: cronJob?.spec?.suspend === true});
+	const settings = {namespace, runId: found.runId, options, cronJob, image};
+
+	if (values['dryRun'] || !values['yes']) {
+		const manifests = targets.map(target => restoreJobManifest(target, settings));
+		if (values['dryRun']) {
+			if (json) {
+				writeJson(stdout, {type: 'result', dryRun: true, inCluster: true, runId: found.runId, resumes: found.resumed, jobs: manifests});
+			} else {
+				stdout.write(formatJobs(targets, found, options, namespace));
+				stdout.write('Dry run: nothing was changed.\n');
+			}
+
+			return exitCodes.ok;
+		}
+
+		stdout.write(formatJobs(targets, found, options, namespace));
+		if (!await confirm(`Run ${targets.length} Job(s) in namespace ${namespace} to restore ${buckets.join(', ')} from the mirror? Type yes: `)) {
+			stdout.write('Nothing was changed.\n');
+			return exitCodes.refused;
+		}
+
+		if (options.remove && !await confirm('--remove deletes from the provider what the mirror does not have. Type yes again: ')) {
+			stdout.write('Nothing was changed.\n');
+			return exitCodes.refused;
+		}
+	}
+
+	// Verification from here needs both endpoints reachable from this machine (a port-forward, public endpoints).
+	const outside = await outsideClients(values, kube, namespace, log);
+	try {
+		if (outside) {
+			const {preflightPairs} = await import('../layers/mirrors/restore-plan.js');
+			await preflightPairs(targets.map(target => pairOf(target, outside)), {signal});
+		}
+
+		return await execute();
+	} finally {
+		await Promise.all([outside?.mirror.destroy(), outside?.provider.destroy()]);
+	}
+
+	async function execute(): Promise<number> {
+		const audit = new AuditLog(resolveStateDir(values['stateDir']));
+		const target = `mirror/${buckets.join(',')}`;
+		audit.record({identity: kube.identity, action: 'restore.mirror.start', target, outcome: 'started', runId: found.runId, detail: `in-cluster Jobs (run ${found.runId}${found.resumed ? ', resumed' : ''})${options.remove ? ' --remove' : ''}${options.overwrite ? ' --overwrite-changed' : ''}`});
+		let hold: CronJobHold | undefined = await holdBackupCronJob(kube.mirrorCluster, namespace);
+		if (hold.suspendedByUs) {
+			log(`ilum-restore: suspended CronJob ${namespace}/${backupCronJobName} for the restore (resumed at the end)`);
+		}
+
+		// A killed earlier run of these Jobs had suspended it: this run resumes it at its end.
+		const resumeCronJob = hold.suspendedByUs || (found.resumeCronJob !== undefined && hold.found);
+		if (!hold.suspendedByUs && resumeCronJob) {
+			hold = {suspendedByUs: true, found: true, release: async () => kube.mirrorCluster.setCronJobSuspended(namespace, backupCronJobName, false)};
+		}
+
+		if (found.resumed) {
+			log(`ilum-restore: following the Jobs of run ${found.runId} (kubectl -n ${namespace} get jobs -l ${labels.run}=${found.runId})`);
+		}
+
+		const outcomes = new Map<string, BucketOutcome>(buckets.map(bucket => [bucket, {bucket, outcome: 'unknown'}]));
+		let aborted: InClusterAborted | undefined;
+		try {
+			for await (const event of runMirrorJobs(kube.jobs, targets, {
+				...settings,
+				resumeCronJob: resumeCronJob ? backupCronJobName : undefined,
+				existing: found.jobs,
+				signal,
+				keepOnAbort: Boolean(values['keepJobs']),
+				pollMs: 500,
+			})) {
+				record(outcomes, event);
+				if (json) {
+					writeJson(stdout, event);
+				} else {
+					log(describeEvent(event));
+				}
+			}
+		} catch (error) {
+			if (!(error instanceof InClusterAborted)) {
+				throw error;
+			}
+
+			aborted = error;
+		}
+
+		if (aborted) {
+			audit.record({identity: kube.identity, action: 'restore.mirror', target, outcome: 'stopped', runId: found.runId, detail: aborted.deleted.length > 0 ? `interrupted; deleted Jobs ${aborted.deleted.join(', ')}` : `interrupted; Jobs left running: ${aborted.left.join(', ')}`});
+			if (aborted.left.length > 0 && values['keepJobs']) {
+				// The Jobs go on: so does the hold. The rerun that follows them resumes the CronJob at its end.
+				throw new UserError(`Interrupted: the Jobs ${aborted.left.join(', ')} are left running and the backup CronJob stays suspended`, {hint: `run the same command again to follow them (it resumes ${backupCronJobName} at the end), or kubectl -n ${namespace} delete jobs -l ${labels.run}=${found.runId}`});
+			}
+
+			if (hold.suspendedByUs) {
+				await hold.release();
+				log(`ilum-restore: resumed CronJob ${namespace}/${backupCronJobName}`);
+			}
+
+			throw new UserError(`Interrupted: deleted the Jobs ${aborted.deleted.join(', ') || '(none yet)'}; the objects copied so far are in place`, {hint: 'run the same command again to copy the rest'});
+		}
+
+		const failed = [...outcomes.values()].filter(outcome => outcome.outcome !== 'succeeded');
+		let verified: 'outside' | 'in-cluster-only' = 'in-cluster-only';
+		if (failed.length === 0 && outside && !values['skipVerify']) {
+			verified = 'outside';
+			const {bucketDrift, summarizeDrift} = await import('../layers/mirrors/drift.js');
+			for (const target of targets) {
+				// eslint-disable-next-line no-await-in-loop
+				const summary = await summarizeDrift(bucketDrift(pairOf(target, outside).source, pairOf(target, outside).target, {signal, checksums: true}), {keep: 20});
+				const t = summary.totals;
+				const ok = t.onlySource === 0 && (!options.overwrite || t.differs === 0) && (!options.remove || t.onlyTarget === 0);
+				outcomes.get(target.bucket)!.verify = {ok, totals: {...t}};
+				const line = {type: 'verify', bucket: target.bucket, ok, totals: {...t}, differences: summary.differences};
+				if (json) {
+					writeJson(stdout, line);
+				} else {
+					log(`${target.bucket}: verify from here: ${ok ? 'no drift' : 'DRIFT'} (${t.same} same, ${t.onlySource} missing, ${t.differs} differ, ${t.unverifiable} unverifiable)`);
+				}
+			}
+		}
+
+		const drift = [...outcomes.values()].filter(outcome => outcome.verify && !outcome.verify.ok).map(outcome => outcome.bucket);
+		const ok = failed.length === 0 && drift.length === 0;
+		if (hold.suspendedByUs) {
+			if (ok) {
+				await hold.release();
+				log(`ilum-restore: resumed CronJob ${namespace}/${backupCronJobName}`);
+			} else {
+				// A backup run (with --remove) now would carry the half-restored provider over the mirror.
+				log(`ilum-restore: CronJob ${namespace}/${backupCronJobName} stays suspended (the restore is incomplete); the run that completes it resumes it`);
+			}
+		}
+
+		audit.record({identity: kube.identity, action: 'restore.mirror', target, outcome: ok ? 'succeeded' : 'failed', runId: found.runId, detail: ok ? `in-cluster Jobs succeeded; verified ${verified === 'outside' ? 'from outside (no drift)' : 'inside the cluster only (mc exit status)'}` : `failed: ${failed.map(outcome => `${outcome.bucket} (${outcome.reason ?? 'unknown'})`).join(', ')}${drift.length > 0 ? `; drift in ${drift.join(', ')}` : ''}`});
+		const summary = {
+			type: 'result',
+			ok,
+			inCluster: true,
+			runId: found.runId,
+			resumed: found.resumed,
+			verified,
+			buckets: [...outcomes.values()],
+			cronJob: {name: backupCronJobName, suspendedDuringRestore: hold.suspendedByUs, resumed: ok && hold.suspendedByUs},
+		};
+		if (json) {
+			writeJson(stdout, summary);
+		}
+
+		if (!ok) {
+			for (const outcome of failed) {
+				log(`ilum-restore: ${outcome.bucket}: Job ${outcome.job ?? '?'} failed (${outcome.reason ?? 'unknown'}: ${outcome.message ?? ''})${outcome.lastLines?.length ? `; last log line: ${outcome.lastLines.at(-1)}` : ''}`);
+			}
+
+			if (!json) {
+				stdout.write(`Restore incomplete: ${failed.length > 0 ? `${failed.length} Job(s) failed (${failed.map(outcome => outcome.bucket).join(', ')})` : ''}${failed.length > 0 && drift.length > 0 ? '; ' : ''}${drift.length > 0 ? `drift left in ${drift.join(', ')}` : ''}. Fix the cause and run the same command again: a failed Job is retried.\n`);
+			}
+
+			return exitCodes.failed;
+		}
+
+		if (!json) {
+			stdout.write(verified === 'outside'
+				? `Restore complete: ${buckets.length} bucket(s) restored by Jobs in the cluster, verified from here (no drift).\n`
+				: `Restore complete: ${buckets.length} bucket(s) restored by Jobs in the cluster. Verified inside the cluster only (mc mirror's exit status): to check from here, pass --s3-endpoint (e.g. after kubectl -n ${namespace} port-forward svc/ilum-objectstorage 9000) and run ilum-restore restore mirror --dry-run (a plan with nothing to copy).\n`);
+		}
+
+		return exitCodes.ok;
+	}
+}
+
+function record(outcomes: Map<string, BucketOutcome>, event: InClusterEvent): void {
+	const outcome = outcomes.get(event.bucket);
+	if (!outcome) {
+		return;
+	}
+
+	if (event.type === 'job-created' || event.type === 'job-followed') {
+		outcome.job = event.job;
+	} else if (event.type === 'job-succeeded') {
+		Object.assign(outcome, {job: event.job, outcome: 'succeeded', elapsedMs: event.elapsedMs});
+	} else if (event.type === 'job-failed') {
+		Object.assign(outcome, {job: event.job, outcome: 'failed', reason: event.reason, message: event.message, lastLines: event.lastLines});
+	}
+}
+
+function formatJobs(targets: readonly MirrorJobTarget[], found: Awaited<ReturnType<typeof findRun>>, options: MirrorOptions, namespace: string): string {
+	const rows = targets.map(target => {
+		const existing = found.jobs.get(target.bucket);
+		const name = existing?.metadata?.name ?? jobName(found.runId, target.bucket);
+		const state = !existing ? 'create' : existing.status?.conditions?.some(condition => condition.type === 'Failed' && condition.status === 'True') ? 'retry' : 'follow';
+		return [target.bucket, `${target.source.bucket}${target.source.prefix ? `/${target.source.prefix.replace(/\/$/, '')}` : ''}`, name, state];
+	});
+	const flags = ['--preserve', options.overwrite ? '--overwrite' : '', options.remove ? '--remove' : ''].filter(Boolean).join(' ');
+	return formatTable(['BUCKET', 'FROM MIRROR', 'JOB', 'ACTION'], rows)
+		+ `Run ${found.runId}${found.resumed ? ' (an earlier run, resumed)' : ''} in namespace ${namespace}: one Job per bucket, mc mirror ${flags}, credentials from the Secrets (secretKeyRef).\n`
+		+ `Follow them: kubectl -n ${namespace} get jobs -l ${labels.run}=${found.runId}\n`;
+}
+
+function mcImageOf(cronJob: V1CronJob | undefined): string | undefined {
+	const images = (cronJob?.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map(container => container.image ?? '');
+	return images.find(image => /(^|\/)mc[:@]|minio\/mc|minio-client/.test(image)) || undefined;
+}
+
+function chooseBuckets(values: Flags, cronBuckets: readonly string[]): string[] {
+	const given = ([] as string[]).concat(values['bucket'] ?? []).flatMap(value => String(value).split(',')).map(value => value.trim()).filter(Boolean);
+	if (given.length > 0) {
+		return [...new Set(given)];
+	}
+
+	return cronBuckets.length > 0 ? [...cronBuckets] : defaultBuckets;
+}
+
+async function confirm(question: string): Promise<boolean> {
+	const prompt = readline.createInterface({input: process.stdin, output: process.stderr});
+	try {
+		return (await prompt.question(question)).trim().toLowerCase() === 'yes';
+	} finally {
+		prompt.close();
+	}
+}
+
+async function connect(values: Flags): Promise<Kube> {
+	const kubeconfigPath: string | undefined = values['kubeconfig'] ?? (process.env['KUBECONFIG'] || undefined);
+	if (!kubeconfigPath && !fs.existsSync(path.join(os.homedir(), '.kube', 'config'))) {
+		throw usageError('--in-cluster needs a cluster, and there is no kubeconfig', 'pass --kubeconfig (or set KUBECONFIG), or drop --in-cluster to copy through this machine');
+	}
+
+	const {loadKubeConfig} = await import('../config/kube.js');
+	const config = loadKubeConfig({kubeconfig: values['kubeconfig'], context: values['context']});
+	const [{createCluster}, {KubeVolumeRestoreCluster}, {KubeJobCluster}] = await Promise.all([import('../cluster/cluster.js'), import('../cluster/mutations.js'), import('../layers/mirrors/in-cluster-kube.js')]);
+	const reads = createCluster(config);
+	const writes = new KubeVolumeRestoreCluster(config);
+	return {
+		jobs: new KubeJobCluster(config),
+		mirrorCluster: {
+			listJobs: async ns => reads.listJobs(ns),
+			getCronJob: async (ns, name) => writes.getCronJob(ns, name),
+			setCronJobSuspended: async (ns, name, suspend) => writes.setCronJobSuspended(ns, name, suspend),
+		},
+		readSecret: async (ns, name) => reads.readSecret(ns, name).then(secret => secret ? {...secret} : undefined),
+		identity: writes.identity,
+	};
+}
+
+type Outside = {provider: FastS3Client; mirror: FastS3Client};
+
+const pairOf = (target: MirrorJobTarget, outside: Outside) => ({
+	name: target.bucket,
+	source: {client: outside.mirror, bucket: target.source.bucket, prefix: `${target.source.prefix ?? ''}${target.prefix ?? ''}` || undefined},
+	target: {client: outside.provider, bucket: target.bucket, prefix: target.prefix},
+});
+
+const accessKeyNames = ['access-key', 'accesskey', 'root-user', 'RUSTFS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'MINIO_ROOT_USER'];
+const secretKeyNames = ['secret-key', 'secretkey', 'root-password', 'RUSTFS_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD'];
+
+function keysOf(secret: Record<string, string> | undefined, accessKeyId?: string, secretAccessKey?: string): {accessKeyId: string; secretAccessKey: string} | undefined {
+	if (accessKeyId && secretAccessKey) {
+		return {accessKeyId, secretAccessKey};
+	}
+
+	const access = accessKeyNames.map(name => secret?.[name]).find(Boolean);
+	const key = secretKeyNames.map(name => secret?.[name]).find(Boolean);
+	return access && key ? {accessKeyId: access, secretAccessKey: key} : undefined;
+}
+
+/**
+Clients for both endpoints when this machine can reach them: the provider from --s3-endpoint or
+AWS_ENDPOINT_URL (there is no in-cluster URL to reach from here), the mirror from --mirror-endpoint,
+MIRROR_ENDPOINT_URL or the Secret; keys from the variables or the Secrets. Undefined (and said on
+stderr) when either is missing or does not answer.
+*/
+async function outsideClients(values: Flags, kube: Kube, namespace: string, log: (line: string) => void): Promise<Outside | undefined> {
+	const env = process.env;
+	const providerEndpoint: string | undefined = values['s3Endpoint'] ?? (env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined);
+	const [providerSecret, mirrorSecret] = await Promise.all([
+		kube.readSecret(namespace, 'ilum-objectstorage-credentials').catch(() => undefined),
+		kube.readSecret(namespace, 'ilum-backup-credentials').catch(() => undefined),
+	]);
+	const secretEndpoint = Object.entries(mirrorSecret ?? {}).find(([key]) => /endpoint|url|host/i.test(key) && !/source|src/i.test(key))?.[1];
+	const mirrorEndpoint: string | undefined = values['mirrorEndpoint'] ?? (env['MIRROR_ENDPOINT_URL'] || undefined) ?? (secretEndpoint ? /(https?:\/\/)(?:[^\s/@]+@)?([^\s/]+)/.exec(secretEndpoint)?.slice(1).join('') : undefined);
+	const providerKeys = keysOf(providerSecret, env['AWS_ACCESS_KEY_ID'], env['AWS_SECRET_ACCESS_KEY']);
+	const mirrorKeys = keysOf(mirrorSecret, env['MIRROR_ACCESS_KEY_ID'], env['MIRROR_SECRET_ACCESS_KEY']);
+	const missing = [providerEndpoint ? '' : 'the provider endpoint (--s3-endpoint)', mirrorEndpoint ? '' : 'the mirror endpoint (--mirror-endpoint)', providerKeys ? '' : 'the provider keys', mirrorKeys ? '' : 'the mirror keys'].filter(Boolean);
+	if (missing.length > 0) {
+		log(`ilum-restore: no verification from here (unknown: ${missing.join(', ')}): the Jobs' mc exit status is the check`);
+		return undefined;
+	}
+
+	const {FastS3Client} = await import('../storage/fast-s3.js');
+	const region = env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1';
+	const providerSide: S3Endpoint = {endpoint: providerEndpoint!, region, ...providerKeys!};
+	const mirrorSide: S3Endpoint = {endpoint: mirrorEndpoint!, region: env['MIRROR_REGION'] || region, ...mirrorKeys!};
+	const provider = new FastS3Client(providerSide);
+	const mirror = new FastS3Client(mirrorSide);
+	try {
+		const timeout = AbortSignal.timeout(10_000);
+		await Promise.all([provider.listBuckets({signal: timeout}), mirror.listBuckets({signal: timeout})]);
+		return {provider, mirror};
+	} catch (error) {
+		await Promise.all([provider.destroy(), mirror.destroy()]);
+		log(`ilum-restore: no verification from here: ${error instanceof Error ? error.message : String(error)} (the Jobs' mc exit status is the check)`);
+		return undefined;
+	}
+}

@@ -1,0 +1,117 @@
+import {Writable} from 'node:stream';
+import {BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1Job, type V1Pod} from '@kubernetes/client-node';
+import {UserError} from '../../errors.js';
+import type {JobCluster} from './in-cluster.js';
+
+/** `JobCluster` over @kubernetes/client-node: Jobs and pods of one kube context, logs followed as `kubectl logs -f` does. */
+export class KubeJobCluster implements JobCluster {
+	private readonly config: KubeConfig;
+	private readonly batch: BatchV1Api;
+	private readonly core: CoreV1Api;
+
+	constructor(config: KubeConfig) {
+		this.config = config;
+		this.batch = config.makeApiClient(BatchV1Api);
+		this.core = config.makeApiClient(CoreV1Api);
+	}
+
+	async createJob(namespace: string, job: V1Job): Promise<V1Job> {
+		return call(`create Job ${namespace}/${job.metadata?.name ?? ''}`, async () => this.batch.createNamespacedJob({namespace, body: job}));
+	}
+
+	async listJobs(namespace: string, labelSelector: string): Promise<V1Job[]> {
+		return (await call(`list Jobs in ${namespace}`, async () => this.batch.listNamespacedJob({namespace, labelSelector}))).items;
+	}
+
+	async deleteJob(namespace: string, name: string): Promise<void> {
+		try {
+			await this.batch.deleteNamespacedJob({namespace, name, propagationPolicy: 'Background'});
+		} catch (error) {
+			if (statusOf(error) !== 404) {
+				throw wrap(`delete Job ${namespace}/${name}`, error);
+			}
+		}
+	}
+
+	async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
+		return (await call(`list pods in ${namespace}`, async () => this.core.listNamespacedPod({namespace, labelSelector}))).items;
+	}
+
+	async followLog(namespace: string, pod: string, container: string, options: {signal: AbortSignal; onLine: (line: string) => void}): Promise<void> {
+		let rest = '';
+		const sink = new Writable({
+			write(chunk: Buffer, _encoding, done) {
+				const text = rest + chunk.toString('utf8');
+				const lines = text.split('\n');
+				rest = lines.pop() ?? '';
+				for (const line of lines) {
+					options.onLine(line.replace(/\r$/, ''));
+				}
+
+				done();
+			},
+			final(done) {
+				if (rest) {
+					options.onLine(rest);
+					rest = '';
+				}
+
+				done();
+			},
+		});
+		const ended = new Promise<void>(resolve => {
+			sink.on('finish', resolve);
+			sink.on('close', resolve);
+			sink.on('error', () => {
+				resolve();
+			});
+		});
+		const controller = await new Log(this.config).log(namespace, pod, container, sink, {follow: true});
+		const abort = () => {
+			controller.abort();
+			sink.destroy();
+		};
+
+		options.signal.addEventListener('abort', abort, {once: true});
+		if (options.signal.aborted) {
+			abort();
+		}
+
+		try {
+			await ended;
+		} finally {
+			options.signal.removeEventListener('abort', abort);
+		}
+	}
+}
+
+function statusOf(error: unknown): number | undefined {
+	const code = (error as {code?: unknown})?.code;
+	return typeof code === 'number' ? code : undefined;
+}
+
+function wrap(what: string, error: unknown): UserError {
+	const status = statusOf(error);
+	let body: any = (error as {body?: unknown})?.body;
+	if (typeof body === 'string') {
+		try {
+			body = JSON.parse(body);
+		} catch {
+			body = {message: body};
+		}
+	}
+
+	const message: string = typeof body?.message === 'string' ? body.message : (error instanceof Error ? error.message.split('\n')[0]! : String(error));
+	return new UserError(`${status === 403 ? 'Forbidden by RBAC: ' : ''}${what} failed${status ? ` (${status})` : ''}: ${message}`, {
+		hint: status === 403 ? 'the in-cluster restore needs create, list, delete on jobs and list on pods, get on pods/log in the namespace' : 'check the cluster connection (--kubeconfig, --context)',
+		cause: error,
+	});
+}
+
+async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
+	try {
+		return await request();
+	} catch (error) {
+		throw wrap(what, error);
+	}
+}

@@ -1,0 +1,150 @@
+import {test} from 'node:test';
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import {ListObjectsV2Command, type S3Client} from '@aws-sdk/client-s3';
+import {findScenario} from '../../source/drill/scenarios/index.js';
+import {ilum} from '../../source/drill/seed/ilum.js';
+import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
+import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
+
+/**
+`restore mirror --in-cluster` against a drill world after the bucket-wipe scenario: the copy runs
+as Jobs the world executes (mc mirror from the backup target into the provider). A wrong
+credentials Secret fails the Job (its log line reported, exit 1, the CronJob kept suspended); a
+rerun retries it; a run killed mid-way is followed by the next one instead of duplicated; the
+bucket comes back (checked through S3), the CronJob is resumed.
+*/
+
+async function keys(client: S3Client, bucket: string): Promise<Set<string>> {
+	const found = new Set<string>();
+	let token: string | undefined;
+	do {
+		// eslint-disable-next-line no-await-in-loop
+		const page = await client.send(new ListObjectsV2Command({Bucket: bucket, ContinuationToken: token}));
+		for (const item of page.Contents ?? []) {
+			found.add(item.Key!);
+		}
+
+		token = page.IsTruncated ? page.NextContinuationToken : undefined;
+	} while (token);
+
+	return found;
+}
+
+const lines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as Record<string, any>);
+
+async function restoreJobs(drill: DrillFixture): Promise<Array<{name: string; run: string; bucket: string; failed: boolean}>> {
+	const result = await drill.kubectl(['-n', 'ilum', 'get', 'jobs', '-l', 'app.kubernetes.io/managed-by=ilum-restore', '-o', 'json']);
+	assert.equal(result.code, 0, result.stderr);
+	return (JSON.parse(result.stdout).items as any[]).map(job => ({
+		name: job.metadata.name,
+		run: job.metadata.labels['ilum-restore/run'],
+		bucket: job.metadata.labels['ilum-restore/bucket'],
+		failed: (job.status?.conditions ?? []).some((condition: any) => condition.type === 'Failed' && condition.status === 'True'),
+	}));
+}
+
+// The drill's endpoints check the access key id (not signatures): a wrong one is refused with InvalidAccessKeyId.
+const setBackupAccessKey = (drill: DrillFixture, value: string) => {
+	drill.world.store.mutate('secrets', ilum.namespace, ilum.backupSecret, object => {
+		object.data = {...object.data, 'access-key': Buffer.from(value).toString('base64')};
+	});
+};
+
+test('restore mirror --in-cluster: failing Job reported and retried, a killed run followed, the bucket back, one Job per bucket, CronJob resumed', {timeout: 600_000}, async () => {
+	const drill = await startDrillWorld({seeders: coreSeeders});
+	const {world} = drill;
+	// No AWS variables: the Jobs' credentials come from the Secrets (secretKeyRef), and so do the verification's.
+	const env = {...drill.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_ENDPOINT_URL: '', MIRROR_ENDPOINT_URL: ''};
+	const base = ['restore', 'mirror', '--in-cluster', '--yes', '--json', '--bucket', 'ilum-data', '--kubeconfig', world.kubeconfigPath];
+	const children: Array<ReturnType<typeof spawn>> = [];
+	try {
+		const scenario = findScenario('bucket-wipe')!;
+		await scenario.inject(world);
+		const provider = drill.s3('provider');
+		const mirrored = await keys(drill.s3('backup'), 'ilum-data');
+		assert.ok(mirrored.size > 10, 'the mirror holds ilum-data');
+		assert.equal((await keys(provider, 'ilum-data')).size, 0, 'the wipe emptied ilum-data');
+		const originalKey = Buffer.from(world.store.get('secrets', ilum.namespace, ilum.backupSecret)!.data['access-key'], 'base64').toString('utf8');
+
+		// 1. Wrong credentials in the backup Secret: mc fails, the Job fails (BackoffLimitExceeded), its log line is reported, exit 1.
+		setBackupAccessKey(drill, 'NOT-THE-KEY');
+		const failing = await runCli(base, {env, timeoutMs: 240_000});
+		assert.equal(failing.code, 1, failing.stderr);
+		const failedEvents = lines(failing.stdout);
+		const failedJob = failedEvents.find(event => event.type === 'job-failed');
+		assert.ok(failedJob, failing.stdout);
+		assert.equal(failedJob.reason, 'BackoffLimitExceeded');
+		assert.ok(failedEvents.some(event => event.type === 'log' && /mc: <ERROR>/.test(event.line)), 'the pod log was followed');
+		assert.match(failing.stderr, /ilum-data: Job ilum-restore-mirror-\S+ failed \(BackoffLimitExceeded: [^)]+\); last log line: .*(Access Denied|SignatureDoesNotMatch|InvalidAccessKeyId|signature)/i);
+		assert.equal(failedEvents.at(-1)!.type, 'result');
+		assert.equal(failedEvents.at(-1)!.ok, false);
+		const runId = failedEvents.at(-1)!.runId as string;
+		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, true, 'the CronJob stays suspended while the restore is incomplete');
+		// The Job's manifest: credentials by reference only, the runbook's image and command.
+		const manifest = world.store.get('jobs', ilum.namespace, failedJob.job)!;
+		const container = manifest.spec.template.spec.containers[0];
+		assert.equal(container.image, ilum.mcImage);
+		assert.match(container.args[0], /mc mirror --preserve 'backup\/ilum-data' 'ilum\/ilum-data'/);
+		assert.ok(container.env.every((variable: any) => variable.value === undefined && variable.valueFrom?.secretKeyRef), 'no inline credentials');
+		assert.ok(manifest.spec.backoffLimit >= 0 && manifest.spec.ttlSecondsAfterFinished > 0 && manifest.spec.activeDeadlineSeconds > 0);
+
+		// 2. Secret fixed; the rerun retries the failed Job (attempt 2) and is killed once that Job exists.
+		setBackupAccessKey(drill, originalKey);
+		const child = spawn(process.execPath, [binPath, ...base], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
+		children.push(child);
+		let killedOutput = '';
+		child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+			killedOutput += chunk;
+		});
+		const exited = new Promise(resolve => {
+			child.on('close', resolve);
+		});
+		await waitFor(() => killedOutput.includes('"type":"job-created"'), 'the retried Job to be created', 120_000);
+		child.kill('SIGKILL');
+		await exited;
+		const retried = lines(killedOutput).find(event => event.type === 'job-created')!;
+		assert.equal(retried.attempt, 2);
+
+		// 3. The next run follows that Job (no new one), the bucket comes back, verified from here, the CronJob resumed.
+		const resumed = await runCli([...base, '--s3-endpoint', world.provider.endpoint], {env, timeoutMs: 240_000});
+		assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout.slice(-3000));
+		const events = lines(resumed.stdout);
+		assert.ok(!events.some(event => event.type === 'job-created'), 'no Job created again');
+		assert.ok(events.some(event => event.type === 'job-followed' && event.job === retried.job), resumed.stdout);
+		const result = events.at(-1)!;
+		assert.equal(result.type, 'result');
+		assert.equal(result.ok, true);
+		assert.equal(result.runId, runId);
+		assert.equal(result.verified, 'outside');
+		assert.equal(result.buckets[0].verify.ok, true);
+		assert.equal(result.buckets[0].verify.totals.onlySource, 0);
+		const back = await keys(provider, 'ilum-data');
+		for (const key of mirrored) {
+			assert.ok(back.has(key), `${key} is back in ilum-data`);
+		}
+
+		const jobs = (await restoreJobs(drill)).filter(job => job.run === runId);
+		assert.deepEqual(jobs.map(job => job.name), [retried.job], 'one Job for the bucket (the failed attempt was replaced)');
+		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the CronJob runs again');
+		assert.match(resumed.stderr, /resumed CronJob ilum\/ilum-objectstorage-backup/);
+
+		// 4. A new run over two buckets, nothing reachable from here: one Job per bucket, verified inside the cluster only.
+		const both = await runCli(['restore', 'mirror', '--in-cluster', '--yes', '--bucket', 'ilum-data', '--bucket', 'ilum-files', '--kubeconfig', world.kubeconfigPath], {env, timeoutMs: 240_000});
+		assert.equal(both.code, 0, both.stderr);
+		assert.match(both.stdout, /Verified inside the cluster only/);
+		assert.match(both.stderr, /ilum-files: Job \S+ succeeded/);
+		const newRun = (await restoreJobs(drill)).filter(job => job.run !== runId);
+		assert.deepEqual(newRun.map(job => job.bucket).sort(), ['ilum-data', 'ilum-files']);
+		assert.equal(new Set(newRun.map(job => job.run)).size, 1);
+		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false);
+	} finally {
+		for (const child of children) {
+			if (child.exitCode === null && child.signalCode === null) {
+				child.kill('SIGKILL');
+			}
+		}
+
+		await drill.stop();
+	}
+});
