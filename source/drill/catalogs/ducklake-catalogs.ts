@@ -106,6 +106,8 @@ export type PostgresServer = {
 	round trip per statement). Do not use it while a client of the server is in a transaction.
 	*/
 	local(): SqlCatalog;
+	/** Runs a script of statements without parameters in one round (schema creation). */
+	exec(script: string): Promise<void>;
 	/** The cluster's data directory as a tarball (`loadDataDir` starts a server from it again). */
 	dump(): Promise<Blob>;
 	stop(): Promise<void>;
@@ -138,6 +140,9 @@ export async function startPgliteServer(options: {port?: number; host?: string; 
 		port,
 		local() {
 			return new PgliteCatalog(db, `postgres:host=${options.host ?? '127.0.0.1'} port=${port} dbname=postgres user=postgres`);
+		},
+		async exec(script) {
+			await db.exec(script);
 		},
 		async dump() {
 			return db.dumpDataDir('none');
@@ -184,7 +189,9 @@ class PgliteCatalog implements SqlCatalog {
 	}
 
 	async columns(table: string): Promise<string[]> {
-		const rows = await this.query('SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position', [table]);
+		// pg_attribute, not information_schema.columns: the view costs ~15 ms a call in PGlite, and
+		// reading a catalog asks for columns several times per snapshot written.
+		const rows = await this.query('SELECT attname AS column_name FROM pg_attribute WHERE attrelid = to_regclass(quote_ident(current_schema()) || \'.\' || quote_ident(?)) AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [table]);
 		return rows.map(row => String(row.column_name).toLowerCase());
 	}
 

@@ -1,12 +1,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {CreateBucketCommand} from '@aws-sdk/client-s3';
 import {startPgliteServer, type PostgresServer} from '../catalogs/ducklake-catalogs.js';
-import {createDuckLakeCatalog} from '../catalogs/ducklake-schema.js';
+import {createDuckLakeCatalog, ducklakeSchema} from '../catalogs/ducklake-schema.js';
 import {demoOperations, type DemoOperation} from '../catalogs/ducklake-demo.js';
 import {DuckLakeWriter} from '../catalogs/ducklake-writer.js';
-import {S3FileStore} from '../../storage/s3-file-store.js';
+import {objectRecord} from '../s3/object-record.js';
+import type {FileStore} from '../../storage/file-store.js';
+import type {SqlCatalog} from '../../formats/ducklake/sql.js';
+import {digest, packageVersion, readCache, sourceTexts, writeCache} from './seed-cache.js';
 import type {ResumeContext, SeedContext, Seeder} from './context.js';
 
 export const ducklakeBucket = 'ilum-ducklake';
@@ -77,16 +79,91 @@ function operations(): Array<{table: string; operation: DemoOperation}> {
 	return mixed;
 }
 
+/** What the seeder produces apart from times: the catalog's rows and each operation's files. */
+type DuckLakeSeed = {
+	/** Catalog table -> its rows as PostgreSQL's `json_agg` writes them (bigints stay exact). */
+	tables: Record<string, string>;
+	/** Per operation, in order: the snapshot it committed, and the files it wrote (key under `lake/`, base64). */
+	operations: Array<{snapshot?: number; files: Array<[string, string]>}>;
+};
+
+/** The sources whose code decides the catalog rows and file bytes (a change to any makes a new cache key). */
+const keySources = [
+	'./ducklake-tables.js',
+	'../catalogs/ducklake-writer.js',
+	'../catalogs/ducklake-demo.js',
+	'../catalogs/ducklake-schema.js',
+	'../catalogs/ducklake-catalogs.js',
+	'../../formats/ducklake/catalog.js',
+	'../../formats/ducklake/storage.js',
+	'../../formats/ducklake/sql.js',
+	'../../formats/ducklake/backends.js',
+	'./rng.js',
+];
+
+async function cacheKey(context: SeedContext): Promise<string> {
+	return digest([
+		'ducklake-tables/1',
+		// The seeder's generator, fingerprinted without drawing from it.
+		context.rng.fork('cache-key').hex(32),
+		await packageVersion('@duckdb/node-api'),
+		await packageVersion('@electric-sql/pglite'),
+		...await sourceTexts(import.meta.url, keySources),
+	]);
+}
+
+const tableNames = ducklakeSchema.map(statement => /^CREATE TABLE (\w+)/.exec(statement)![1]!);
+
+/** The catalog's rows, or undefined when it holds tables beyond the DuckLake schema (not cached then). */
+async function exportCatalog(sql: SqlCatalog): Promise<Record<string, string> | undefined> {
+	const present = (await sql.query('SELECT tablename FROM pg_tables WHERE schemaname = current_schema()')).map(row => String(row.tablename));
+	if (present.some(name => !tableNames.includes(name))) {
+		return undefined;
+	}
+
+	const tables: Record<string, string> = {};
+	for (const name of tableNames) {
+		// eslint-disable-next-line no-await-in-loop
+		const [row] = await sql.query(`SELECT coalesce(json_agg(t), '[]'::json)::text AS rows FROM ${name} t`);
+		tables[name] = String(row!.rows);
+	}
+
+	return tables;
+}
+
+/** Fills an empty PostgreSQL with the cached catalog: the schema in one script, one INSERT per table, then the snapshot times. */
+async function importCatalog(server: PostgresServer, tables: Record<string, string>, times: Array<{id: number; t: string}>): Promise<void> {
+	await server.exec(`BEGIN;\n${ducklakeSchema.join(';\n')};\nCOMMIT;`);
+	const sql = server.local();
+	await sql.transaction(async tx => {
+		for (const name of tableNames) {
+			const rows = tables[name] ?? '[]';
+			if (rows !== '[]') {
+				// eslint-disable-next-line no-await-in-loop
+				await tx.run(`INSERT INTO ${name} SELECT * FROM json_populate_recordset(NULL::${name}, CAST(? AS json))`, [rows]);
+			}
+		}
+
+		await tx.run('UPDATE ducklake_snapshot s SET snapshot_time = m.t FROM json_to_recordset(CAST(? AS json)) AS m(id bigint, t timestamptz) WHERE s.snapshot_id = m.id', [JSON.stringify(times)]);
+	});
+}
+
 /**
 A DuckLake catalog as Ilum runs it: PostgreSQL (PGlite, served on loopback for as long as the world
 runs) holding the catalog, Parquet data in the provider's `ilum-ducklake` bucket under `lake/`.
 Three tables (main.orders, analytics.daily_kpis, main.job_events) get their snapshots spread over
 the day, so the hourly volume snapshots and the backup mirror hold different versions.
+
+Everything but the times is the same for a given seed, so it is computed once (DuckDB writing
+Parquet, a few hundred catalog statements: most of the world's start-up) and kept in the user's
+cache (seed-cache.ts); a start with the entry loads the catalog in one script and puts each
+operation's files at that operation's time, and the snapshot times come from this world's day.
 */
 export const ducklakeTablesSeeder: Seeder = {
 	name: 'ducklake-tables',
 	async seed(context: SeedContext) {
-		const server = await startPgliteServer({unref: true});
+		const key = await cacheKey(context);
+		const [server, cached] = await Promise.all([startPgliteServer({unref: true}), readCache<DuckLakeSeed>('ducklake-tables', key)]);
 		keep(context, server);
 		const ref = `ducklake:postgres:${server.conninfo}`;
 		const dataPath = `s3://${ducklakeBucket}/${ducklakePrefix}/`;
@@ -96,20 +173,70 @@ export const ducklakeTablesSeeder: Seeder = {
 			metadata: {name: ducklakeConfigMap, namespace: context.namespace, labels: {'app.kubernetes.io/part-of': 'ilum', 'ilum.cloud/table-format': 'ducklake'}},
 			data: {ref, dataPath, tables: 'main.orders,analytics.daily_kpis,main.job_events'},
 		});
-		context.log(`ducklake catalog: ${ref} (data in ${dataPath})`);
-
 		const list = operations();
 		const start = context.timeline.dataFrom + (20 * 60_000);
 		const end = context.timeline.now - (10 * 60_000);
 		const gap = Math.max(1, Math.floor((end - start) / list.length));
+		const timeOf = (index: number) => start + (index * gap);
+		const volume = context.provider.volume;
+		const put = (key: string, body: Buffer, time: number) => {
+			volume.ensureBucket(ducklakeBucket, new Date(time));
+			volume.put(ducklakeBucket, objectRecord({key: `${ducklakePrefix}/${key}`, body, lastModified: new Date(time)}));
+		};
+
+		if (cached && cached.operations.length === list.length) {
+			// Snapshot 0 (the catalog's creation) at the first operation; each other at its operation's time.
+			const times = [{id: 0, t: new Date(timeOf(0)).toISOString()}];
+			for (const [index, operation] of cached.operations.entries()) {
+				if (operation.snapshot !== undefined) {
+					times.push({id: operation.snapshot, t: new Date(timeOf(index)).toISOString()});
+				}
+			}
+
+			await importCatalog(server, cached.tables, times);
+			context.log(`ducklake catalog: ${ref} (data in ${dataPath}; from the cache)`);
+			for (const [index, operation] of cached.operations.entries()) {
+				context.at(timeOf(index), time => {
+					for (const [file, body] of operation.files) {
+						put(file, Buffer.from(body, 'base64'), time);
+					}
+				});
+			}
+
+			return;
+		}
+
+		context.log(`ducklake catalog: ${ref} (data in ${dataPath})`);
 		let writer: DuckLakeWriter | undefined;
 		let staging: string | undefined;
+		let now = timeOf(0);
+		const recorded: DuckLakeSeed['operations'] = [];
+		let files: Array<[string, string]> = [];
+		const store: FileStore = {
+			root: dataPath,
+			async put(key, body) {
+				const bytes = Buffer.from(body);
+				files.push([key, bytes.toString('base64')]);
+				put(key, bytes, now);
+			},
+			async putIfAbsent() {
+				throw new Error('the DuckLake seeder only puts');
+			},
+			async read() {
+				throw new Error('the DuckLake seeder reads its staging folder, not S3');
+			},
+			async exists() {
+				return false;
+			},
+			async list() {
+				return [];
+			},
+		};
 		const open = async (time: number) => {
 			if (writer) {
 				return writer;
 			}
 
-			await context.provider.client.send(new CreateBucketCommand({Bucket: ducklakeBucket})).catch(() => undefined);
 			const uuid = () => context.rng.uuid();
 			// Written in-process (no TCP round trip per statement); clients use the server.
 			const sql = server.local();
@@ -117,10 +244,12 @@ export const ducklakeTablesSeeder: Seeder = {
 			staging = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-drill-ducklake-'));
 			writer = await DuckLakeWriter.open(sql, {
 				base: staging,
-				store: new S3FileStore(context.provider.client, ducklakeBucket, ducklakePrefix),
+				store,
 				staging,
 				author: 'ilum-job',
-				now: () => new Date(context.clock.now()),
+				// The operation's time exactly (not the clock, which runs on while it writes): a cached
+				// seed gives the catalog the same times.
+				now: () => new Date(now),
 				uuid,
 			});
 			return writer;
@@ -128,18 +257,26 @@ export const ducklakeTablesSeeder: Seeder = {
 
 		for (const [index, {table, operation}] of list.entries()) {
 			const last = index === list.length - 1;
-			context.at(start + (index * gap), async time => {
+			context.at(timeOf(index), async time => {
+				now = time;
+				files = [];
 				const current = await open(time);
 				const snapshot = await operation.run(current);
+				recorded.push({snapshot, files});
 				if (snapshot === undefined) {
 					context.log(`ducklake ${table}: ${operation.what} changed nothing`);
 				}
 
 				if (last) {
 					await current.close();
+					const tables = await exportCatalog(current.sql);
 					await current.sql.close();
 					if (staging) {
 						await fs.rm(staging, {recursive: true, force: true});
+					}
+
+					if (tables) {
+						await writeCache('ducklake-tables', key, {tables, operations: recorded} satisfies DuckLakeSeed);
 					}
 				}
 			});
