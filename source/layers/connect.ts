@@ -16,6 +16,7 @@ import {AuditLog} from '../restore/audit.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import {prepareTableRestore} from '../restore/table-plan.js';
 import {historyReader, type TableSources} from './tables/table-inventory.js';
+import {reachProvider} from './provider-route.js';
 
 /** The provider's credentials Secret and the keys versions of the chart use. */
 export const providerSecretName = 'ilum-objectstorage-credentials';
@@ -61,11 +62,15 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 	const config = loadKubeConfig({kubeconfig: world?.kubeconfig ?? flags['kubeconfig'], context: flags['context'] ?? world?.context});
 	const cluster: Cluster = createCluster(config);
 	const namespace: string = flags['namespace'] ?? 'ilum';
-	const providerEndpoint: string | undefined = flags['s3Endpoint'] ?? world?.s3Endpoint ?? (env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined);
-	const [providerSecret, mirrorSecret] = await Promise.all([
+	const givenEndpoint: string | undefined = flags['s3Endpoint'] ?? world?.s3Endpoint ?? (env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined);
+	const endpointSource = flags['s3Endpoint'] ? '--s3-endpoint' : (world?.s3Endpoint ? 'drill world' : (env['AWS_ENDPOINT_URL_S3'] ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL'));
+	// No endpoint given: the Service's in-cluster name when it answers, else a port-forward through the API server.
+	const [route, providerSecret, mirrorSecret] = await Promise.all([
+		reachProvider({config, namespace, endpoint: givenEndpoint, endpointSource}),
 		cluster.readSecret(namespace, providerSecretName).catch(() => undefined),
 		cluster.readSecret(namespace, 'ilum-backup-credentials').catch(() => undefined),
 	]);
+	const providerEndpoint = route.endpoint;
 	const providerCredentials = credentialsFrom(providerSecret);
 	const providerEnv = providerCredentials ? {...env, AWS_ACCESS_KEY_ID: providerCredentials.accessKeyId, AWS_SECRET_ACCESS_KEY: providerCredentials.secretAccessKey} : env;
 	let providerClient: S3Client | undefined;
@@ -92,7 +97,7 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 	if (!mirrorEndpoint) {
 		compareProblem = 'the mirror endpoint is unknown (no endpoint in Secret ilum-backup-credentials; --mirror-endpoint)';
 	} else if (providerEndpoint === undefined) {
-		compareProblem = `the provider endpoint is unknown: pass --s3-endpoint (e.g. http://127.0.0.1:9000 after kubectl -n ${namespace} port-forward svc/ilum-objectstorage 9000)`;
+		compareProblem = route.problem ?? `the provider endpoint is unknown: pass --s3-endpoint (e.g. http://127.0.0.1:9000 after kubectl -n ${namespace} port-forward svc/ilum-objectstorage 9000)`;
 	} else if (!providerKeys || !mirrorCredentials) {
 		compareProblem = `no ${providerKeys ? 'mirror' : 'provider'} credentials (Secret not readable and no environment variables)`;
 	} else {
@@ -127,7 +132,9 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 		compare,
 		compareProblem,
 		providerEndpoint,
+		providerRoute: () => route.describe(),
 		probeProvider: providerEndpoint ? async () => {
+			await route.check?.();
 			await provider().send(new HeadBucketCommand({Bucket: 'ilum-data'}), {abortSignal: AbortSignal.timeout(5000)}).catch((error: unknown) => {
 				const status = (error as any)?.$metadata?.httpStatusCode;
 				// A 403/404 is an answer: the provider is up.
@@ -174,6 +181,7 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 		close: async () => {
 			providerClient?.destroy();
 			await Promise.all(fastClients.map(async client => client.close()));
+			await route.close();
 			await world?.close?.();
 		},
 	};

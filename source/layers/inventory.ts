@@ -1,5 +1,6 @@
 import type {Cluster} from '../cluster/cluster.js';
 import type {RestoreSession} from '../restore/session.js';
+import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../restore/mirror-session.js';
 import {ClusterError} from '../cluster/cluster-errors.js';
 import {findHazards, type Hazard} from './hazards.js';
 import {compareToEnd, type BucketComparer, type BucketFigures, type MirrorInventory} from './mirror-figures.js';
@@ -33,11 +34,15 @@ export type LayerSources = {
 	/** Checks that the provider's S3 endpoint answers (throws when it does not). */
 	readonly probeProvider?: () => Promise<void>;
 	readonly providerEndpoint?: string;
+	/** How the provider is reached, one line (`port-forward ilum/svc/ilum-objectstorage:9000 -> pod ilum-objectstorage-0`). */
+	readonly providerRoute?: () => string;
 	readonly now?: () => number;
 	/** Builds a restore session for a VolumeSnapshot (the wizard behind `R`); absent: not offered. */
 	readonly prepareVolumeRestore?: (snapshot: string) => Promise<RestoreSession>;
 	/** Builds a restore session for a table and one of its versions (the wizard behind `R` in a table's history); absent: not offered. */
 	readonly prepareTableRestore?: (target: {ref: string; table?: string; to: string}) => Promise<RestoreSession>;
+	/** Builds a mirror restore session for some buckets (the wizard behind `R`/`A` in the Mirrors pane); absent: not offered. */
+	readonly prepareMirrorRestore?: (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession>;
 	/** Suspends (or resumes) the backup CronJob, recorded in the audit log; absent: not offered. */
 	readonly setBackupSuspended?: (name: string, suspend: boolean) => Promise<void>;
 	/** Release clients, port-forwards, the drill world. */
@@ -87,9 +92,9 @@ export async function probe(sources: LayerSources): Promise<MirrorInventory['pro
 
 	try {
 		await sources.probeProvider();
-		return {endpoint: sources.providerEndpoint, reachable: true};
+		return {endpoint: sources.providerEndpoint, ...(sources.providerRoute ? {via: sources.providerRoute()} : {}), reachable: true};
 	} catch (error) {
-		return {endpoint: sources.providerEndpoint, reachable: false, error: line(error)};
+		return {endpoint: sources.providerEndpoint, ...(sources.providerRoute ? {via: sources.providerRoute()} : {}), reachable: false, error: line(error)};
 	}
 }
 

@@ -39,7 +39,7 @@ export type MirrorInventory = {
 	/** Buckets compared (or being compared). */
 	readonly buckets: readonly BucketFigures[];
 	/** The provider's S3 endpoint, and whether it answered. */
-	readonly provider?: {readonly endpoint?: string; readonly reachable: boolean; readonly error?: string};
+	readonly provider?: {readonly endpoint?: string; readonly via?: string; readonly reachable: boolean; readonly error?: string};
 	/** Why buckets could not be compared at all (no mirror endpoint, no credentials). */
 	readonly compareProblem?: string;
 	/** Whether RBAC lets this identity patch the CronJob (SelfSubjectAccessReview); undefined: not asked. */

@@ -467,7 +467,7 @@ export function App(props: AppProps) {
 	}
 
 	const sources = live.sources;
-	const status = `ilum-restore · context ${sources.cluster.contextName} · namespace ${sources.namespace}${readOnly ? ' · READ-ONLY' : ''}${props.drill ? ` · ${drillStatus(props.drill, now)}` : ''}`;
+	const status = `ilum-restore · context ${sources.cluster.contextName} · namespace ${sources.namespace}${readOnly ? ' · READ-ONLY' : ''}${props.drill ? ` · ${drillStatus(props.drill, now)}` : ''}${sources.providerRoute ? ` · S3 ${sources.providerRoute()}` : ''}`;
 	// The pane's actions first: they are what this pane is for.
 	const footer = state.message ?? footerHints(state.mode, [...actionBindings, ...keyBindings], readOnly);
 

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {after, before, test} from 'node:test';
+import {connectLayers} from '../../source/layers/connect.js';
+import {gatherInventory, type LayerSources} from '../../source/layers/inventory.js';
+import type {BucketFigures} from '../../source/layers/mirror-figures.js';
+import {pvLoss} from '../../source/drill/scenarios/pv-loss.js';
+import {runCli} from '../helpers/run-cli.js';
+import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
+
+/*
+The console and `inventory` against a drill world whose S3 endpoint nobody tells them: no
+--s3-endpoint, no AWS_ENDPOINT_URL, no --drill. They find the provider through the API server's
+port-forward, as on a laptop against a real cluster.
+*/
+
+let drill: DrillFixture;
+let stateDir: string;
+const opened: LayerSources[] = [];
+
+/** The environment of an operator's shell: a kubeconfig and nothing about S3. */
+const env = (): NodeJS.ProcessEnv => ({KUBECONFIG: drill.world.kubeconfigPath, HOME: stateDir, AWS_ENDPOINT_URL: '', AWS_ENDPOINT_URL_S3: '', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', MIRROR_ENDPOINT_URL: ''});
+
+before(async () => {
+	drill = await startDrillWorld({seeders: coreSeeders});
+	stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'connect-forward-'));
+});
+
+after(async () => {
+	await Promise.all(opened.map(async sources => sources.close?.()));
+	await drill?.stop();
+	fs.rmSync(stateDir, {recursive: true, force: true});
+});
+
+/** What the provider's disk holds now, per bucket (the drill's truth, not read through S3). */
+function providerCounts(): Record<string, number> {
+	const volume = drill.world.providerEndpoint.volume!;
+	return Object.fromEntries(volume.bucketNames().map(bucket => [bucket, volume.objects(bucket).size]));
+}
+
+const counts = (buckets: readonly BucketFigures[]) => Object.fromEntries(buckets.map(bucket => [bucket.bucket, bucket.provider.objects]));
+
+test('inventory --json, told nothing about S3, computes bucket drift through the port-forward and says so', async () => {
+	const result = await runCli(['inventory', '--json', '--kubeconfig', drill.world.kubeconfigPath, '--state-dir', stateDir], {env: env(), timeoutMs: 120_000});
+	assert.equal(result.code, 0, result.stderr);
+	const inventory = JSON.parse(result.stdout);
+	const provider = inventory.mirrors.provider;
+	assert.equal(provider.reachable, true, JSON.stringify(provider));
+	assert.match(provider.via, /^port-forward ilum\/svc\/ilum-objectstorage:9000 -> pod ilum-objectstorage-0$/);
+	assert.match(provider.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
+	assert.notEqual(provider.endpoint, drill.world.provider.endpoint);
+	const buckets: BucketFigures[] = inventory.mirrors.buckets;
+	assert.ok(buckets.length >= 5 && buckets.every(bucket => bucket.done && !bucket.error), JSON.stringify(buckets.map(bucket => bucket.error)));
+	const truth = providerCounts();
+	for (const bucket of buckets) {
+		assert.equal(bucket.provider.objects, truth[bucket.bucket], `${bucket.bucket}: the provider side counted through the forward`);
+	}
+
+	assert.ok(drill.world.api.requests().some(request => request.subresource === 'portforward' && request.code === 101), 'the API server forwarded');
+});
+
+test('a user without pods/portforward gets one line: refused, grant it or use --s3-endpoint with kubectl port-forward', async () => {
+	const result = await runCli(['inventory', '--json', '--kubeconfig', drill.world.kubeconfigPath, '--context', 'drill-viewer', '--state-dir', stateDir], {env: env(), timeoutMs: 120_000});
+	assert.equal(result.code, 0, result.stderr);
+	const inventory = JSON.parse(result.stdout);
+	const problem: string = inventory.mirrors.compareProblem;
+	assert.match(problem, /^port-forward to svc\/ilum-objectstorage refused: .*cannot create resource "pods\/portforward".*grant create pods\/portforward .*kubectl -n ilum port-forward svc\/ilum-objectstorage 9000, then --s3-endpoint http:\/\/127\.0\.0\.1:9000$/);
+	assert.doesNotMatch(problem, /\n/);
+});
+
+test('after a pv-loss volume restore, the same forward (a console left open) reaches the new pod and its restored data', async () => {
+	const sources = await connectLayers({flags: {kubeconfig: drill.world.kubeconfigPath, namespace: 'ilum', stateDir}, env: env()});
+	opened.push(sources);
+	assert.match(sources.providerRoute?.() ?? '', /^port-forward ilum\/svc\/ilum-objectstorage:9000/);
+	const first = await gatherInventory(sources);
+	assert.deepEqual(counts(first.mirrors.buckets), Object.fromEntries(first.mirrors.buckets.map(bucket => [bucket.bucket, providerCounts()[bucket.bucket]])));
+	const podBefore = drill.world.store.get('pods', 'ilum', 'ilum-objectstorage-0')!.metadata.uid;
+
+	const state = await pvLoss.inject(drill.world);
+	const corrupted = await gatherInventory(sources);
+	assert.ok(corrupted.mirrors.buckets.some(bucket => bucket.provider.objects < (first.mirrors.buckets.find(item => item.bucket === bucket.bucket)?.provider.objects ?? 0)), 'the corruption lost objects, seen through the forward');
+
+	await waitFor(() => ((drill.world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
+	const restored = await runCli(['restore', 'volume', state.lastGood, '--yes', '--json', '--no-safety-snapshot', '--kubeconfig', drill.world.kubeconfigPath, '--state-dir', stateDir], {env: env(), timeoutMs: 240_000});
+	assert.equal(restored.code, 0, restored.stderr);
+	const podAfter = drill.world.store.get('pods', 'ilum', 'ilum-objectstorage-0')?.metadata.uid;
+	assert.ok(podAfter && podAfter !== podBefore, 'the restore replaced the provider pod');
+
+	const after = await waitFor(async () => {
+		const inventory = await gatherInventory(sources);
+		return inventory.mirrors.provider?.reachable && inventory.mirrors.buckets.every(bucket => bucket.done && !bucket.error) ? inventory : undefined;
+	}, 'the inventory through the forward after the restore');
+	const lastGood = Object.fromEntries(Object.entries(state.lastGoodData).map(([bucket, objects]) => [bucket, Object.keys(objects).length]));
+	for (const bucket of after.mirrors.buckets) {
+		assert.equal(bucket.provider.objects, lastGood[bucket.bucket] ?? 0, `${bucket.bucket}: the restored volume's objects, through the forward`);
+	}
+
+	assert.match(sources.providerRoute?.() ?? '', /-> pod ilum-objectstorage-0$/);
+});
