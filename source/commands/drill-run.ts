@@ -7,6 +7,7 @@ import {writeJson} from '../output.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import type {Command} from './command.js';
 import {inventoryFlags} from './inventory.js';
+import {clockStartOption} from './drill-serve.js';
 
 const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
 
@@ -33,7 +34,7 @@ export const drillRunCommand: Command = {
 	path: ['drill', 'run'],
 	summary: 'Stage an incident in the drill world, recover from it, get a debrief',
 	usage: `
-		$ ilum-restore drill run <scenario> [--auto] [--seed N] [--objects N] [--json]
+		$ ilum-restore drill run <scenario> [--auto] [--seed N] [--objects N] [--clock-start TIME] [--json]
 
 		Starts the drill world, injects the incident and prints the briefing: what happened, what
 		success means, the target time to recover. Then the console opens on the incident (its status
@@ -69,11 +70,12 @@ export const drillRunCommand: Command = {
 			throw usageError('A drill without --auto needs a terminal (you recover by hand, then press Enter)', `ilum-restore drill run ${scenario.name} --auto`);
 		}
 
+		const now = clockStartOption(flags);
 		const stateDir = resolveStateDir(flags['stateDir'] as string | undefined);
 		const {startWorld} = await import('../drill/world.js');
 		const {buildDebrief, formatDebriefMarkdown, observedMistakes, saveDebrief} = await import('../drill/debrief.js');
 		const say = (line: string) => stderr.write(line + '\n');
-		const world = await startWorld({seed: Number(flags['seed'] ?? 1), objects: Number(flags['objects'] ?? 3000), log: () => {}});
+		const world = await startWorld({seed: Number(flags['seed'] ?? 1), objects: Number(flags['objects'] ?? 3000), now, log: () => {}});
 		try {
 			const state = await scenario.inject(world) as Record<string, unknown>;
 			const startedAt = new Date();

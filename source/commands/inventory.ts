@@ -7,6 +7,7 @@ import {gatherInventory, type Inventory} from '../layers/inventory.js';
 import {bucketColumns, bucketRow, snapshotColumns, snapshotRow, tableColumns, tableRow} from '../ui/presenters/rows.js';
 import {renderHeader, renderRow, type Column} from '../ui/presenters/columns.js';
 import {formatAge} from '../ui/presenters/format.js';
+import {clockStartOption, drillWorldFlags} from './drill-serve.js';
 
 /** Flags shared by `inventory` and the console (cli.tsx merges every command's flags). */
 export const inventoryFlags = {
@@ -15,6 +16,7 @@ export const inventoryFlags = {
 	ducklakeCatalog: {type: 'string', isMultiple: true, description: 'DuckLake catalog (ducklake:...) whose tables to list (repeatable)'},
 	mirrorEndpoint: {type: 'string', description: 'S3 endpoint of the mirror (default: $MIRROR_ENDPOINT_URL or the Secret ilum-backup-credentials)'},
 	mirrorRoot: {type: 'string', description: 'Where buckets sit on the mirror, as bucket[/prefix] (default: as the backup CronJob names them)'},
+	...drillWorldFlags,
 } satisfies Record<string, FlagSpec>;
 
 /** Starts the drill world in-process for `--drill` (only commands may import drill). */
@@ -22,7 +24,7 @@ export async function drillWorld(flags: Flags, signal: AbortSignal): Promise<Con
 	const module = await import('../drill/world.js');
 	signal.throwIfAborted();
 
-	const world = await module.startWorld({stateDir: flags['stateDir']});
+	const world = await module.startWorld({stateDir: flags['stateDir'], now: clockStartOption(flags)});
 	return {
 		kubeconfig: world.kubeconfigPath,
 		s3Endpoint: world.provider.endpoint,

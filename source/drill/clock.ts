@@ -184,3 +184,37 @@ export class Clock {
 		}
 	}
 }
+
+/**
+The simulated time a world opens at, from `--clock-start`: an ISO 8601 time with a zone
+(`2026-11-22T09:05:00Z`, `...+01:00`), or `HH:MM` in UTC, meaning the latest such time not after
+`now` (today's, or yesterday's when today's is still ahead), so a drill's times never lie in the
+future of the machine's clock. Undefined for anything else.
+*/
+export function parseClockStart(text: string, now = Date.now()): number | undefined {
+	const trimmed = text.trim();
+	const short = /^(\d{1,2}):(\d{2})$/.exec(trimmed);
+	if (short) {
+		const hours = Number(short[1]);
+		const minutes = Number(short[2]);
+		if (hours > 23 || minutes > 59) {
+			return undefined;
+		}
+
+		const day = new Date(now);
+		let start = Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate(), hours, minutes);
+		if (start > now) {
+			start -= 24 * 3_600_000;
+		}
+
+		return start;
+	}
+
+	// A full date and time with a zone (Z or an offset): no guessing at the local zone.
+	if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed)) {
+		return undefined;
+	}
+
+	const parsed = Date.parse(trimmed);
+	return Number.isFinite(parsed) ? parsed : undefined;
+}

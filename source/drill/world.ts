@@ -54,7 +54,12 @@ export type WorldOptions = {
 	clockSpeed?: number;
 	/** Bearer token -> identity; default: `drill-admin-token` (admin) and `drill-viewer-token` (read-only viewer). */
 	identities?: Record<string, Identity>;
-	/** Pin "now" (ms since epoch) for a fully reproducible world (names and times too). */
+	/**
+	The simulated time the world opens at (ms since epoch; `--clock-start`): its day of history ends
+	then and its clock runs on from there, so the backup CronJob fires at the simulated top of the
+	hour. Pinned, the world is fully reproducible (names and times too). Default: the real time. A
+	saved world resumes at its saved clock or at this time, whichever is later.
+	*/
 	now?: number;
 	/** Where to write the kubeconfig (default: the state dir, or a temporary directory). */
 	kubeconfigPath?: string;
@@ -99,7 +104,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 	const saved = options.stateDir ? await loadWorld(options.stateDir) : undefined;
 	const now = options.now ?? Date.now();
 	const timeline = saved ? undefined : makeTimeline(now);
-	const clock = new Clock({start: saved ? Math.max(saved.clock, Date.now()) : timeline!.installedAt});
+	const clock = new Clock({start: saved ? Math.max(saved.clock, now) : timeline!.installedAt});
 	const store = saved ? ObjectStore.fromJSON(saved.store, {now: () => clock.date()}) : new ObjectStore({now: () => clock.date()});
 	const rng = new Rng(seed);
 	const data = new DataPlane(saved ? new Rng(`${seed}:${saved.clock}`) : rng.fork('handles'));

@@ -11,8 +11,9 @@ import path from 'node:path';
 import {ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
 import {waitFor} from '../helpers/drill-world.js';
+import {clockStartArgument} from '../helpers/clock.js';
 
-type Ready = {kubeconfig: string; namespace: string; provider: {endpoint: string; accessKeyId: string; secretAccessKey: string}; backup: {endpoint: string; accessKeyId: string; secretAccessKey: string}};
+type Ready = {kubeconfig: string; namespace: string; clock: string; provider: {endpoint: string; accessKeyId: string; secretAccessKey: string}; backup: {endpoint: string; accessKeyId: string; secretAccessKey: string}};
 
 async function serve(args: string[]): Promise<{ready: Ready; stop(): Promise<{code: number; stdout: string; stderr: string}>}> {
 	const child = spawn(process.execPath, [binPath, 'drill', 'serve', ...args], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
@@ -51,8 +52,11 @@ const s3 = (side: Ready['provider']) => new S3Client({endpoint: side.endpoint, r
 test('drill serve prints one JSON line, serves kubectl and S3, and exits 0 on SIGTERM; --state-dir keeps the world', {timeout: 240_000}, async () => {
 	const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-state-'));
 	try {
-		const first = await serve(['--seed', '3', '--objects', '200', '--state-dir', stateDir]);
+		const start = clockStartArgument();
+		const first = await serve(['--seed', '3', '--objects', '200', '--state-dir', stateDir, '--clock-start', start]);
 		assert.equal(first.ready.namespace, 'ilum');
+		// The world opens at the clock start (plus the time the seed took).
+		assert.ok(Date.parse(first.ready.clock) >= Date.parse(start) - 1000 && Date.parse(first.ready.clock) < Date.parse(start) + 120_000, `${first.ready.clock} against ${start}`);
 		assert.match(first.ready.provider.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
 		const cacheDir = path.join(stateDir, 'kube-cache');
 		const kubectl = await new Promise<string>((resolve, reject) => {
@@ -72,7 +76,9 @@ test('drill serve prints one JSON line, serves kubectl and S3, and exits 0 on SI
 		assert.equal(stopped.stdout.trim().split('\n').length, 1);
 		assert.match(stopped.stderr, /world ready in \d+ ms/);
 
-		const second = await serve(['--state-dir', stateDir]);
+		// An earlier clock start does not turn a saved world's clock back.
+		const second = await serve(['--state-dir', stateDir, '--clock-start', '2020-01-01T00:00:00Z']);
+		assert.ok(Date.parse(second.ready.clock) >= Date.parse(first.ready.clock), `${second.ready.clock} after ${first.ready.clock}`);
 		const again = s3(second.ready.provider);
 		const listed = await waitFor(async () => (await again.send(new ListObjectsV2Command({Bucket: 'ilum-files', Prefix: 'kept/'}))).Contents, 'the provider after the restart');
 		assert.deepEqual(listed.map(item => item.Key), ['kept/across-restart.txt']);
@@ -87,5 +93,38 @@ test('drill serve refuses bad flags with a usage error', async () => {
 	const result = await runCli(['drill', 'serve', '--objects', '-5']);
 	assert.equal(result.code, 2);
 	assert.match(result.stderr, /--objects must be an integer/);
+	assert.equal(result.stdout, '');
+});
+
+test('drill serve --clock-start: the backup CronJob fires at the simulated top of the hour', {timeout: 240_000}, async () => {
+	// 20 simulated seconds before a top of the hour (in the past of the real clock: any hour works).
+	const start = new Date((Math.floor(Date.now() / 3_600_000) * 3_600_000) - 20_000);
+	const world = await serve(['--objects', '100', '--clock-start', start.toISOString()]);
+	const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-clock-'));
+	try {
+		const jobs = async () => new Promise<string>((resolve, reject) => {
+			const child = spawn('kubectl', ['--cache-dir', cacheDir, '-n', 'ilum', 'get', 'jobs', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.creationTimestamp}{"\\n"}{end}'], {env: {...process.env, KUBECONFIG: world.ready.kubeconfig}});
+			let out = '';
+			child.stdout.on('data', chunk => {
+				out += chunk;
+			});
+			child.on('close', code => code === 0 ? resolve(out) : reject(new Error(`kubectl exited ${code}`)));
+		});
+		const topOfHour = start.getTime() + 20_000;
+		// The CronJob controller names a Job after its scheduled minute.
+		const name = `ilum-objectstorage-backup-${topOfHour / 60_000}`;
+		const line = await waitFor(async () => (await jobs()).split('\n').find(entry => entry.startsWith(`${name} `)), `Job ${name} (the simulated top of the hour)`, 120_000);
+		const created = Date.parse(line.split(' ')[1]!);
+		assert.ok(created >= topOfHour && created < topOfHour + 60_000, line);
+	} finally {
+		await world.stop();
+		await fs.rm(cacheDir, {recursive: true, force: true});
+	}
+});
+
+test('drill serve refuses an unreadable --clock-start with a usage error', async () => {
+	const result = await runCli(['drill', 'serve', '--clock-start', 'tomorrow']);
+	assert.equal(result.code, 2);
+	assert.match(result.stderr, /--clock-start must be an ISO 8601 time/);
 	assert.equal(result.stdout, '');
 });

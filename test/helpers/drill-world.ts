@@ -15,7 +15,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {S3Client} from '@aws-sdk/client-s3';
-import {awayFromTheHour} from './clock.js';
+import {clearOfTheHour} from './clock.js';
 import {startWorld, type S3Access, type World, type WorldOptions} from '../../source/drill/world.js';
 import {clusterSeeder} from '../../source/drill/seed/cluster.js';
 import {historySeeder} from '../../source/drill/seed/history-seeder.js';
@@ -44,10 +44,9 @@ export type DrillFixture = {
 export const quickTiming = {snapshotReady: 300, podStart: 100, podReady: 200, provision: 100, provisionFromSnapshot: 200};
 
 export async function startDrillWorld(options: WorldOptions = {}): Promise<DrillFixture> {
-	// A test file keeps its world for minutes: start it well clear of the hourly backup run.
-	await awayFromTheHour(12);
 	const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-test-'));
-	const world = await startWorld({objects: 300, timing: quickTiming, kubeconfigPath: path.join(directory, 'kubeconfig'), ...options});
+	// A test file keeps its world for minutes: its clock starts well clear of the hourly backup run.
+	const world = await startWorld({objects: 300, timing: quickTiming, kubeconfigPath: path.join(directory, 'kubeconfig'), now: clearOfTheHour(12), ...options});
 	const cacheDir = path.join(directory, 'kube-cache');
 	const env = {...process.env, KUBECONFIG: world.kubeconfigPath, KUBECACHEDIR: cacheDir, HOME: directory};
 	const clients: S3Client[] = [];
