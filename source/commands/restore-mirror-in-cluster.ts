@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import readline from 'node:readline/promises';
-import type {V1CronJob} from '@kubernetes/client-node';
 import type {CommandContext, Flags} from './command.js';
 import {UserError, exitCodes, refusal, usageError} from '../errors.js';
 import {formatTable, writeJson} from '../output.js';
@@ -14,10 +13,11 @@ import {
 	InClusterAborted, describeEvent, findRun, jobName, labels, restoreJobManifest, runMirrorJobs,
 	type InClusterEvent, type JobCluster, type MirrorJobTarget, type MirrorOptions,
 } from '../layers/mirrors/in-cluster.js';
+import {cronJobImage, inClusterCopy} from '../layers/mirrors/in-cluster-strategy.js';
+import type {MirrorCopyStrategy} from '../restore/mirror-plan.js';
 import {AuditLog} from '../restore/audit.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import type {FastS3Client, S3Endpoint} from '../storage/fast-s3.js';
-import type {DriftTotals} from '../layers/mirrors/drift.js';
 
 /**
 `restore mirror --in-cluster`: the copy runs as Kubernetes Jobs next to the data (one per bucket,
@@ -44,7 +44,6 @@ type BucketOutcome = {
 	message?: string;
 	lastLines?: readonly string[];
 	elapsedMs?: number;
-	verify?: {ok: boolean; totals: DriftTotals};
 };
 
 export async function runRestoreMirrorInCluster(context: CommandContext): Promise<number> {
@@ -68,6 +67,14 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 
 	const namespace: string = values['namespace'] ?? 'ilum';
 	const kube = await connect(values);
+	// Both endpoints reachable from here: the guided-restore engine (plan, gates, journal, verification from here) with the Jobs as its copy step.
+	const reachable = await outsideClients(values, kube, namespace, log);
+	if (reachable) {
+		await Promise.all([reachable.mirror.destroy(), reachable.provider.destroy()]);
+		const {runRestoreMirror} = await import('./restore-mirror-run.js');
+		return runRestoreMirror(context);
+	}
+
 	const cronJob = await kube.mirrorCluster.getCronJob(namespace, backupCronJobName);
 	const cron = cronJob ? describeBackupCron(cronJob) : undefined;
 	const targetOf = mirrorTargets(cron, values['mirrorRoot']);
@@ -78,7 +85,7 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 		return {bucket, source: {bucket: where.bucket, prefix: where.prefix}, prefix};
 	});
 	const options: MirrorOptions = {remove: Boolean(values['remove']), overwrite: Boolean(values['overwriteChanged'])};
-	const image = mcImageOf(cronJob);
+	const image = cronJobImage(cronJob);
 
 	await checkNoInitJobRunning(kube.mirrorCluster, namespace);
 	const found = await findRun(kube.jobs, {namespace, buckets, options, cronJobSuspended: cronJob?.spec?.suspend === true});
@@ -109,18 +116,8 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 		}
 	}
 
-	// Verification from here needs both endpoints reachable from this machine (a port-forward, public endpoints).
-	const outside = await outsideClients(values, kube, namespace, log);
-	try {
-		if (outside) {
-			const {preflightPairs} = await import('../layers/mirrors/restore-plan.js');
-			await preflightPairs(targets.map(target => pairOf(target, outside)), {signal});
-		}
-
-		return await execute();
-	} finally {
-		await Promise.all([outside?.mirror.destroy(), outside?.provider.destroy()]);
-	}
+	// Not both endpoints reachable from here (said on stderr): the Jobs' mc exit status is the check.
+	return execute();
 
 	async function execute(): Promise<number> {
 		const audit = new AuditLog(resolveStateDir(values['stateDir']));
@@ -183,27 +180,8 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 		}
 
 		const failed = [...outcomes.values()].filter(outcome => outcome.outcome !== 'succeeded');
-		let verified: 'outside' | 'in-cluster-only' = 'in-cluster-only';
-		if (failed.length === 0 && outside && !values['skipVerify']) {
-			verified = 'outside';
-			const {bucketDrift, summarizeDrift} = await import('../layers/mirrors/drift.js');
-			for (const target of targets) {
-				// eslint-disable-next-line no-await-in-loop
-				const summary = await summarizeDrift(bucketDrift(pairOf(target, outside).source, pairOf(target, outside).target, {signal, checksums: true}), {keep: 20});
-				const t = summary.totals;
-				const ok = t.onlySource === 0 && (!options.overwrite || t.differs === 0) && (!options.remove || t.onlyTarget === 0);
-				outcomes.get(target.bucket)!.verify = {ok, totals: {...t}};
-				const line = {type: 'verify', bucket: target.bucket, ok, totals: {...t}, differences: summary.differences};
-				if (json) {
-					writeJson(stdout, line);
-				} else {
-					log(`${target.bucket}: verify from here: ${ok ? 'no drift' : 'DRIFT'} (${t.same} same, ${t.onlySource} missing, ${t.differs} differ, ${t.unverifiable} unverifiable)`);
-				}
-			}
-		}
-
-		const drift = [...outcomes.values()].filter(outcome => outcome.verify && !outcome.verify.ok).map(outcome => outcome.bucket);
-		const ok = failed.length === 0 && drift.length === 0;
+		const verified = 'in-cluster-only';
+		const ok = failed.length === 0;
 		if (hold.suspendedByUs) {
 			if (ok) {
 				await hold.release();
@@ -214,7 +192,7 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 			}
 		}
 
-		audit.record({identity: kube.identity, action: 'restore.mirror', target, outcome: ok ? 'succeeded' : 'failed', runId: found.runId, detail: ok ? `in-cluster Jobs succeeded; verified ${verified === 'outside' ? 'from outside (no drift)' : 'inside the cluster only (mc exit status)'}` : `failed: ${failed.map(outcome => `${outcome.bucket} (${outcome.reason ?? 'unknown'})`).join(', ')}${drift.length > 0 ? `; drift in ${drift.join(', ')}` : ''}`});
+		audit.record({identity: kube.identity, action: 'restore.mirror', target, outcome: ok ? 'succeeded' : 'failed', runId: found.runId, detail: ok ? 'in-cluster Jobs succeeded; verified inside the cluster only (mc exit status)' : `failed: ${failed.map(outcome => `${outcome.bucket} (${outcome.reason ?? 'unknown'})`).join(', ')}`});
 		const summary = {
 			type: 'result',
 			ok,
@@ -235,16 +213,14 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 			}
 
 			if (!json) {
-				stdout.write(`Restore incomplete: ${failed.length > 0 ? `${failed.length} Job(s) failed (${failed.map(outcome => outcome.bucket).join(', ')})` : ''}${failed.length > 0 && drift.length > 0 ? '; ' : ''}${drift.length > 0 ? `drift left in ${drift.join(', ')}` : ''}. Fix the cause and run the same command again: a failed Job is retried.\n`);
+				stdout.write(`Restore incomplete: ${failed.length} Job(s) failed (${failed.map(outcome => outcome.bucket).join(', ')}). Fix the cause and run the same command again: a failed Job is retried.\n`);
 			}
 
 			return exitCodes.failed;
 		}
 
 		if (!json) {
-			stdout.write(verified === 'outside'
-				? `Restore complete: ${buckets.length} bucket(s) restored by Jobs in the cluster, verified from here (no drift).\n`
-				: `Restore complete: ${buckets.length} bucket(s) restored by Jobs in the cluster. Verified inside the cluster only (mc mirror's exit status): to check from here, pass --s3-endpoint (e.g. after kubectl -n ${namespace} port-forward svc/ilum-objectstorage 9000) and run ilum-restore restore mirror --dry-run (a plan with nothing to copy).\n`);
+			stdout.write(`Restore complete: ${buckets.length} bucket(s) restored by Jobs in the cluster. Verified inside the cluster only (mc mirror's exit status): to check from here, make both endpoints reachable (e.g. kubectl -n ${namespace} port-forward svc/ilum-objectstorage 9000, then --s3-endpoint http://127.0.0.1:9000) and run ilum-restore restore mirror --dry-run: a plan with nothing to copy.\n`);
 		}
 
 		return exitCodes.ok;
@@ -279,9 +255,38 @@ function formatJobs(targets: readonly MirrorJobTarget[], found: Awaited<ReturnTy
 		+ `Follow them: kubectl -n ${namespace} get jobs -l ${labels.run}=${found.runId}\n`;
 }
 
-function mcImageOf(cronJob: V1CronJob | undefined): string | undefined {
-	const images = (cronJob?.spec?.jobTemplate?.spec?.template?.spec?.containers ?? []).map(container => container.image ?? '');
-	return images.find(image => /(^|\/)mc[:@]|minio\/mc|minio-client/.test(image)) || undefined;
+/**
+The copy step for the guided-restore engine's `restore mirror` (restore-mirror-run.ts) when
+`--in-cluster` is given and both endpoints answer from here: the Jobs, their events printed as they
+come (JSON lines with --json, else a line each on stderr).
+*/
+export function inClusterStrategy(values: Flags, json: boolean): MirrorCopyStrategy {
+	const namespace: string = values['namespace'] ?? 'ilum';
+	let kube: Promise<Kube> | undefined;
+	const connected = async () => {
+		kube ??= connect(values);
+		return kube;
+	};
+
+	return inClusterCopy({
+		namespace,
+		cluster: async () => (await connected()).jobs,
+		cronJob: async () => (await connected()).mirrorCluster.getCronJob(namespace, backupCronJobName).catch(() => undefined),
+		keepOnAbort: Boolean(values['keepJobs']),
+		pollMs: 500,
+		progressMs: json ? 500 : 1000,
+		onStopped(line) {
+			process.stderr.write(`ilum-restore: ${line}\n`);
+		},
+		onEvent(event) {
+			if (json) {
+				writeJson(process.stdout, event);
+			} else if (event.type !== 'log' || !/^`[^`]+` -> `[^`]+`$/.test(event.line)) {
+				// Object-by-object lines become the progress line; the rest (pod phases, mc's other lines) as they come.
+				process.stderr.write(describeEvent(event) + '\n');
+			}
+		},
+	});
 }
 
 function chooseBuckets(values: Flags, cronBuckets: readonly string[]): string[] {
@@ -326,12 +331,6 @@ async function connect(values: Flags): Promise<Kube> {
 }
 
 type Outside = {provider: FastS3Client; mirror: FastS3Client};
-
-const pairOf = (target: MirrorJobTarget, outside: Outside) => ({
-	name: target.bucket,
-	source: {client: outside.mirror, bucket: target.source.bucket, prefix: `${target.source.prefix ?? ''}${target.prefix ?? ''}` || undefined},
-	target: {client: outside.provider, bucket: target.bucket, prefix: target.prefix},
-});
 
 const accessKeyNames = ['access-key', 'accesskey', 'root-user', 'RUSTFS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'MINIO_ROOT_USER'];
 const secretKeyNames = ['secret-key', 'secretkey', 'root-password', 'RUSTFS_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD'];

@@ -19,6 +19,7 @@ import {pairsFromFacts, readMirrorRestoreFacts, resumeMismatch} from '../restore
 import {describePlan, formatPlan} from '../restore/plan.js';
 import type {RestoreReport} from '../restore/report.js';
 import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
+import {inClusterStrategy} from './restore-mirror-in-cluster.js';
 
 /**
 The work of `restore mirror` (see `restore-mirror.ts` for its flags and help): resolve endpoints
@@ -237,7 +238,11 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 The copy step's strategy: through this process (`localCopy`). The seam for `--in-cluster`
 (engineer P): return its `MirrorCopyStrategy` here when the flag is set.
 */
-function copyStrategy(_values: Flags, concurrency: number, json: boolean): MirrorCopyStrategy {
+function copyStrategy(values: Flags, concurrency: number, json: boolean): MirrorCopyStrategy {
+	if (values['inCluster']) {
+		return inClusterStrategy(values, json);
+	}
+
 	return localCopy({concurrency, progressMs: json ? 500 : 1000});
 }
 
