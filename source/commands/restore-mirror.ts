@@ -15,6 +15,8 @@ const usage = `
 	bucket (copy, overwrite, delete, skip), then a streaming copy (metadata preserved, multipart for
 	large objects, retries, SlowDown backoff), then a verification drift per bucket. Resumable:
 	run it again after an interruption and it copies only what is still missing or different.
+	It runs on the guided-restore engine: journal (resume), audit log, report, typed gates
+	('restore', and 'delete N' with --remove).
 
 	The backup CronJob (${backupCronJobName}) is suspended for the duration and resumed at the
 	end if it was active; a bucket-init Job that has not finished makes it refuse (exit 3), as does
@@ -37,6 +39,7 @@ const usage = `
 	Examples
 	  $ ilum-restore restore mirror --bucket ilum-data --dry-run
 	  $ ilum-restore restore mirror --yes --json
+	  $ ilum-restore restore mirror --yes --resume            continue an interrupted run (--abandon discards its journal)
 	  $ ilum-restore restore mirror --in-cluster --bucket ilum-data --yes
 `;
 

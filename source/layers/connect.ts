@@ -15,6 +15,7 @@ import {prepareVolumeRestore, providerProbe} from './volumes/restore-plan.js';
 import {AuditLog} from '../restore/audit.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import {prepareTableRestore} from '../restore/table-plan.js';
+import {mirrorRestoreSource} from '../restore/mirror-session.js';
 import {historyReader, type TableSources} from './tables/table-inventory.js';
 import {reachProvider} from './provider-route.js';
 
@@ -163,6 +164,15 @@ export async function connectLayers(options: ConnectOptions): Promise<LayerSourc
 			to,
 			stateDir: resolveStateDir(flags['stateDir']),
 			identity: `${config.getCurrentUser()?.name ?? 'unknown'}@${config.getCurrentContext()}`,
+		}),
+		// The mirror restore wizard (Mirrors pane: R on a bucket, A for all): needs both endpoints and their keys.
+		prepareMirrorRestore: flags['readOnly'] || !mirrorEndpoint || !providerEndpoint || !providerKeys || !mirrorCredentials ? undefined : mirrorRestoreSource({
+			config,
+			namespace,
+			provider: {endpoint: providerEndpoint, region: env['AWS_REGION'] || 'us-east-1', ...providerKeys},
+			mirror: {endpoint: mirrorEndpoint, region: env['AWS_REGION'] || 'us-east-1', ...mirrorCredentials},
+			stateDir: resolveStateDir(flags['stateDir']),
+			...(flags['mirrorRoot'] ? {mirrorRoot: String(flags['mirrorRoot'])} : {}),
 		}),
 		setBackupSuspended: flags['readOnly'] ? undefined : async (name, suspend) => {
 			const audit = new AuditLog(resolveStateDir(flags['stateDir']));

@@ -1,5 +1,6 @@
 import type {Cluster} from '../cluster/cluster.js';
 import type {RestoreSession} from '../restore/session.js';
+import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../restore/mirror-session.js';
 import {ClusterError} from '../cluster/cluster-errors.js';
 import {findHazards, type Hazard} from './hazards.js';
 import {compareToEnd, type BucketComparer, type BucketFigures, type MirrorInventory} from './mirror-figures.js';
@@ -40,6 +41,8 @@ export type LayerSources = {
 	readonly prepareVolumeRestore?: (snapshot: string) => Promise<RestoreSession>;
 	/** Builds a restore session for a table and one of its versions (the wizard behind `R` in a table's history); absent: not offered. */
 	readonly prepareTableRestore?: (target: {ref: string; table?: string; to: string}) => Promise<RestoreSession>;
+	/** Builds a mirror restore session for some buckets (the wizard behind `R`/`A` in the Mirrors pane); absent: not offered. */
+	readonly prepareMirrorRestore?: (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession>;
 	/** Suspends (or resumes) the backup CronJob, recorded in the audit log; absent: not offered. */
 	readonly setBackupSuspended?: (name: string, suspend: boolean) => Promise<void>;
 	/** Release clients, port-forwards, the drill world. */

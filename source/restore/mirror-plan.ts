@@ -300,6 +300,19 @@ async function * follow(events: AsyncIterable<ProgressEvent>, phase: 'copy' | 'd
 	return results;
 }
 
+/** A copy cut short by its signal fails with a line that says what is left and how to go on. */
+async function * stoppable<T>(run: AsyncGenerator<StepProgress, T>, signal: AbortSignal): AsyncGenerator<StepProgress, T> {
+	try {
+		return yield * run;
+	} catch (error) {
+		if (signal.aborted) {
+			throw new Error('stopped on request in the middle of the copy: the objects copied so far are in place; resume to copy the rest');
+		}
+
+		throw error;
+	}
+}
+
 const cannot = (error: unknown): CheckResult => {
 	const hint = typeof error === 'object' && error !== null && 'hint' in error && typeof error.hint === 'string' ? error.hint : undefined;
 	return {ok: false, detail: error instanceof Error ? error.message : String(error), ...(hint ? {hint} : {})};
@@ -410,7 +423,7 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 			return false;
 		},
 		async * run() {
-			const results = yield * follow(strategy.copy({namespace: ns, buckets: facts.buckets, pairs, overwriteChanged: facts.overwriteChanged, verify: facts.verify, signal}), 'copy');
+			const results = yield * stoppable(follow(strategy.copy({namespace: ns, buckets: facts.buckets, pairs, overwriteChanged: facts.overwriteChanged, verify: facts.verify, signal}), 'copy'), signal);
 			const copied = results.reduce((total, result) => total + result.copied, 0);
 			const bytes = results.reduce((total, result) => total + result.bytes, 0);
 			return {detail: `${copied} objects (${formatBytes(bytes)}) copied`, strategy: strategy.name, copied, bytes, buckets: results};
@@ -428,7 +441,7 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 				return false;
 			},
 			async * run() {
-				const results = yield * follow(copyMirror(pairs, {overwriteChanged: facts.overwriteChanged, remove: true, verify: false, signal, ...(deps.concurrency ? {concurrency: deps.concurrency} : {}), progressMs: deps.progressMs ?? 500}), 'delete');
+				const results = yield * stoppable(follow(copyMirror(pairs, {overwriteChanged: facts.overwriteChanged, remove: true, verify: false, signal, ...(deps.concurrency ? {concurrency: deps.concurrency} : {}), progressMs: deps.progressMs ?? 500}), 'delete'), signal);
 				const deleted = results.reduce((total, result) => total + result.deleted, 0);
 				return {detail: `${deleted} objects deleted`, deleted, buckets: results};
 			},

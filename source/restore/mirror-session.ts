@@ -1,6 +1,11 @@
-import type {FastS3Client} from '../storage/fast-s3.js';
+import type {KubeConfig} from '@kubernetes/client-node';
+import {createCluster} from '../cluster/cluster.js';
+import {KubeVolumeRestoreCluster} from '../cluster/mutations.js';
+import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
+import {mirrorTargets} from '../layers/bucket-compare.js';
+import {describeBackupCron} from '../layers/mirrors/cron.js';
 import type {MirrorPair} from '../layers/mirrors/copy.js';
-import {checkNoInitJobRunning, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
+import {backupCronJobName, checkNoInitJobRunning, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {planBucket, preflightPairs} from '../layers/mirrors/restore-plan.js';
 import type {AccessChecker} from './executor.js';
 import {findUnfinished, type JournalState} from './journal.js';
@@ -126,4 +131,65 @@ export async function prepareMirrorRestore(options: MirrorRestoreRequest & {
 		...(unfinished ? {resume: unfinished} : {}),
 	});
 	return {...session, facts};
+}
+
+/** What the console's wizard asks for: some buckets (default: those the backup CronJob names), and the signal of its stop key. */
+export type MirrorRestoreSessionRequest = {readonly buckets: readonly string[]; readonly copySignal?: AbortSignal};
+
+/** A session that owns S3 clients: `close()` releases them when the wizard is gone. */
+export type MirrorRestoreSession = RestoreSession & {readonly facts: MirrorRestoreFacts; close(): Promise<void>};
+
+/**
+The console's `prepareMirrorRestore` (see layers/connect.ts): the kube context for the CronJob,
+the Jobs and RBAC, the two S3 endpoints with their keys as the console resolved them. Each
+session gets its own clients (sized for the copy), closed with the session.
+*/
+export function mirrorRestoreSource(options: {
+	readonly config: KubeConfig;
+	readonly namespace: string;
+	readonly provider: S3Endpoint;
+	readonly mirror: S3Endpoint;
+	readonly stateDir: string;
+	readonly mirrorRoot?: string;
+	readonly concurrency?: number;
+}): (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession> {
+	return async request => {
+		const concurrency = options.concurrency ?? 32;
+		const reads = createCluster(options.config);
+		const writes = new KubeVolumeRestoreCluster(options.config);
+		const cluster: MirrorCluster = {
+			listJobs: async ns => reads.listJobs(ns),
+			getCronJob: async (ns, name) => writes.getCronJob(ns, name),
+			setCronJobSuspended: async (ns, name, suspend) => writes.setCronJobSuspended(ns, name, suspend),
+		};
+		const provider = new FastS3Client(options.provider, {connections: concurrency * 2});
+		const mirror = new FastS3Client(options.mirror, {connections: concurrency * 2});
+		const close = async () => {
+			await Promise.all([provider.destroy(), mirror.destroy()]);
+		};
+
+		try {
+			const cronJob = await cluster.getCronJob(options.namespace, backupCronJobName).catch(() => undefined);
+			const session = await prepareMirrorRestore({
+				provider,
+				mirror,
+				cluster,
+				namespace: options.namespace,
+				buckets: request.buckets,
+				mirrorLocation: mirrorTargets(cronJob ? describeBackupCron(cronJob) : undefined, options.mirrorRoot),
+				overwriteChanged: false,
+				remove: false,
+				verify: true,
+				stateDir: options.stateDir,
+				identity: writes.identity,
+				checkAccess: async items => writes.reviewAccess(items),
+				concurrency,
+				...(request.copySignal ? {copySignal: request.copySignal} : {}),
+			});
+			return {...session, close};
+		} catch (error) {
+			await close();
+			throw error;
+		}
+	};
 }

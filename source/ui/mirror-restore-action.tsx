@@ -1,0 +1,102 @@
+import React from 'react';
+import type {BucketFigures} from '../layers/mirror-figures.js';
+import type {RestoreReport} from '../restore/report.js';
+import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../restore/mirror-session.js';
+import type {ActionContext, ItemAction} from './actions.js';
+import {MirrorRestoreWizard} from './wizard/mirror-restore-wizard.js';
+
+export type MirrorRestoreActionOptions = {
+	/** Builds the session for some buckets (`mirrorRestoreSource` of restore/mirror-session.ts, offered by connectLayers). */
+	readonly prepare?: (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession>;
+	/** Shows a full screen over the console until `close` is called (the wizard takes the keys). */
+	readonly open?: (screen: React.ReactElement) => {close: () => void};
+	/** Told when the wizard closes, with its report (the console refreshes its panes then). */
+	readonly onClosed?: (report?: RestoreReport) => void;
+};
+
+const fromContext = (context: ActionContext): MirrorRestoreActionOptions => ({
+	prepare: (context.live.sources as {prepareMirrorRestore?: MirrorRestoreActionOptions['prepare']}).prepareMirrorRestore,
+	open: context.openScreen,
+	onClosed() {
+		void context.live.refresh('all');
+	},
+});
+
+/** The buckets of the Mirrors pane a restore of "all" covers: those compared without an error. */
+const restorable = (context: ActionContext) => (context.live.getSnapshot().mirrors.value?.buckets ?? []).filter(bucket => !bucket.error && bucket.mirror.objects > 0).map(bucket => bucket.bucket);
+
+/**
+`R` on a bucket row in the Mirrors pane restores that bucket from the mirror; `A` restores every
+bucket the pane compares. Both open the mirror restore wizard: the plan per bucket (copy,
+overwrite, delete, skip), the preflight (bucket-init Jobs, empty mirror, RBAC), the typed gate,
+then per-bucket bars, the verification and the report. The backup CronJob is held for the
+duration. Changing and dangerous: gone under `--read-only`.
+*/
+export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestoreActionOptions | ((context: ActionContext) => MirrorRestoreActionOptions) = fromContext): ItemAction {
+	const resolve = (context: ActionContext) => typeof given === 'function' ? given(context) : given;
+	const bucketsOf = (item: unknown, context: ActionContext) => scope === 'bucket' ? [(item as BucketFigures).bucket] : restorable(context);
+	const why = (item: unknown, context: ActionContext): string | undefined => {
+		if (context.readOnly) {
+			return 'read-only mode: restores are not available';
+		}
+
+		const options = resolve(context);
+		if (!options.prepare || !options.open) {
+			return `the restore wizard is not available with this connection (${context.live.sources.compareProblem ?? 'no mirror'}; use ilum-restore restore mirror --dry-run)`;
+		}
+
+		if (scope === 'bucket') {
+			const figures = item as BucketFigures;
+			if (figures.error) {
+				return `${figures.bucket} could not be compared: ${figures.error}`;
+			}
+
+			if (figures.mirror.objects === 0 && figures.done) {
+				return `the mirror holds nothing of ${figures.bucket}`;
+			}
+		} else if (bucketsOf(item, context).length === 0) {
+			return 'no bucket with objects on the mirror';
+		}
+
+		return undefined;
+	};
+
+	return {
+		id: scope === 'bucket' ? 'restore-mirror-bucket' : 'restore-mirror-all',
+		keys: [scope === 'bucket' ? 'R' : 'A'],
+		label: scope === 'bucket' ? 'R' : 'A',
+		description: scope === 'bucket'
+			? 'Restore this bucket from the mirror (guided: plan, checks, confirmation, per-bucket progress, verification)'
+			: 'Restore every compared bucket from the mirror (guided, as R)',
+		panes: ['mirrors'],
+		changes: true,
+		dangerous: true,
+		disabledReason: why,
+		async run(item, context) {
+			const reason = why(item, context);
+			if (reason) {
+				return reason;
+			}
+
+			const {prepare, open, onClosed} = resolve(context);
+			const buckets = bucketsOf(item, context);
+			const copyStop = new AbortController();
+			let session: MirrorRestoreSession;
+			try {
+				session = await prepare!({buckets, copySignal: copyStop.signal});
+			} catch (error) {
+				return `restore of ${buckets.join(', ')} not started: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+			}
+
+			const handle = open!(<MirrorRestoreWizard session={session} buckets={session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop} onExit={report => {
+				handle.close();
+				void session.close();
+				onClosed?.(report);
+			}}/>);
+			return undefined;
+		},
+	};
+}
+
+export const restoreMirrorBucketAction = mirrorRestoreAction('bucket');
+export const restoreMirrorAllAction = mirrorRestoreAction('all');
