@@ -123,7 +123,7 @@ test('Mirrors pane: R on a wiped bucket opens the mirror restore wizard; confirm
 			restored.set(object.key, object.etag.replaceAll('"', ''));
 		}
 
-		for (const [key, etag] of Object.entries(state.mirrored)) {
+		for (const [key, etag] of Object.entries(state.mirrored as Record<string, string>)) {
 			assert.equal(restored.get(key), etag.replaceAll('"', ''), `${key} is back with the mirror's content`);
 		}
 	} finally {
