@@ -1,4 +1,4 @@
-import type {V1CronJob, V1Job} from '@kubernetes/client-node';
+import type {V1CronJob, V1Job, V1PersistentVolumeClaim, V1StatefulSet} from '@kubernetes/client-node';
 import type {WatchSource, WatchState} from '../cluster/watch-store.js';
 import {ClusterError} from '../cluster/cluster-errors.js';
 import type {VolumeSnapshot} from '../cluster/cluster-types.js';
@@ -33,8 +33,12 @@ const line = (error: unknown) => error instanceof ClusterError ? error.line() : 
 
 /**
 The three layers kept current for the console: Kubernetes through watches (VolumeSnapshots,
-CronJobs, Jobs), S3 and tables on start and on `refresh`. Changes are coalesced: subscribers are
-told at most once per `throttleMs` (10 redraws a second while drift figures stream in).
+CronJobs, Jobs, claims, StatefulSets), S3 and tables on start, on `refresh`, and when the watches
+say they changed: the provider's claim bound to another volume and the provider ready again (a
+volume restore, from here or from anywhere) re-reads the claims, the drift and the tables; a
+backup run that ended re-reads the drift; any other claim change re-reads the claims. Those
+follow-ups are coalesced (`followMs`). Changes are told to subscribers at most once per
+`throttleMs` (10 redraws a second while drift figures stream in).
 Read with `useSyncExternalStore(live.subscribe, live.getSnapshot)`.
 */
 export class LiveInventory {
@@ -48,6 +52,13 @@ export class LiveInventory {
 	private snapshots: WatchSource<VolumeSnapshot> | undefined;
 	private cronJobs: WatchSource<V1CronJob> | undefined;
 	private jobs: WatchSource<V1Job> | undefined;
+	private claims: WatchSource<V1PersistentVolumeClaim> | undefined;
+	private statefulSets: WatchSource<V1StatefulSet> | undefined;
+	/** What the watches last said of the claims, the provider and the backup runs (a change asks for a follow-up read). */
+	private marks: {claims?: string; provider?: string; backups?: string} = {};
+	private readonly followMs: number;
+	private followTimer: NodeJS.Timeout | undefined;
+	private readonly following = new Set<Layer>();
 	private secret: {data?: Readonly<Record<string, string>>; problem?: string} = {};
 	private buckets = new Map<string, BucketFigures>();
 	private compareAbort: AbortController | undefined;
@@ -58,9 +69,10 @@ export class LiveInventory {
 	private readonly readOnly: boolean;
 
 	/** `readOnly`: send nothing that is not a read (not even a SelfSubjectAccessReview, which is a create). */
-	constructor(sources: LayerSources, options: {throttleMs?: number; readOnly?: boolean} = {}) {
+	constructor(sources: LayerSources, options: {throttleMs?: number; readOnly?: boolean; followMs?: number} = {}) {
 		this.sources = sources;
 		this.throttleMs = options.throttleMs ?? 100;
+		this.followMs = options.followMs ?? 500;
 		this.readOnly = options.readOnly ?? false;
 	}
 
@@ -79,10 +91,21 @@ export class LiveInventory {
 		this.snapshots = cluster.watch<VolumeSnapshot>('volumesnapshots', namespace);
 		this.cronJobs = cluster.watch<V1CronJob>('cronjobs', namespace);
 		this.jobs = cluster.watch<V1Job>('jobs', namespace);
+		this.claims = cluster.watch<V1PersistentVolumeClaim>('persistentvolumeclaims', namespace);
+		this.statefulSets = cluster.watch<V1StatefulSet>('statefulsets', namespace);
 		for (const source of [this.snapshots, this.cronJobs, this.jobs] as Array<WatchSource<unknown>>) {
 			this.unsubscribers.push(source.subscribe(() => {
 				this.rebuild();
 			}));
+		}
+
+		for (const source of [this.jobs, this.claims, this.statefulSets] as Array<WatchSource<unknown>>) {
+			this.unsubscribers.push(source.subscribe(() => {
+				this.watchesMoved();
+			}));
+		}
+
+		for (const source of [this.snapshots, this.cronJobs, this.jobs, this.claims, this.statefulSets] as Array<WatchSource<unknown>>) {
 			source.start();
 		}
 
@@ -92,13 +115,85 @@ export class LiveInventory {
 	async stop(): Promise<void> {
 		this.stopped = true;
 		clearTimeout(this.timer);
+		clearTimeout(this.followTimer);
 		this.compareAbort?.abort();
 		this.tablesAbort?.abort();
 		for (const unsubscribe of this.unsubscribers.splice(0)) {
 			unsubscribe();
 		}
 
-		await Promise.all([this.snapshots?.stop(), this.cronJobs?.stop(), this.jobs?.stop()]);
+		await Promise.all([this.snapshots?.stop(), this.cronJobs?.stop(), this.jobs?.stop(), this.claims?.stop(), this.statefulSets?.stop()]);
+	}
+
+	/**
+	Asks for the reads the watches cannot carry when what they show moved: the provider's claim (its
+	uid, volume, phase) with its StatefulSet ready again, a backup Job that ended, any claim. The
+	first marks seen only set the baseline (the start reads everything anyway).
+	*/
+	private watchesMoved(): void {
+		const claims = this.claims?.getSnapshot();
+		const statefulSets = this.statefulSets?.getSnapshot();
+		const jobs = this.jobs?.getSnapshot();
+		const layers = new Set<Layer>();
+		const moved = (key: keyof typeof this.marks, mark: string | undefined): boolean => {
+			const before = this.marks[key];
+			if (mark === undefined) {
+				return false;
+			}
+
+			this.marks[key] = mark;
+			return before !== undefined && before !== mark;
+		};
+
+		if (claims?.synced) {
+			const mark = claims.items.map(claim => `${claim.metadata?.name}:${claim.metadata?.uid}:${claim.spec?.volumeName ?? ''}:${claim.status?.phase ?? ''}`).sort().join(',');
+			if (moved('claims', mark)) {
+				layers.add('volumes');
+			}
+		}
+
+		const provider = this.state.volumes.value?.provider;
+		if (provider && claims?.synced && statefulSets?.synced) {
+			const claim = claims.items.find(item => item.metadata?.name === provider.claim);
+			const statefulSet = provider.statefulSet ? statefulSets.items.find(item => item.metadata?.name === provider.statefulSet) : undefined;
+			const ready = statefulSet ? (statefulSet.spec?.replicas ?? 1) > 0 && (statefulSet.status?.readyReplicas ?? 0) >= (statefulSet.spec?.replicas ?? 1) : true;
+			// Only a provider that serves again is worth reading (in between, every read would fail).
+			if (ready && moved('provider', `${claim?.metadata?.uid ?? ''}:${claim?.spec?.volumeName ?? ''}:${claim?.status?.phase ?? ''}`)) {
+				layers.add('volumes').add('mirrors').add('tables');
+			}
+		}
+
+		if (jobs?.synced) {
+			const cron = findBackupCronJob(this.cronJobs?.getSnapshot().items ?? []);
+			const ended = cron ? jobs.items.filter(job => ((job.metadata?.ownerReferences ?? []).some(owner => owner.kind === 'CronJob' && owner.name === cron.metadata?.name) || (job.metadata?.name ?? '').startsWith(`${cron.metadata?.name}-`)) && (job.status?.completionTime || (job.status?.failed ?? 0) > 0)) : [];
+			if (moved('backups', ended.map(job => job.metadata?.name ?? '').sort().join(','))) {
+				layers.add('mirrors');
+			}
+		}
+
+		if (layers.size > 0) {
+			this.follow(layers);
+		}
+	}
+
+	/** Coalesces follow-up reads: the last change plus `followMs`, then one read per layer asked for. */
+	private follow(layers: ReadonlySet<Layer>): void {
+		if (this.stopped) {
+			return;
+		}
+
+		for (const layer of layers) {
+			this.following.add(layer);
+		}
+
+		clearTimeout(this.followTimer);
+		this.followTimer = setTimeout(() => {
+			const asked = [...this.following];
+			this.following.clear();
+			for (const layer of asked) {
+				void this.refresh(layer);
+			}
+		}, this.followMs);
 	}
 
 	/** Re-reads what watches do not cover: claims, classes, drivers, the Secret, the drift, the tables. */
@@ -151,6 +246,8 @@ export class LiveInventory {
 		}
 
 		this.rebuild();
+		// The provider is known now: what the watches show of it is the baseline for follow-ups.
+		this.watchesMoved();
 	}
 
 	private async refreshMirrors(): Promise<void> {

@@ -35,7 +35,9 @@ export type ActionContext = {
 	readonly readOnly: boolean;
 	/**
 	Replaces the home screen with a screen of the action's own (the restore wizard) until `close`
-	is called. While it is open the console reads no keys: the screen's own `useInput` gets them all.
+	is called. While it is open the console reads no keys: the screen's own `useInput` gets them all
+	(the screen is drawn once its handler is attached, so none is lost). On `close` the console
+	re-reads the layers (what the screen did changed the world).
 	*/
 	readonly openScreen?: (screen: ReactElement) => {close: () => void};
 	/** The row chosen with ↑/↓ in the open detail (a version in a table's history); absent on the home screen. */

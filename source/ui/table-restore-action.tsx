@@ -12,17 +12,15 @@ export type TableRestoreActionOptions = {
 	readonly prepare?: (target: TableRestoreTarget) => Promise<RestoreSession>;
 	/** Shows a full screen over the console until `close` is called (the wizard takes the keys). */
 	readonly open?: (screen: React.ReactElement) => {close: () => void};
-	/** Told when the wizard closes, with its report (the console refreshes its panes then). */
+	/** Told when the wizard closes, with its report. */
 	readonly onClosed?: (report?: RestoreReport) => void;
 };
 
 /** The registry's action: `R` in a table's history, with what it needs taken from the console's context. */
 export const restoreTableAction: ItemAction = tableRestoreAction((context: ActionContext) => ({
 	prepare: (context.live.sources as {prepareTableRestore?: TableRestoreActionOptions['prepare']}).prepareTableRestore,
+	// The console re-reads the layers when the screen closes.
 	open: context.openScreen,
-	onClosed() {
-		void context.live.refresh('all');
-	},
 }));
 
 /**

@@ -13,7 +13,7 @@ export type VolumeRestoreActionOptions = {
 	(the wizard takes the keys while it is open).
 	*/
 	readonly open?: (screen: React.ReactElement) => {close: () => void};
-	/** Told when a wizard closes, with its report (the console refreshes its panes then). */
+	/** Told when a wizard closes, with its report. */
 	readonly onClosed?: (report?: RestoreReport) => void;
 };
 
@@ -32,10 +32,8 @@ export type ScreenOpener = {
 /** The registry's action: `R`, with what it needs taken from the console's context (greyed when missing). */
 export const restoreVolumeAction: ItemAction = volumeRestoreAction((context: ActionContext) => ({
 	prepare: (context.live.sources as RestoreCapabilities).prepareVolumeRestore,
+	// The console re-reads the layers when the screen closes.
 	open: (context as ActionContext & ScreenOpener).openScreen,
-	onClosed() {
-		void context.live.refresh('all');
-	},
 }));
 
 /**

@@ -1,0 +1,98 @@
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import React from 'react';
+import {connectLayers} from '../../source/layers/connect.js';
+import type {LayerSources} from '../../source/layers/inventory.js';
+import {LiveInventory} from '../../source/layers/live-inventory.js';
+import {App} from '../../source/ui/app.js';
+import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
+import {waitForFrame} from '../helpers/frames.js';
+import {keys, renderSized} from '../helpers/render-sized.js';
+
+/*
+The console after a wizard closes shows the world as the restore left it, without `r`: the
+Mirrors pane's drift (the provider's bucket, now the snapshot's) and the Volume snapshots pane
+(the safety snapshot the restore took).
+*/
+
+let drill: DrillFixture;
+let stateDir: string;
+let sources: LayerSources | undefined;
+let live: LiveInventory | undefined;
+
+before(async () => {
+	drill = await startDrillWorld({seeders: coreSeeders});
+	await drill.world.idle();
+	stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilum-console-after-restore-'));
+});
+
+after(async () => {
+	await live?.stop();
+	await sources?.close?.();
+	await drill?.stop();
+	fs.rmSync(stateDir, {recursive: true, force: true});
+});
+
+const size = {columns: 200, rows: 60};
+/** The Mirrors pane's row of a bucket: objects on the provider, on the mirror. */
+const bucketCounts = (frame: string, bucket: string) => {
+	const match = new RegExp(`${bucket} +(\\d+) +(\\d+) `).exec(frame);
+	return match ? {provider: Number(match[1]), mirror: Number(match[2])} : undefined;
+};
+
+test('after the volume restore wizard closes, the panes show the restored world without r', async () => {
+	const {world} = drill;
+	const names = world.store.list('volumesnapshots', 'ilum').items.map(item => item.metadata.name).sort();
+	const target = names.at(-5)!;
+	// The pane cuts long names in the middle: rows are told apart by their UTC stamp.
+	const stamp = /\d{8}-\d{4}$/.exec(target)![0];
+	const snapshot = world.store.get('volumesnapshots', 'ilum', target)!;
+	const content = world.store.get('volumesnapshotcontents', undefined, String((snapshot as any).status.boundVolumeSnapshotContentName))!;
+	const expected = world.data.snapshots.get(String((content as any).status.snapshotHandle))!.objects('ilum-data').size;
+	await waitFor(() => ((world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
+
+	sources = await connectLayers({
+		flags: {kubeconfig: world.kubeconfigPath, stateDir},
+		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
+	});
+	live = new LiveInventory(sources, {throttleMs: 20});
+	live.start();
+	const ui = renderSized(<App live={live} size={size}/>, size);
+	try {
+		let frame = await waitForFrame(ui.lastFrame, text => text.includes(stamp) && bucketCounts(text, 'ilum-data') !== undefined && !text.includes('counting'), {timeout: 120_000});
+		const before = bucketCounts(frame, 'ilum-data')!;
+		assert.notEqual(before.provider, expected, `the snapshot's ilum-data differs from the provider's now (${expected} objects)`);
+		const listed = Number(/Volume snapshots \((\d+)\)/.exec(frame)![1]);
+
+		// Select the snapshot (filter on its name), R, the wizard to its report, Enter back home.
+		ui.stdin.write('/');
+		await waitForFrame(ui.lastFrame, /\/▏/);
+		ui.stdin.write(target);
+		await waitForFrame(ui.lastFrame, `/${target}▏`);
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, /Volume snapshots \/\S+ \(1\)/);
+		ui.stdin.write('R');
+		await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, 'All checks passed', {timeout: 120_000});
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, 'Type data-ilum-objectstorage-0 to confirm', {timeout: 60_000});
+		ui.stdin.write('data-ilum-objectstorage-0');
+		await waitForFrame(ui.lastFrame, '> data-ilum-objectstorage-0');
+		ui.stdin.write(keys.enter);
+		frame = await waitForFrame(ui.lastFrame, /SUCCEEDED|FAILED|REFUSED/, {timeout: 180_000});
+		assert.match(frame, /SUCCEEDED/, frame);
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, 'Recovery points');
+		// Esc clears the filter: every snapshot, the safety one too. No `r`: the panes catch up by themselves
+		// (the provider's ilum-data now holds what the snapshot held).
+		ui.stdin.write(keys.escape);
+		frame = await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data')?.provider === expected && text.includes(`Volume snapshots (${listed + 1})`) && !text.includes('counting'), {timeout: 60_000});
+		assert.equal(bucketCounts(frame, 'ilum-data')!.mirror, before.mirror, 'the mirror is untouched');
+	} finally {
+		ui.unmount();
+	}
+});
