@@ -286,6 +286,95 @@ export class FastS3Client {
 		}
 	}
 
+	/**
+	The multipart uploads in progress (ListMultipartUploads) under `prefix`, every page. Throws
+	`S3Error` with code `NotImplemented` when the endpoint answers something else than a
+	ListMultipartUploadsResult (an emulator that ignores `?uploads`).
+	*/
+	async listMultipartUploads(bucket: string, options: {prefix?: string; signal?: AbortSignal} = {}): Promise<MultipartUploadInfo[]> {
+		const uploads: MultipartUploadInfo[] = [];
+		let keyMarker: string | undefined;
+		let uploadIdMarker: string | undefined;
+		for (;;) {
+			const query: Record<string, string> = {uploads: '', 'encoding-type': 'url'};
+			if (options.prefix) {
+				query['prefix'] = options.prefix;
+			}
+
+			if (keyMarker !== undefined) {
+				query['key-marker'] = keyMarker;
+				query['upload-id-marker'] = uploadIdMarker ?? '';
+			}
+
+			// eslint-disable-next-line no-await-in-loop
+			const response = await withRetry(async () => this.request('GET', bucket, undefined, {query, signal: options.signal}), {signal: options.signal});
+			const text = response.body.toString('utf8');
+			if (!text.includes('<ListMultipartUploadsResult')) {
+				throw new S3Error(501, 'NotImplemented', `GET ${bucket}?uploads: the endpoint does not list multipart uploads`);
+			}
+
+			const urlEncoded = xmlValue(text, 'EncodingType') === 'url';
+			for (const match of text.matchAll(/<Upload>([\s\S]*?)<\/Upload>/g)) {
+				const entry = match[1]!;
+				const key = decodeXml(xmlValue(entry, 'Key') ?? '');
+				uploads.push({key: urlEncoded ? decodeListKey(key) : key, uploadId: decodeXml(xmlValue(entry, 'UploadId') ?? ''), initiated: xmlValue(entry, 'Initiated')});
+			}
+
+			if (xmlValue(text, 'IsTruncated') !== 'true') {
+				return uploads;
+			}
+
+			const nextKey = xmlValue(text, 'NextKeyMarker');
+			if (!nextKey) {
+				return uploads;
+			}
+
+			keyMarker = urlEncoded ? decodeListKey(decodeXml(nextKey)) : decodeXml(nextKey);
+			uploadIdMarker = decodeXml(xmlValue(text, 'NextUploadIdMarker') ?? '');
+		}
+	}
+
+	/** The parts of a multipart upload in progress (ListParts), every page; `undefined` when the upload is gone (`NoSuchUpload`). */
+	async listParts(bucket: string, key: string, uploadId: string, options: {signal?: AbortSignal} = {}): Promise<PartInfo[] | undefined> {
+		const parts: PartInfo[] = [];
+		let marker: string | undefined;
+		for (;;) {
+			const query: Record<string, string> = {uploadId};
+			if (marker) {
+				query['part-number-marker'] = marker;
+			}
+
+			let text: string;
+			try {
+				// eslint-disable-next-line no-await-in-loop
+				const response = await withRetry(async () => this.request('GET', bucket, key, {query, signal: options.signal}), {signal: options.signal});
+				text = response.body.toString('utf8');
+			} catch (error) {
+				if (error instanceof S3Error && (error.code === 'NoSuchUpload' || error.status === 404)) {
+					return undefined;
+				}
+
+				throw error;
+			}
+
+			if (!text.includes('<ListPartsResult')) {
+				throw new S3Error(501, 'NotImplemented', `GET ${bucket}/${key}?uploadId: the endpoint does not list parts`);
+			}
+
+			for (const match of text.matchAll(/<Part>([\s\S]*?)<\/Part>/g)) {
+				const entry = match[1]!;
+				parts.push({partNumber: Number(xmlValue(entry, 'PartNumber')), etag: decodeXml(xmlValue(entry, 'ETag') ?? ''), size: Number(xmlValue(entry, 'Size') ?? 0)});
+			}
+
+			const next = xmlValue(text, 'NextPartNumberMarker');
+			if (xmlValue(text, 'IsTruncated') !== 'true' || !next || next === marker) {
+				return parts;
+			}
+
+			marker = next;
+		}
+	}
+
 	/** Deletes keys in batches of up to 1,000 (DeleteObjects); returns the keys that failed. */
 	async deleteObjects(bucket: string, keys: readonly string[], options: {signal?: AbortSignal} = {}): Promise<string[]> {
 		const failed: string[] = [];
@@ -465,6 +554,12 @@ export class FastS3Client {
 		return {status: response.status, headers: response.headers, body: Buffer.concat(chunks)};
 	}
 }
+
+/** A multipart upload in progress (ListMultipartUploads). */
+export type MultipartUploadInfo = {readonly key: string; readonly uploadId: string; readonly initiated?: string};
+
+/** An uploaded part of a multipart upload in progress (ListParts). */
+export type PartInfo = {readonly partNumber: number; readonly etag: string; readonly size: number};
 
 type ListPage = {objects: ObjectInfo[]; truncated: boolean; nextToken?: string};
 

@@ -10,7 +10,9 @@ ilum-restore runs the real CLI (`restore mirror --yes`, which also verifies the 
 re-diff: work rclone does not do). The copy is checked afterwards (object count and bytes).
 
 `npm run bench -- mirror`. Options: BENCH_ROUNDS (default 1), BENCH_SETS (default "a,b"),
-BENCH_MODULE_ONLY=1 (also time the command's module alone, without the CLI's other commands).
+BENCH_MODULE_ONLY=1 (also time the command's module alone, without the CLI's other commands),
+BENCH_MIRROR_OBJECTS=N (set (b) with N objects of 1 KiB instead of 100,000: memory must stay flat
+with the count), BENCH_TOOLS (default "rclone,ilum-restore"; e.g. "ilum-restore" alone).
 */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +27,7 @@ import {rcloneRemote, timed, type Run} from './helpers.js';
 type DataSet = {name: string; bucket: string; describe: string; seed(client: FastS3Client): Promise<void>; objects: number; bytes: number};
 
 const mib = 1024 * 1024;
+const countB = Number(process.env['BENCH_MIRROR_OBJECTS'] ?? 100_000);
 const sets: DataSet[] = [
 	{
 		name: 'a',
@@ -40,11 +43,11 @@ const sets: DataSet[] = [
 	{
 		name: 'b',
 		bucket: 'bench-b',
-		describe: '100,000 x 1 KiB',
-		objects: 100_000,
-		bytes: 100_000 * 1024,
+		describe: `${countB.toLocaleString('en-US')} x 1 KiB`,
+		objects: countB,
+		bytes: countB * 1024,
 		async seed(client) {
-			await seedObjects(client, 'bench-b', {count: 100_000, size: 1024, prefix: 'k/', parallel: 64});
+			await seedObjects(client, 'bench-b', {count: countB, size: 1024, prefix: 'k/', parallel: 64});
 		},
 	},
 ];
@@ -91,6 +94,7 @@ const rounds = Number(process.env['BENCH_ROUNDS'] ?? 1);
 const wanted = (process.env['BENCH_SETS'] ?? 'a,b').split(',');
 /** BENCH_MODULE_ONLY=1 also runs the command's module alone: what the CLI costs once it loads only the command it runs. */
 const moduleOnly = process.env['BENCH_MODULE_ONLY'] === '1';
+const tools = (process.env['BENCH_TOOLS'] ?? 'rclone,ilum-restore').split(',');
 const source = await startServerProcess();
 const servers: ServerProcess[] = [source];
 const lines: string[] = [];
@@ -103,7 +107,7 @@ try {
 		process.stdout.write(`(${set.name}) ${set.describe}: seeded in ${((Date.now() - seedStart) / 1000).toFixed(1)} s\n`);
 		const results: Record<string, Run[]> = {'ilum-restore': [], rclone: [], 'module-only': []};
 		for (let round = 0; round < rounds; round++) {
-			const order = round % 2 === 0 ? ['rclone', 'ilum-restore'] : ['ilum-restore', 'rclone'];
+			const order = (round % 2 === 0 ? ['rclone', 'ilum-restore'] : ['ilum-restore', 'rclone']).filter(tool => tools.includes(tool));
 			for (const tool of moduleOnly ? [...order, 'module-only'] : order) {
 				const target = await startServerProcess();
 				servers.push(target);
@@ -121,6 +125,16 @@ try {
 		}
 
 		const best = (runs: Run[]) => runs.reduce((a, b) => (a.wallMs <= b.wallMs ? a : b));
+		if (results['ilum-restore']!.length === 0 || results['rclone']!.length === 0) {
+			const [tool, runs] = results['ilum-restore']!.length > 0 ? ['ilum-restore', results['ilum-restore']!] : ['rclone', results['rclone']!];
+			if (runs.length > 0) {
+				const alone = best(runs);
+				lines.push(`(${set.name}) ${set.describe}: ${tool} alone ${(alone.wallMs / 1000).toFixed(2)} s; CPU ${alone.cpuS.toFixed(1)} s; peak RSS ${alone.peakRssMb.toFixed(0)} MB`);
+			}
+
+			continue;
+		}
+
 		const ours = best(results['ilum-restore']!);
 		const theirs = best(results['rclone']!);
 		const line = `(${set.name}) ${set.describe}: ilum-restore ${(ours.wallMs / 1000).toFixed(2)} s / rclone ${(theirs.wallMs / 1000).toFixed(2)} s = ratio ${(ours.wallMs / theirs.wallMs).toFixed(2)}; CPU ${ours.cpuS.toFixed(1)} s / ${theirs.cpuS.toFixed(1)} s; peak RSS ilum-restore ${ours.peakRssMb.toFixed(0)} MB, rclone ${theirs.peakRssMb.toFixed(0)} MB`;

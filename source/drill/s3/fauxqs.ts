@@ -17,6 +17,9 @@ What fauxqs does and does not do, as observed (2.4.1):
   adds them in front, answering 412 PreconditionFailed as S3 does);
 - answers 413 to a single PUT over 11 MiB (real S3 allows 5 GiB); we raise its body parser's
   limit to 512 MiB (`maxSinglePut`) for object bodies;
+- has no ListMultipartUploads (`GET /bucket?uploads`) nor ListParts (`GET /bucket/key?uploadId=`):
+  `answerUploadListings` answers both from the store's uploads in progress, as S3 does (so an
+  interrupted multipart copy can be found, resumed or aborted);
 - re-sorts the whole bucket on each list page (pages of at most 1,000 keys), and sorts keys with
   `localeCompare` (`_last_checkpoint` before `0000.json`) while S3 lists in UTF-8 byte order and
   pages by byte comparison: `listInS3Order` replaces its listing so that sorted merges (drift,
@@ -43,9 +46,19 @@ export type FauxObject = {
 	partChecksums?: string[];
 };
 
+/** A multipart upload in progress, as fauxqs keeps it. */
+export type FauxUpload = {
+	uploadId: string;
+	bucket: string;
+	key: string;
+	initiated: Date;
+	parts: Map<number, {partNumber: number; body: Buffer; etag: string; lastModified: Date}>;
+};
+
 /** The part of fauxqs' S3Store we use. */
 export type FauxS3Store = {
 	buckets: Map<string, Map<string, FauxObject>>;
+	multipartUploads: Map<string, FauxUpload>;
 	bucketCreationDates: Map<string, Date>;
 	createBucket(name: string): void;
 	setBucketCreationDate(name: string, date: Date): void;
@@ -100,6 +113,12 @@ export async function buildS3App(store: FauxS3Store): Promise<FauxApp> {
 	app.removeContentTypeParser('*');
 	app.addContentTypeParser('*', {parseAs: 'buffer', bodyLimit: maxSinglePut}, (_request, body, done) => {
 		done(null, body);
+	});
+	app.addHook('onRequest', async (request, reply) => {
+		const answer = request.method === 'GET' ? answerUploadListings(store, request.url) : undefined;
+		if (answer) {
+			await reply.status(answer.status).header('content-type', 'application/xml').send(answer.body);
+		}
 	});
 	await app.ready();
 	return app as unknown as FauxApp;
@@ -159,4 +178,69 @@ function listInS3Order(this: FauxS3Store, bucket: string, options?: ListOptions)
 	}
 
 	return {objects: result, commonPrefixes: [...commonPrefixes].sort(byteOrder), isTruncated};
+}
+
+const xmlEscape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+
+/**
+ListMultipartUploads (`GET /bucket?uploads`, with prefix, key-marker, upload-id-marker,
+max-uploads) and ListParts (`GET /bucket/key?uploadId=`, with part-number-marker, max-parts),
+answered from the store; `undefined` for any other request (fauxqs handles it).
+*/
+export function answerUploadListings(store: FauxS3Store, url: string): {status: number; body: string} | undefined {
+	const question = url.indexOf('?');
+	if (question === -1) {
+		return undefined;
+	}
+
+	const query = new URLSearchParams(url.slice(question + 1));
+	const segments = url.slice(1, question).split('/');
+	const bucket = decodeURIComponent(segments[0] ?? '');
+	const key = segments.slice(1).map(segment => decodeURIComponent(segment)).join('/');
+	const error = (status: number, code: string, message: string) => ({status, body: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error>`});
+	if (query.has('uploads') && !key) {
+		if (!store.buckets.has(bucket)) {
+			return error(404, 'NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
+		}
+
+		const prefix = query.get('prefix') ?? '';
+		const keyMarker = query.get('key-marker') ?? '';
+		const idMarker = query.get('upload-id-marker') ?? '';
+		const max = Math.min(1000, Number(query.get('max-uploads') ?? 1000) || 1000);
+		const uploads = [...store.multipartUploads.values()]
+			.filter(upload => upload.bucket === bucket && upload.key.startsWith(prefix))
+			.filter(upload => !keyMarker || upload.key > keyMarker || (upload.key === keyMarker && idMarker !== '' && upload.uploadId > idMarker))
+			.sort((a, b) => byteOrder(a.key, b.key) || byteOrder(a.uploadId, b.uploadId));
+		const page = uploads.slice(0, max);
+		const truncated = uploads.length > max;
+		const last = page.at(-1);
+		return {status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+			+ `<Bucket>${xmlEscape(bucket)}</Bucket><KeyMarker>${xmlEscape(keyMarker)}</KeyMarker><UploadIdMarker>${xmlEscape(idMarker)}</UploadIdMarker>`
+			+ (truncated && last ? `<NextKeyMarker>${xmlEscape(last.key)}</NextKeyMarker><NextUploadIdMarker>${xmlEscape(last.uploadId)}</NextUploadIdMarker>` : '')
+			+ `<Prefix>${xmlEscape(prefix)}</Prefix><MaxUploads>${max}</MaxUploads><IsTruncated>${truncated}</IsTruncated>`
+			+ page.map(upload => `<Upload><Key>${xmlEscape(upload.key)}</Key><UploadId>${xmlEscape(upload.uploadId)}</UploadId><StorageClass>STANDARD</StorageClass><Initiated>${upload.initiated.toISOString()}</Initiated></Upload>`).join('')
+			+ '</ListMultipartUploadsResult>'};
+	}
+
+	const uploadId = query.get('uploadId');
+	if (uploadId && key && !query.has('partNumber')) {
+		const upload = store.multipartUploads.get(uploadId);
+		if (!upload || upload.bucket !== bucket || upload.key !== key) {
+			return error(404, 'NoSuchUpload', 'The specified multipart upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.');
+		}
+
+		const marker = Number(query.get('part-number-marker') ?? 0) || 0;
+		const max = Math.min(1000, Number(query.get('max-parts') ?? 1000) || 1000);
+		const parts = [...upload.parts.values()].filter(part => part.partNumber > marker).sort((a, b) => a.partNumber - b.partNumber);
+		const page = parts.slice(0, max);
+		const truncated = parts.length > max;
+		return {status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+			+ `<Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(uploadId)}</UploadId><PartNumberMarker>${marker}</PartNumberMarker>`
+			+ (truncated ? `<NextPartNumberMarker>${page.at(-1)!.partNumber}</NextPartNumberMarker>` : '')
+			+ `<MaxParts>${max}</MaxParts><IsTruncated>${truncated}</IsTruncated><StorageClass>STANDARD</StorageClass>`
+			+ page.map(part => `<Part><PartNumber>${part.partNumber}</PartNumber><LastModified>${part.lastModified.toISOString()}</LastModified><ETag>${xmlEscape(part.etag)}</ETag><Size>${part.body.length}</Size></Part>`).join('')
+			+ '</ListPartsResult>'};
+	}
+
+	return undefined;
 }

@@ -7,6 +7,8 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {header, metadataOf, type FastS3Client, type ObjectInfo, type StreamResponse} from '../../storage/fast-s3.js';
 import {AdaptiveLimiter, IntegrityError, S3Error, isSlowDown, withRetry} from '../../storage/retry.js';
 import {bucketDrift, isMultipartEtag, summarizeDrift, type BucketSide, type DriftEntry, type DriftTotals} from './drift.js';
+import {resolveStateDir} from '../../restore/state-dir.js';
+import {UploadJournal, UploadRecovery, sameLayout, uploadJournalFile, type UploadHandle, type UploadLayout, type UploadsReport} from './uploads.js';
 
 /**
 The mirror restore copy engine: walks the drift of each bucket pair (a streaming merge of the two
@@ -27,6 +29,9 @@ listings) and copies what the target lacks, straight from GET to PUT.
   retry the whole object (or part) from a new GET, with backoff; SlowDown halves the concurrency
   (AIMD, `AdaptiveLimiter`).
 - Resumable by construction: a rerun re-diffs and copies only what is missing or different.
+  With `uploadJournal` (a file in the state dir), multipart uploads are journalled as they go, and
+  the next run finds the ones a kill interrupted: resumed (the parts in place are kept) or aborted,
+  never someone else's (see uploads.ts); reported in `bucket-done`'s `uploads`.
 - Listing runs only as far ahead as the copy can take (bounded read-ahead): memory stays flat.
 
 Events: `progress` snapshots at most every `progressMs`, `retry` and `failed` per object, and one
@@ -63,6 +68,14 @@ export type CopyOptions = {
 	readonly signal?: AbortSignal;
 	/** Failed keys kept in memory (and reported) per bucket. Default 1,000. */
 	readonly keepFailed?: number;
+	/**
+	The journal of multipart uploads (a JSON lines file, `uploadJournalFile(stateDir)`): lets the
+	next run resume or abort the uploads a kill interrupted. Default: the one in the default state
+	dir ($XDG_STATE_HOME/ilum-restore or ~/.local/state/ilum-restore); pass the file of the run's
+	`--state-dir`. `false`: no journal (an interrupted multipart upload then stays on the target
+	until a lifecycle rule removes it).
+	*/
+	readonly uploadJournal?: string | false;
 };
 
 export type BucketProgress = {
@@ -101,7 +114,7 @@ export type ProgressEvent =
 	| {readonly type: 'retry'; readonly bucket: string; readonly key: string; readonly attempt: number; readonly error: string}
 	| {readonly type: 'failed'; readonly bucket: string; readonly key: string; readonly error: string}
 	| {readonly type: 'verify-start'; readonly bucket: string}
-	| ({readonly type: 'bucket-done'; readonly failedKeys: readonly string[]; readonly verify?: VerifyResult; readonly verifyMs?: number} & BucketProgress);
+	| ({readonly type: 'bucket-done'; readonly failedKeys: readonly string[]; readonly verify?: VerifyResult; readonly verifyMs?: number; readonly uploads?: UploadsReport} & BucketProgress);
 
 const mib = 1024 * 1024;
 
@@ -157,6 +170,10 @@ async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: L
 		return {bucket: pair.name, ...stats, rate, etaMs, concurrency: limiter.limit, elapsedMs};
 	};
 
+	yield {type: 'bucket-start', bucket: pair.name};
+	const journalFile = options.uploadJournal ?? uploadJournalFile(resolveStateDir());
+	const journal = journalFile ? new UploadJournal(journalFile) : undefined;
+	const recovery = journal ? await UploadRecovery.start(journal, pair.target, {signal}) : undefined;
 	const copier = new ObjectCopier(pair, options, limiter, {
 		onRetry(key, attempt, error) {
 			stats.retries++;
@@ -164,9 +181,7 @@ async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: L
 				queue.push({type: 'retry', bucket: pair.name, key, attempt, error: messageOf(error)});
 			}
 		},
-	});
-
-	yield {type: 'bucket-start', bucket: pair.name};
+	}, journal ? {journal, recovery} : undefined);
 	const work = (async () => {
 		const inflight = new Set<Promise<void>>();
 		let deletions: string[] = [];
@@ -255,6 +270,11 @@ async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: L
 		if (deletions.length > 0 && !signal?.aborted) {
 			await flushDeletions();
 		}
+
+		if (!signal?.aborted) {
+			// The interrupted uploads the copy did not take: their objects are in place, or gone from the mirror.
+			await recovery?.finish();
+		}
 	})();
 	let finished = false;
 	let failure: unknown;
@@ -299,7 +319,7 @@ async function * copyBucketWith(pair: MirrorPair, options: CopyOptions, spill: L
 		verify = {ok, totals: t, differences: summary.differences};
 	}
 
-	yield {type: 'bucket-done', ...copied, failedKeys, verify, verifyMs: spill ? Date.now() - verifyStarted : undefined};
+	yield {type: 'bucket-done', ...copied, failedKeys, verify, verifyMs: spill ? Date.now() - verifyStarted : undefined, uploads: recovery?.report};
 }
 
 /**
@@ -367,9 +387,11 @@ export class ObjectCopier {
 	private readonly threshold: number;
 	private readonly partSize: number;
 	private readonly smallLimit: number;
+	private readonly uploads: {journal: UploadJournal; recovery?: UploadRecovery} | undefined;
 
-	constructor(pair: MirrorPair, options: CopyOptions, limiter: AdaptiveLimiter, hooks: {onRetry(key: string, attempt: number, error: unknown): void}) {
+	constructor(pair: MirrorPair, options: CopyOptions, limiter: AdaptiveLimiter, hooks: {onRetry(key: string, attempt: number, error: unknown): void}, uploads?: {journal: UploadJournal; recovery?: UploadRecovery}) {
 		this.pair = pair;
+		this.uploads = uploads;
 		this.options = options;
 		this.limiter = limiter;
 		this.hooks = hooks;
@@ -472,7 +494,8 @@ export class ObjectCopier {
 		}
 
 		const sourceEtag = header(first.headers, 'etag') ?? object.etag;
-		const result = await this.multipart(targetKey, first, count, async partNumber => source.client.getStream(source.bucket, object.key, {partNumber, ifMatch: sourceEtag, signal}));
+		const layout: UploadLayout = {mode: 'parts', count, sourceEtag, size: object.size};
+		const result = await this.multipart(targetKey, first, layout, async partNumber => source.client.getStream(source.bucket, object.key, {partNumber, ifMatch: sourceEtag, signal}));
 		if (result !== sourceEtag) {
 			throw new IntegrityError(`${this.pair.target.bucket}/${targetKey}: the multipart copy has ETag ${result}, the source has ${sourceEtag}`);
 		}
@@ -495,28 +518,48 @@ export class ObjectCopier {
 			throw new IntegrityError(`${source.bucket}/${object.key}: the object changed since it was listed`);
 		}
 
-		await this.multipart(targetKey, first, count, async partNumber => source.client.getStream(source.bucket, object.key, {range: range(partNumber), ifMatch: sourceEtag, signal}));
+		const layout: UploadLayout = {mode: 'ranges', partSize, count, sourceEtag, size: object.size};
+		await this.multipart(targetKey, first, layout, async partNumber => source.client.getStream(source.bucket, object.key, {range: range(partNumber), ifMatch: sourceEtag, signal}));
 		return {verified: false};
 	}
 
-	/** Creates the upload with the first part's metadata, uploads every part (first one already fetched), completes. */
-	private async multipart(targetKey: string, first: StreamResponse, count: number, fetchPart: (partNumber: number) => Promise<StreamResponse>): Promise<string> {
+	/**
+	Creates the upload with the first part's metadata (or continues an interrupted one of ours, see
+	uploads.ts), uploads every part not yet in place (the first one already fetched), completes.
+	*/
+	private async multipart(targetKey: string, first: StreamResponse, layout: UploadLayout, fetchPart: (partNumber: number) => Promise<StreamResponse>): Promise<string> {
 		const {target} = this.pair;
 		const signal = this.options.signal;
-		let uploadId: string;
+		const {count} = layout;
+		const etags: string[] = Array.from({length: count});
+		let uploadId: string | undefined;
+		let handle: UploadHandle | undefined;
 		try {
-			uploadId = await target.client.createMultipartUpload(target.bucket, targetKey, metadataOf(first.headers), {signal});
+			const resumed = await this.resume(targetKey, layout);
+			if (resumed) {
+				uploadId = resumed.uploadId;
+				handle = resumed.handle;
+				for (const [partNumber, etag] of resumed.parts) {
+					etags[partNumber - 1] = etag;
+				}
+			} else {
+				handle = this.uploads?.journal.begin({endpoint: target.client.endpoint.endpoint, bucket: target.bucket, key: targetKey}, layout);
+				uploadId = await target.client.createMultipartUpload(target.bucket, targetKey, metadataOf(first.headers), {signal});
+				handle?.created(uploadId);
+			}
 		} catch (error) {
 			first.body.destroy();
 			throw error;
 		}
 
+		const upload = uploadId;
 		try {
-			const etags: string[] = Array.from({length: count});
 			const uploadOne = async (partNumber: number, response: StreamResponse) => {
 				try {
 					const length = Number(header(response.headers, 'content-length'));
-					etags[partNumber - 1] = await target.client.uploadPart(target.bucket, targetKey, uploadId, partNumber, response.body, length, {signal});
+					const etag = await target.client.uploadPart(target.bucket, targetKey, upload, partNumber, response.body, length, {signal});
+					etags[partNumber - 1] = etag;
+					handle?.part(partNumber, etag);
 				} finally {
 					response.body.destroy();
 				}
@@ -531,13 +574,26 @@ export class ObjectCopier {
 				});
 			};
 
-			let next = 2;
-			const workers = [partRetrying(1, first)];
-			const lanes = Math.min(count - 1, this.options.partConcurrency ?? 4);
+			const missing: number[] = [];
+			for (let partNumber = 2; partNumber <= count; partNumber++) {
+				if (etags[partNumber - 1] === undefined) {
+					missing.push(partNumber);
+				}
+			}
+
+			const workers: Array<Promise<void>> = [];
+			if (etags[0] === undefined) {
+				workers.push(partRetrying(1, first));
+			} else {
+				first.body.destroy();
+			}
+
+			let next = 0;
+			const lanes = Math.min(missing.length, this.options.partConcurrency ?? 4);
 			for (let lane = 0; lane < lanes; lane++) {
 				workers.push((async () => {
-					while (next <= count) {
-						const partNumber = next++;
+					while (next < missing.length) {
+						const partNumber = missing[next++]!;
 						// eslint-disable-next-line no-await-in-loop
 						await partRetrying(partNumber);
 					}
@@ -545,12 +601,87 @@ export class ObjectCopier {
 			}
 
 			await Promise.all(workers);
-			return await target.client.completeMultipartUpload(target.bucket, targetKey, uploadId, etags.map((etag, index) => ({partNumber: index + 1, etag})), {signal});
+			const etag = await target.client.completeMultipartUpload(target.bucket, targetKey, upload, etags.map((etag, index) => ({partNumber: index + 1, etag})), {signal});
+			handle?.end('completed');
+			return etag;
 		} catch (error) {
-			await target.client.abortMultipartUpload(target.bucket, targetKey, uploadId).catch(() => undefined);
+			if (signal?.aborted) {
+				// Stopped on request: the upload stays for the next run to resume (journalled).
+				if (!handle) {
+					await target.client.abortMultipartUpload(target.bucket, targetKey, upload).catch(() => undefined);
+				}
+
+				throw error;
+			}
+
+			try {
+				await target.client.abortMultipartUpload(target.bucket, targetKey, upload);
+				handle?.end('aborted');
+			} catch {
+				// Left open in the journal: the next run aborts it.
+			}
+
 			throw error;
 		}
 	}
+
+	/**
+	The interrupted upload of ours for this key, when it was cut the same way from the same source
+	object: its upload id and the parts in place whose ETag is the one journalled when they were
+	uploaded. Otherwise it is aborted, and the copy starts a new upload.
+	*/
+	private async resume(targetKey: string, layout: UploadLayout): Promise<{uploadId: string; handle: UploadHandle; parts: Map<number, string>} | undefined> {
+		const recovery = this.uploads?.recovery;
+		const previous = recovery?.take(targetKey);
+		if (!recovery || !previous) {
+			return undefined;
+		}
+
+		const {target} = this.pair;
+		if (sameLayout(previous.entry, layout)) {
+			const listed = await target.client.listParts(target.bucket, targetKey, previous.uploadId, {signal: this.options.signal});
+			if (listed) {
+				const parts = new Map<number, string>();
+				for (const part of listed) {
+					if (part.partNumber >= 1 && part.partNumber <= layout.count && keepPart(previous.entry.parts.get(part.partNumber), part, layout)) {
+						parts.set(part.partNumber, part.etag);
+					}
+				}
+
+				recovery.report.resumed++;
+				recovery.report.partsReused += parts.size;
+				return {uploadId: previous.uploadId, handle: recovery.journal.handle(previous.entry.id, previous.uploadId), parts};
+			}
+
+			// Gone since the scan (completed or aborted by someone else).
+			recovery.journal.handle(previous.entry.id).end('gone');
+			return undefined;
+		}
+
+		await recovery.abort(previous, 'replaced');
+		return undefined;
+	}
+}
+
+/**
+Whether a part found in an interrupted upload of ours can stay: its ETag is the one journalled
+when it was uploaded; or (stored, but the kill came before the answer was journalled) for a
+multipart source, any part (the completed object's ETag must equal the source's, else the copy is
+retried from scratch), for ranges, a part of exactly the range's length (sent with that
+content-length from a GET of the same source ETag).
+*/
+function keepPart(journalled: string | undefined, part: {partNumber: number; etag: string; size: number}, layout: UploadLayout): boolean {
+	if (journalled !== undefined) {
+		return journalled === part.etag;
+	}
+
+	if (layout.mode === 'parts') {
+		return true;
+	}
+
+	const partSize = layout.partSize ?? 0;
+	const expected = Math.min(layout.size, part.partNumber * partSize) - ((part.partNumber - 1) * partSize);
+	return partSize > 0 && part.size === expected;
 }
 
 function messageOf(error: unknown): string {
