@@ -5,6 +5,9 @@ with the same store and the same concurrency, in the same run. Target: within 1.
 
 The table is generated first (path-based, manifests merged past 100 as Iceberg does, placeholder
 data files: history lists data files, it does not read them).
+
+`ICEBERG_BENCH_TABLE=/some/folder` keeps the generated table there and reuses it on the next run
+(for profiling: `node --cpu-prof --import tsx test/bench/iceberg-history.ts`).
 */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -18,10 +21,7 @@ import {limiter} from '../../source/formats/iceberg/scan.js';
 
 const snapshots = Number(process.env['SNAPSHOTS'] ?? 2000);
 const runs = 5;
-const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-iceberg-bench-'));
-try {
-	const started = performance.now();
-	const store = new LocalFileStore(dir);
+async function generate(store: LocalFileStore) {
 	const target = await createPathTable(store, {columns: [{id: 1, name: 'id', type: 'long'}], deferWrites: true});
 	const writer = await IcebergTableWriter.open({store, target, data: 'placeholder', mergeAfter: 100});
 	for (let index = 0; index < snapshots; index++) {
@@ -38,7 +38,18 @@ try {
 	}
 
 	await writer.close();
-	process.stdout.write(`generated ${snapshots} snapshots in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+const kept = process.env['ICEBERG_BENCH_TABLE'];
+const dir = kept ?? await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-iceberg-bench-'));
+const reuse = kept !== undefined && await fs.access(path.join(kept, 'metadata')).then(() => true, () => false);
+try {
+	const started = performance.now();
+	const store = new LocalFileStore(dir);
+	if (!reuse) {
+		await generate(store);
+		process.stdout.write(`generated ${snapshots} snapshots in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+	}
 
 	// The files history needs, found once (not timed).
 	const table = await openTable({ref: dir});
@@ -102,5 +113,7 @@ try {
 	process.stdout.write(`load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores: wall times on a busy machine swing widely\n`);
 	process.stdout.write(`ratio ${(time / bound).toFixed(2)}x (target <= 1.5x), ${time < 2000 ? 'under' : 'OVER'} 2 s\n`);
 } finally {
-	await fs.rm(dir, {recursive: true, force: true});
+	if (kept === undefined) {
+		await fs.rm(dir, {recursive: true, force: true});
+	}
 }

@@ -142,14 +142,94 @@ function compile(schemaText: string, selection: FieldSelection | undefined, key:
 	return compiled;
 }
 
-function decompress(codec: string, block: Buffer): Buffer {
+/**
+Raw inflate of many small blocks without a new zlib stream each (`inflateRawSync` builds one per
+call, which costs more than inflating a manifest): one zlib handle, reset between blocks, writing
+into one growing buffer. Node's handle API is internal, so it is checked once against
+`inflateRawSync` and not used when it does not behave; any error is rethrown by `inflateRawSync`.
+The result is valid until the next call.
+*/
+class ReusedInflater {
+	private readonly handle: any;
+	private readonly state: Uint32Array;
+	private output = Buffer.allocUnsafe(64 * 1024);
+	private failed: string | undefined;
+
+	constructor() {
+		const stream = zlib.createInflateRaw() as any;
+		this.handle = stream._handle;
+		this.state = stream._writeState;
+		if (typeof this.handle?.writeSync !== 'function' || typeof this.handle.reset !== 'function' || !(this.state instanceof Uint32Array)) {
+			throw new Error('no zlib handle');
+		}
+
+		this.handle.onerror = (message: string) => {
+			this.failed = message;
+		};
+	}
+
+	inflate(input: Buffer): Buffer {
+		this.handle.reset();
+		let written = 0;
+		let offset = 0;
+		let available = input.length;
+		for (;;) {
+			this.handle.writeSync(zlib.constants.Z_FINISH, input, offset, available, this.output, written, this.output.length - written);
+			if (this.failed !== undefined) {
+				this.failed = undefined;
+				throw new Error('inflate failed');
+			}
+
+			const outLeft = this.state[0]!;
+			const inLeft = this.state[1]!;
+			written = this.output.length - outLeft;
+			offset += available - inLeft;
+			available = inLeft;
+			if (outLeft !== 0) {
+				return this.output.subarray(0, written);
+			}
+
+			const larger = Buffer.allocUnsafe(this.output.length * 2);
+			this.output.copy(larger, 0, 0, written);
+			this.output = larger;
+		}
+	}
+}
+
+let inflater: ReusedInflater | undefined | false;
+
+/** Inflates an Avro deflate block; with `shared`, into a buffer that the next call overwrites. */
+function inflateRaw(block: Buffer, shared: boolean): Buffer {
+	if (shared && inflater === undefined) {
+		try {
+			const probe = Buffer.from('avro '.repeat(30_000));
+			const fast = new ReusedInflater();
+			inflater = fast.inflate(zlib.deflateRawSync(probe)).equals(probe) ? new ReusedInflater() : false;
+		} catch {
+			inflater = false;
+		}
+	}
+
+	if (shared && inflater) {
+		try {
+			return inflater.inflate(block);
+		} catch {
+			// A corrupt block: zlib's own error below. The handle is not reused after an error.
+			inflater = undefined;
+		}
+	}
+
+	return zlib.inflateRawSync(block);
+}
+
+function decompress(codec: string, block: Buffer, shared = false): Buffer {
 	switch (codec) {
 		case 'null': {
 			return block;
 		}
 
 		case 'deflate': {
-			return zlib.inflateRawSync(block);
+			return inflateRaw(block, shared);
 		}
 
 		case 'snappy': {
@@ -172,9 +252,9 @@ function decompress(codec: string, block: Buffer): Buffer {
 	}
 }
 
-/** Reads an Avro object container file: its header and records (only the selected fields, when a selection is given). */
-export function readAvro(data: Uint8Array, options: {selection?: FieldSelection; selectionKey?: string; longs?: 'bigint' | 'number'} = {}): {header: AvroHeader; records: any[]} {
-	const longs = options.longs ?? 'bigint';
+type ParsedHeader = {readonly meta: Record<string, string>; readonly schemaBytes: Buffer; readonly sync: Buffer; readonly cursor: Cursor};
+
+function parseHeader(data: Uint8Array): ParsedHeader {
 	const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 	if (buffer.length < 4 || !buffer.subarray(0, 4).equals(magic)) {
 		throw new Error('not an Avro file');
@@ -206,11 +286,24 @@ export function readAvro(data: Uint8Array, options: {selection?: FieldSelection;
 		}
 	}
 
+	if (cursor.position + 16 > buffer.length) {
+		throw new Error('truncated Avro file');
+	}
+
 	const sync = buffer.subarray(cursor.position, cursor.position + 16);
 	cursor.position += 16;
 	if (!schemaBytes) {
 		throw new Error('Avro file without a schema');
 	}
+
+	return {meta, schemaBytes, sync, cursor};
+}
+
+/** Reads an Avro object container file: its header and records (only the selected fields, when a selection is given). */
+export function readAvro(data: Uint8Array, options: {selection?: FieldSelection; selectionKey?: string; longs?: 'bigint' | 'number'} = {}): {header: AvroHeader; records: any[]} {
+	const longs = options.longs ?? 'bigint';
+	const {meta, schemaBytes, sync, cursor} = parseHeader(data);
+	const {buffer} = cursor;
 
 	// Files of one table share their schema: find it by its bytes, decode the text only once.
 	const selectionKey = `${longs}:${options.selectionKey ?? (options.selection ? JSON.stringify(options.selection) : '')}`;
@@ -249,6 +342,477 @@ export function readAvro(data: Uint8Array, options: {selection?: FieldSelection;
 	}
 
 	return {header: {schemaText, codec, meta}, records};
+}
+
+/*
+Projections: the selected leaves of each record read straight from the decompressed block, every
+other field skipped by functions compiled once per writer schema (parsed by avsc, which resolves
+named types). No object per record: history reads a hundred thousand manifest-list entries of
+which a few thousand differ.
+*/
+
+// The block being read and the position in it: module state, set by `AvroRows.next()` (decoding is synchronous).
+let data: Buffer = Buffer.alloc(0);
+let at = 0;
+let end = 0;
+
+type Op = () => void;
+
+function readLong(): number {
+	let byte = data[at++]!;
+	let value = byte & 0x7F;
+	if (byte < 0x80) {
+		return (value >>> 1) ^ -(value & 1);
+	}
+
+	let multiplier = 128;
+	do {
+		byte = data[at++]!;
+		value += (byte & 0x7F) * multiplier;
+		multiplier *= 128;
+	} while (byte & 0x80);
+	return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+}
+
+function skipVarints(count: number): Op {
+	if (count === 1) {
+		return () => {
+			while (data[at++]! & 0x80) {
+				// A varint ends at a byte without the high bit (or past the end: caught after the record).
+			}
+		};
+	}
+
+	return () => {
+		for (let index = 0; index < count; index++) {
+			while (data[at++]! & 0x80) {
+				// As above.
+			}
+		}
+	};
+}
+
+function skipBytes(): void {
+	const length = readLong();
+	if (length < 0) {
+		throw new Error('corrupt Avro block (negative length)');
+	}
+
+	at += length;
+}
+
+function checkBounds(): void {
+	if (at > end) {
+		throw new Error('truncated Avro block');
+	}
+}
+
+type Step = {readonly kind: 'varints'; readonly size: number} | {readonly kind: 'fixed'; readonly size: number} | {readonly kind: 'op'; readonly op: Op};
+
+/** Runs steps in order, consecutive varints and fixed-size skips merged. */
+function sequence(steps: readonly Step[]): Op {
+	const merged: Step[] = [];
+	for (const step of steps) {
+		const last = merged.at(-1);
+		if (last && step.kind !== 'op' && last.kind === step.kind) {
+			merged[merged.length - 1] = {kind: step.kind, size: last.size + step.size} as Step;
+		} else {
+			merged.push(step);
+		}
+	}
+
+	const ops = merged.map(step => {
+		if (step.kind === 'varints') {
+			return skipVarints(step.size);
+		}
+
+		if (step.kind === 'fixed') {
+			const {size} = step;
+			return () => {
+				at += size;
+			};
+		}
+
+		return step.op;
+	});
+	if (ops.length === 0) {
+		return () => undefined;
+	}
+
+	if (ops.length === 1) {
+		return ops[0]!;
+	}
+
+	if (ops.length === 2) {
+		const [first, second] = ops as [Op, Op];
+		return () => {
+			first();
+			second();
+		};
+	}
+
+	return () => {
+		for (const op of ops) {
+			op();
+		}
+	};
+}
+
+function skipStep(type: any, cache: Map<unknown, Step>): Step {
+	const known = cache.get(type);
+	if (known) {
+		return known;
+	}
+
+	const name: string = type.typeName;
+	switch (name) {
+		case 'null': {
+			return {kind: 'fixed', size: 0};
+		}
+
+		case 'boolean': {
+			return {kind: 'fixed', size: 1};
+		}
+
+		case 'float': {
+			return {kind: 'fixed', size: 4};
+		}
+
+		case 'double': {
+			return {kind: 'fixed', size: 8};
+		}
+
+		case 'fixed': {
+			return {kind: 'fixed', size: type.size as number};
+		}
+
+		case 'int':
+		case 'long':
+		case 'enum': {
+			return {kind: 'varints', size: 1};
+		}
+
+		case 'string':
+		case 'bytes': {
+			return {kind: 'op', op: skipBytes};
+		}
+
+		case 'array':
+		case 'map': {
+			const item = toOp(skipStep(name === 'array' ? type.itemsType : type.valuesType, cache));
+			const entry = name === 'array' ? item : () => {
+				skipBytes();
+				item();
+			};
+			return {kind: 'op', op() {
+				for (;;) {
+					let count = readLong();
+					if (count === 0) {
+						return;
+					}
+
+					if (count < 0) {
+						// A block with its size in bytes: skipped whole.
+						count = -count;
+						const size = readLong();
+						if (size >= 0) {
+							at += size;
+							continue;
+						}
+					}
+
+					for (let index = 0; index < count && at <= end; index++) {
+						entry();
+					}
+
+					checkBounds();
+				}
+			}};
+		}
+
+		case 'union:unwrapped':
+		case 'union:wrapped': {
+			const branches = (type.types as any[]).map(branch => toOp(skipStep(branch, cache)));
+			return {kind: 'op', op() {
+				const branch = branches[readLong()];
+				if (!branch) {
+					throw new Error('corrupt Avro block (union branch out of range)');
+				}
+
+				branch();
+			}};
+		}
+
+		case 'record':
+		case 'error': {
+			// Recursive types refer to themselves: a trampoline until the fields are compiled.
+			let compiled: Op = () => undefined;
+			const step: Step = {kind: 'op', op: () => compiled()};
+			cache.set(type, step);
+			compiled = sequence((type.fields as any[]).map(field => skipStep(field.type, cache)));
+			return step;
+		}
+
+		default: {
+			if (name.startsWith('logical:')) {
+				return skipStep(type.underlyingType, cache);
+			}
+
+			throw new Error(`unsupported Avro type '${name}'`);
+		}
+	}
+}
+
+function toOp(step: Step): Op {
+	return sequence([step]);
+}
+
+/** Reads one selected leaf: numbers (int, long, enum, boolean, float, double) as numbers, strings and bytes as a span of the block. */
+function leafStep(type: any, leaf: number, values: Array<number | undefined>, ends: number[], cache: Map<unknown, Step>): Step {
+	const name: string = type.typeName;
+	switch (name) {
+		case 'null': {
+			return {kind: 'op', op() {
+				values[leaf] = undefined;
+			}};
+		}
+
+		case 'int':
+		case 'long':
+		case 'enum': {
+			return {kind: 'op', op() {
+				values[leaf] = readLong();
+			}};
+		}
+
+		case 'boolean': {
+			return {kind: 'op', op() {
+				values[leaf] = data[at++];
+			}};
+		}
+
+		case 'float': {
+			return {kind: 'op', op() {
+				values[leaf] = at + 4 <= end ? data.readFloatLE(at) : Number.NaN;
+				at += 4;
+			}};
+		}
+
+		case 'double': {
+			return {kind: 'op', op() {
+				values[leaf] = at + 8 <= end ? data.readDoubleLE(at) : Number.NaN;
+				at += 8;
+			}};
+		}
+
+		case 'string':
+		case 'bytes': {
+			return {kind: 'op', op() {
+				const length = readLong();
+				if (length < 0) {
+					throw new Error('corrupt Avro block (negative length)');
+				}
+
+				values[leaf] = at;
+				at += length;
+				ends[leaf] = at;
+			}};
+		}
+
+		case 'fixed': {
+			const size = type.size as number;
+			return {kind: 'op', op() {
+				values[leaf] = at;
+				at += size;
+				ends[leaf] = at;
+			}};
+		}
+
+		case 'union:unwrapped':
+		case 'union:wrapped': {
+			const branches = (type.types as any[]).map(branch => toOp(leafStep(branch, leaf, values, ends, cache)));
+			return {kind: 'op', op() {
+				const branch = branches[readLong()];
+				if (!branch) {
+					throw new Error('corrupt Avro block (union branch out of range)');
+				}
+
+				branch();
+			}};
+		}
+
+		default: {
+			if (name.startsWith('logical:')) {
+				return leafStep(type.underlyingType, leaf, values, ends, cache);
+			}
+
+			throw new Error(`a projection reads only primitive fields, not '${name}'`);
+		}
+	}
+}
+
+/** The selection's leaves, depth first: `data_file.file_path`. */
+export function selectionLeaves(selection: FieldSelection, prefix = ''): string[] {
+	return Object.entries(selection).flatMap(([name, keep]) => keep === true ? [prefix + name] : selectionLeaves(keep, `${prefix}${name}.`));
+}
+
+function recordStep(type: any, selection: FieldSelection, prefix: string, leaves: readonly string[], values: Array<number | undefined>, ends: number[], cache: Map<unknown, Step>): Step {
+	const steps: Step[] = [];
+	for (const field of type.fields as any[]) {
+		const keep = selection[field.name];
+		if (keep === true) {
+			steps.push(leafStep(field.type, leaves.indexOf(prefix + field.name), values, ends, cache));
+		} else if (keep) {
+			steps.push(nestedStep(field.type, keep, `${prefix}${field.name}.`, leaves, values, ends, cache));
+		} else {
+			steps.push(skipStep(field.type, cache));
+		}
+	}
+
+	return {kind: 'op', op: sequence(steps)};
+}
+
+function nestedStep(type: any, selection: FieldSelection, prefix: string, leaves: readonly string[], values: Array<number | undefined>, ends: number[], cache: Map<unknown, Step>): Step {
+	const name: string = type.typeName;
+	if (name === 'record' || name === 'error') {
+		return recordStep(type, selection, prefix, leaves, values, ends, cache);
+	}
+
+	if (name.startsWith('union:')) {
+		const branches = (type.types as any[]).map(branch => toOp(nestedStep(branch, selection, prefix, leaves, values, ends, cache)));
+		return {kind: 'op', op() {
+			const branch = branches[readLong()];
+			if (!branch) {
+				throw new Error('corrupt Avro block (union branch out of range)');
+			}
+
+			branch();
+		}};
+	}
+
+	// Selected sub-fields of something that is not a record (a null branch): nothing to read there.
+	return skipStep(type, cache);
+}
+
+type Projection = {readonly read: Op; readonly values: Array<number | undefined>; readonly ends: number[]; readonly leaves: readonly string[]};
+const projections = new Map<string, Array<{bytes: Buffer; projection: Projection}>>();
+
+function projection(schemaBytes: Buffer, selection: FieldSelection, key: string): Projection {
+	let known = projections.get(key);
+	if (!known) {
+		known = [];
+		projections.set(key, known);
+	}
+
+	const found = known.find(item => item.bytes.equals(schemaBytes));
+	if (found) {
+		return found.projection;
+	}
+
+	const type: any = numberType(JSON.parse(schemaBytes.toString('utf8')));
+	if (type.typeName !== 'record') {
+		throw new Error(`a projection needs records, not '${type.typeName}'`);
+	}
+
+	const leaves = selectionLeaves(selection);
+	const values: Array<number | undefined> = leaves.map(() => undefined);
+	const ends: number[] = leaves.map(() => 0);
+	const step = recordStep(type, selection, '', leaves, values, ends, new Map());
+	const made: Projection = {read: toOp(step), values, ends, leaves};
+	known.unshift({bytes: Buffer.from(schemaBytes), projection: made});
+	known.length = Math.min(known.length, 16);
+	return made;
+}
+
+/**
+The records of an Avro file, one at a time, reduced to the selection's leaves (numbered as
+`selectionLeaves` lists them): `number(leaf)`, `text(leaf)`, or `span(leaf)` for the raw bytes of a
+string. Absent or null leaves are undefined. `key` names the selection for the compiled-schema cache.
+*/
+export class AvroRows {
+	readonly meta: Readonly<Record<string, string>>;
+	readonly codec: string;
+	/** The current block (decompressed, valid until the next `next()`): `start`/`end` positions point into it. */
+	block: Buffer = Buffer.alloc(0);
+	private readonly cursor: Cursor;
+	private readonly sync: Buffer;
+	private readonly projection: Projection;
+	private readonly values: Array<number | undefined>;
+	private position = 0;
+	private remaining = 0;
+
+	constructor(bytes: Uint8Array, selection: FieldSelection, key: string) {
+		const header = parseHeader(bytes);
+		this.meta = header.meta;
+		this.codec = header.meta['avro.codec'] ?? 'null';
+		this.cursor = header.cursor;
+		this.sync = header.sync;
+		this.projection = projection(header.schemaBytes, selection, key);
+		this.values = this.projection.values;
+	}
+
+	/** Moves to the next record; false at the end of the file. */
+	next(): boolean {
+		while (this.remaining === 0) {
+			if (!this.nextBlock()) {
+				return false;
+			}
+		}
+
+		const {values} = this;
+		for (let index = 0; index < values.length; index++) {
+			values[index] = undefined;
+		}
+
+		data = this.block;
+		at = this.position;
+		end = this.block.length;
+		this.projection.read();
+		checkBounds();
+		this.position = at;
+		this.remaining--;
+		return true;
+	}
+
+	number(leaf: number): number | undefined {
+		return this.values[leaf];
+	}
+
+	text(leaf: number): string | undefined {
+		const start = this.values[leaf];
+		return start === undefined ? undefined : this.block.toString('utf8', start, this.projection.ends[leaf]);
+	}
+
+	/** Start and end of a string leaf in `block` (start undefined when absent). */
+	start(leaf: number): number | undefined {
+		return this.values[leaf];
+	}
+
+	end(leaf: number): number {
+		return this.projection.ends[leaf]!;
+	}
+
+	private nextBlock(): boolean {
+		const {cursor} = this;
+		if (cursor.position >= cursor.buffer.length) {
+			return false;
+		}
+
+		const count = cursor.long();
+		if (count < 0) {
+			throw new Error('corrupt Avro file (negative block count)');
+		}
+
+		this.block = decompress(this.codec, cursor.bytes(), true);
+		if (cursor.position + 16 > cursor.buffer.length || cursor.buffer.compare(this.sync, 0, 16, cursor.position, cursor.position + 16) !== 0) {
+			throw new Error('corrupt Avro file (sync marker mismatch)');
+		}
+
+		cursor.position += 16;
+		this.position = 0;
+		this.remaining = count;
+		return true;
+	}
 }
 
 function zigzag(value: number): Buffer {

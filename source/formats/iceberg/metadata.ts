@@ -322,14 +322,26 @@ location are taken as relative to the table root. Returns undefined for a path o
 export class PathMapper {
 	readonly location: string;
 	private readonly normalized: string;
+	/** The location as written with one trailing slash. */
+	private readonly prefix: string;
 	private readonly memo = new Map<string, string | undefined>();
 
 	constructor(location: string) {
 		this.location = location;
 		this.normalized = normalizeLocation(location);
+		this.prefix = location === location.trim() ? location.replace(/\/+$/, '') + '/' : '\u0000';
 	}
 
 	toRelative(path: string): string | undefined {
+		// Most paths are the location as written, a slash and a clean rest: what normalizing would give.
+		if (this.normalized !== '' && path.startsWith(this.prefix)) {
+			const rest = path.slice(this.prefix.length);
+			const last = rest.charCodeAt(rest.length - 1);
+			if (last > 0x20 && last !== 0x2F && rest.charCodeAt(0) !== 0x2F && !rest.startsWith('./') && !rest.includes('//')) {
+				return rest;
+			}
+		}
+
 		if (this.memo.has(path)) {
 			return this.memo.get(path);
 		}
