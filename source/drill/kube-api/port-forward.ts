@@ -66,13 +66,18 @@ export function parsePorts(parameters: URLSearchParams): number[] {
 	return ports;
 }
 
-/** The WebSocket server for channel-protocol forwards (no listener of its own: fed by `upgrade`). */
-export function channelWebSocketServer(extraProtocols: readonly string[] = []): WebSocketServer {
-	return new WebSocketServer({
+/**
+The WebSocket server for port-forwards (no listener of its own: fed by `upgrade`). `ws` accepts
+only RFC 6455 tokens as subprotocols, and kubectl's `SPDY/3.1+portforward.k8s.io` has a `/`: call
+`tokenizeProtocols(req)` before `handleUpgrade`; the answer names the protocol as offered, and the
+socket's `protocol` is then `tunnelToken`.
+*/
+export function channelWebSocketServer(tunnelProtocol?: string): WebSocketServer {
+	const server = new WebSocketServer({
 		noServer: true,
 		perMessageDeflate: false,
 		handleProtocols(offered) {
-			for (const protocol of [...extraProtocols, ...channelProtocols]) {
+			for (const protocol of [...(tunnelProtocol ? [tunnelToken] : []), ...channelProtocols]) {
 				if (offered.has(protocol)) {
 					return protocol;
 				}
@@ -82,6 +87,26 @@ export function channelWebSocketServer(extraProtocols: readonly string[] = []): 
 			return false;
 		},
 	});
+	if (tunnelProtocol) {
+		server.on('headers', headers => {
+			const index = headers.indexOf(`Sec-WebSocket-Protocol: ${tunnelToken}`);
+			if (index >= 0) {
+				headers[index] = `Sec-WebSocket-Protocol: ${tunnelProtocol}`;
+			}
+		});
+	}
+
+	return server;
+}
+
+export const tunnelToken = 'x-spdy-tunnel';
+
+/** Renames a non-token subprotocol (`SPDY/3.1+portforward.k8s.io`) in the request to `tunnelToken`. */
+export function tokenizeProtocols(req: http.IncomingMessage, tunnelProtocol: string): void {
+	const header = req.headers['sec-websocket-protocol'];
+	if (typeof header === 'string') {
+		req.headers['sec-websocket-protocol'] = header.split(',').map(item => item.trim()).filter(Boolean).map(item => item === tunnelProtocol ? tunnelToken : item).filter(item => /^[!#$%&'*+.^_`|~\w-]+$/.test(item)).join(', ');
+	}
 }
 
 const watchIntervalMs = 250;

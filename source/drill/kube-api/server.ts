@@ -30,7 +30,7 @@ import {aggregatedDiscovery, apiGroup, apiResourceList} from './discovery.js';
 import {groupVersionDocument, openApiIndex} from './openapi.js';
 import {PatchError, builtinListStrategy, jsonPatch, mergePatch, strategicMergePatch} from './patch.js';
 import {decodeProtobufObject, emptyOpenApiV2, protobufContentType} from './protobuf.js';
-import {channelWebSocketServer, parsePorts, rejectUpgrade, serveChannelForward, type ForwardTarget} from './port-forward.js';
+import {channelWebSocketServer, parsePorts, rejectUpgrade, serveChannelForward, tokenizeProtocols, tunnelToken, type ForwardTarget} from './port-forward.js';
 import {serveSpdyForward, serveTunnelledSpdyForward, spdyTunnelProtocol} from './spdy.js';
 import {type Identity, type PolicyRule, authorize} from './identity.js';
 import {rbacRules} from './rbac.js';
@@ -1210,7 +1210,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 	// ---- port-forward (connection upgrades) ---------------------------------------------------------
 
 	const forwards = new Set<() => void>();
-	const channelServer = channelWebSocketServer([spdyTunnelProtocol]);
+	const channelServer = channelWebSocketServer(spdyTunnelProtocol);
 
 	/**
 	`pods/NAME/portforward` upgraded to a WebSocket (channel protocol, or SPDY tunnelled in it) or
@@ -1292,6 +1292,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 					}
 				}
 
+				tokenizeProtocols(req, spdyTunnelProtocol);
 				channelServer.handleUpgrade(req, socket, head, ws => {
 					record(req, context, 101);
 					const stop = () => {
@@ -1300,7 +1301,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 
 					forwards.add(stop);
 					ws.on('close', () => forwards.delete(stop));
-					if (ws.protocol === spdyTunnelProtocol) {
+					if (ws.protocol === tunnelToken) {
 						serveTunnelledSpdyForward(ws, makeTarget([]));
 					} else {
 						serveChannelForward(ws, makeTarget(ports));

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import {spawn, type ChildProcess} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {after, before, test} from 'node:test';
+import {ListBucketsCommand, S3Client} from '@aws-sdk/client-s3';
+import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../../helpers/drill-world.js';
+
+/*
+`kubectl port-forward` against the drill API, with the machine's real kubectl: 1.31+ asks for a
+WebSocket carrying SPDY (`SPDY/3.1+portforward.k8s.io`), 1.27-1.30 upgrade to SPDY/3.1 directly.
+Either way the AWS CLI lists the provider's buckets through the forwarded port.
+*/
+
+let drill: DrillFixture;
+const children: ChildProcess[] = [];
+
+before(async () => {
+	drill = await startDrillWorld({seeders: coreSeeders});
+});
+
+after(async () => {
+	for (const child of children) {
+		child.kill();
+	}
+
+	await drill?.stop();
+});
+
+/** Starts `kubectl port-forward svc/ilum-objectstorage 0:9000` and waits for the local port it picked. */
+async function portForward(binary: string, cacheDir: string): Promise<number> {
+	const child = spawn(binary, ['--cache-dir', cacheDir, '-n', 'ilum', 'port-forward', 'svc/ilum-objectstorage', '0:9000'], {env: drill.env, stdio: ['ignore', 'pipe', 'pipe']});
+	children.push(child);
+	let output = '';
+	child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+		output += chunk;
+	});
+	child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+		output += chunk;
+	});
+	const match = await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+) -> 9000/.exec(output), `kubectl port-forward to say its port (${binary}): ${output}`);
+	return Number(match[1]);
+}
+
+async function bucketsThrough(port: number): Promise<string[]> {
+	const {accessKeyId, secretAccessKey} = drill.world.provider;
+	const client = new S3Client({endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId, secretAccessKey}, maxAttempts: 1});
+	try {
+		const answer = await client.send(new ListBucketsCommand({}));
+		return (answer.Buckets ?? []).map(bucket => bucket.Name ?? '').sort();
+	} finally {
+		client.destroy();
+	}
+}
+
+test('kubectl 1.33 port-forward svc/ilum-objectstorage 0:9000 (SPDY tunnelled in a WebSocket): the SDK lists the buckets through it', async () => {
+	drill.world.api.resetStats();
+	const port = await portForward('kubectl', path.join(drill.cacheDir, 'pf-default'));
+	const names = await bucketsThrough(port);
+	assert.ok(names.includes('ilum-data') && names.includes('ilum-files'), names.join(','));
+	const upgrades = drill.world.api.requests().filter(request => request.subresource === 'portforward');
+	assert.ok(upgrades.some(request => request.method === 'GET' && request.code === 101), JSON.stringify(upgrades));
+	assert.ok(!upgrades.some(request => request.method === 'POST'), 'no fallback to SPDY over POST');
+});
+
+test('kubectl 1.30 (SPDY/3.1 upgrade, no WebSocket): the AWS CLI lists the buckets through it', async () => {
+	const binary = path.join(path.dirname(fs.realpathSync('/usr/bin/kubectl')), 'kubectl.1.30');
+	drill.world.api.resetStats();
+	const port = await portForward(binary, path.join(drill.cacheDir, 'pf-130'));
+	const {accessKeyId, secretAccessKey} = drill.world.provider;
+	const aws = spawn('aws', ['--endpoint-url', `http://127.0.0.1:${port}`, 's3', 'ls'], {env: {...drill.env, AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: ''}, stdio: ['ignore', 'pipe', 'pipe']});
+	let listed = '';
+	aws.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+		listed += chunk;
+	});
+	const code = await new Promise<number | null>(resolve => aws.once('close', resolve));
+	assert.equal(code, 0);
+	assert.match(listed, /ilum-data/);
+	assert.match(listed, /ilum-tables/);
+	const upgrades = drill.world.api.requests().filter(request => request.subresource === 'portforward');
+	assert.ok(upgrades.some(request => request.method === 'POST' && request.code === 101), JSON.stringify(upgrades));
+});
