@@ -11,6 +11,7 @@ import {App} from '../../source/ui/app.js';
 import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
 import {waitForFrame} from '../helpers/frames.js';
 import {keys, renderSized} from '../helpers/render-sized.js';
+import {runCli} from '../helpers/run-cli.js';
 
 /*
 The console after a wizard closes shows the world as the restore left it, without `r`: the
@@ -94,5 +95,33 @@ test('after the volume restore wizard closes, the panes show the restored world 
 		assert.equal(bucketCounts(frame, 'ilum-data')!.mirror, before.mirror, 'the mirror is untouched');
 	} finally {
 		ui.unmount();
+	}
+});
+
+test('a restore from elsewhere (the CLI in another terminal) shows in the open console without r', async () => {
+	const {world} = drill;
+	const names = world.store.list('volumesnapshots', 'ilum').items.map(item => item.metadata.name).filter(name => name.includes('-hourly-')).sort();
+	const target = names.at(-3)!;
+	const snapshot = world.store.get('volumesnapshots', 'ilum', target)!;
+	const content = world.store.get('volumesnapshotcontents', undefined, String((snapshot as any).status.boundVolumeSnapshotContentName))!;
+	const expected = world.data.snapshots.get(String((content as any).status.snapshotHandle))!.objects('ilum-data').size;
+	await waitFor(() => ((world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
+	sources ??= await connectLayers({
+		flags: {kubeconfig: world.kubeconfigPath, stateDir},
+		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
+	});
+	const other = new LiveInventory(sources, {throttleMs: 20});
+	other.start();
+	const ui = renderSized(<App live={other} size={size}/>, size);
+	try {
+		const frame = await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data') !== undefined && !text.includes('counting'), {timeout: 120_000});
+		assert.notEqual(bucketCounts(frame, 'ilum-data')!.provider, expected, 'the snapshot differs from what the provider holds now');
+		const restored = await runCli(['restore', 'volume', target, '--yes', '--no-safety-snapshot', '--kubeconfig', world.kubeconfigPath, '--s3-endpoint', world.provider.endpoint, '--state-dir', stateDir], {timeoutMs: 180_000});
+		assert.equal(restored.code, 0, restored.stderr);
+		// No key pressed: the watches saw the claim bound to a new volume and the provider back.
+		await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data')?.provider === expected && !text.includes('counting'), {timeout: 60_000});
+	} finally {
+		ui.unmount();
+		await other.stop();
 	}
 });
