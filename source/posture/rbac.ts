@@ -14,6 +14,9 @@ const namespaced: Record<AccessLevel, Rule[]> = {
 	read: [
 		{apiGroups: [''], resources: ['pods', 'persistentvolumeclaims', 'services', 'events', 'configmaps'], verbs: read},
 		{apiGroups: [''], resources: ['pods/log'], verbs: ['get']},
+		// Reaching the provider's S3 port without --s3-endpoint: a port-forward through the API server
+		// (a WebSocket GET needs get before Kubernetes 1.35, create since; kubectl's SPDY POST needs create).
+		{apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create']},
 		// The provider's and the mirror's credentials: without it, pass them by flags and AWS variables.
 		{apiGroups: [''], resources: ['secrets'], verbs: ['get']},
 		{apiGroups: ['apps'], resources: ['statefulsets'], verbs: read},

@@ -6,6 +6,8 @@ import WebSocket from 'ws';
 import {PassThrough} from 'node:stream';
 import {ServicePortForward, PortForwardError} from '../../source/cluster/port-forward.js';
 import {loadKubeConfig} from '../../source/config/kube.js';
+import {adminToken, viewerToken} from '../../source/drill/world.js';
+import {runCli} from '../helpers/run-cli.js';
 import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
 
 let drill: DrillFixture;
@@ -13,7 +15,12 @@ const forwards: ServicePortForward[] = [];
 const clients: S3Client[] = [];
 
 before(async () => {
-	drill = await startDrillWorld({seeders: coreSeeders});
+	drill = await startDrillWorld({seeders: coreSeeders, identities: {
+		[adminToken]: {name: 'admin'},
+		[viewerToken]: {name: 'viewer', readOnly: true},
+		// Only what the stored Roles grant its group.
+		'drill-oncall-token': {name: 'oncall', groups: ['ilum-restore-operators'], rbac: true},
+	}});
 });
 
 after(async () => {
@@ -116,4 +123,15 @@ test('the StatefulSet scaled to zero: one line says no pod is ready; scaled back
 	const now = drill.world.store.get('pods', 'ilum', 'ilum-objectstorage-0')?.metadata.uid;
 	assert.ok(now && now !== before, 'a new pod');
 	assert.equal(forward.problem, undefined);
+});
+
+test('the Roles `ilum-restore rbac --level read` prints are enough to forward (denied before they are applied)', async () => {
+	const forward = await forwardAs('drill-oncall');
+	await assert.rejects(forward.check(), (error: unknown) => error instanceof PortForwardError && error.problem === 'denied');
+	const printed = await runCli(['rbac', '--level', 'read']);
+	assert.equal(printed.code, 0, printed.stderr);
+	const applied = await drill.kubectl(['apply', '-f', '-'], {input: printed.stdout});
+	assert.equal(applied.code, 0, applied.stderr);
+	assert.equal(await forward.check(), 'ilum-objectstorage-0');
+	assert.ok((await bucketNames(s3Through(forward))).includes('ilum-data'));
 });
