@@ -10,7 +10,7 @@ import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJo
 import {describeBackupCron} from '../layers/mirrors/cron.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {
-	InClusterAborted, describeEvent, findRun, jobName, labels, restoreJobManifest, runMirrorJobs,
+	InClusterAborted, describeEvent, findRun, isObjectLine, jobName, labels, restoreJobManifest, runMirrorJobs,
 	type InClusterEvent, type JobCluster, type MirrorJobTarget, type MirrorOptions,
 } from '../layers/mirrors/in-cluster.js';
 import {cronJobImage, inClusterCopy} from '../layers/mirrors/in-cluster-strategy.js';
@@ -140,6 +140,8 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 
 		const outcomes = new Map<string, BucketOutcome>(buckets.map(bucket => [bucket, {bucket, outcome: 'unknown'}]));
 		let aborted: InClusterAborted | undefined;
+		const copiedSoFar = new Map<string, number>();
+		const lastCount = new Map<string, number>();
 		try {
 			for await (const event of runMirrorJobs(kube.jobs, targets, {
 				...settings,
@@ -152,7 +154,19 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 				record(outcomes, event);
 				if (json) {
 					writeJson(stdout, event);
+				} else if (event.type === 'log' && isObjectLine(event.line)) {
+					// One line per object would flood a terminal: a count per bucket, at most once a second.
+					const count = (copiedSoFar.get(event.bucket) ?? 0) + 1;
+					copiedSoFar.set(event.bucket, count);
+					if (Date.now() - (lastCount.get(event.bucket) ?? 0) >= 1000) {
+						lastCount.set(event.bucket, Date.now());
+						log(`${event.bucket}: ${count} objects copied so far (last: ${event.line.replace(/^`[^`]+` -> /, '')})`);
+					}
 				} else {
+					if (event.type === 'job-succeeded' && copiedSoFar.has(event.bucket)) {
+						log(`${event.bucket}: ${copiedSoFar.get(event.bucket)} objects copied`);
+					}
+
 					log(describeEvent(event));
 				}
 			}
@@ -281,7 +295,7 @@ export function inClusterStrategy(values: Flags, json: boolean): MirrorCopyStrat
 		onEvent(event) {
 			if (json) {
 				writeJson(process.stdout, event);
-			} else if (event.type !== 'log' || !/^`[^`]+` -> `[^`]+`$/.test(event.line)) {
+			} else if (event.type !== 'log' || !isObjectLine(event.line)) {
 				// Object-by-object lines become the progress line; the rest (pod phases, mc's other lines) as they come.
 				process.stderr.write(describeEvent(event) + '\n');
 			}

@@ -138,7 +138,33 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		assert.equal(new Set(newRun.map(job => job.run)).size, 1);
 		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false);
 
-		// 5. Both endpoints reachable from here (--s3-endpoint): the guided-restore engine runs it (plan, CronJob hold, verification from here) with the Jobs as its copy step.
+		// 5. Ctrl-C while a Job runs (here: failing and backing off): the run's Jobs are deleted, the CronJob resumed.
+		setBackupAccessKey(drill, 'NOT-THE-KEY');
+		const interrupted = spawn(process.execPath, [binPath, 'restore', 'mirror', '--in-cluster', '--yes', '--json', '--bucket', 'ilum-tables', '--kubeconfig', world.kubeconfigPath], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
+		children.push(interrupted);
+		let interruptedOut = '';
+		let interruptedErr = '';
+		interrupted.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+			interruptedOut += chunk;
+		});
+		interrupted.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+			interruptedErr += chunk;
+		});
+		const interruptedExit = new Promise<number | null>(resolve => {
+			interrupted.on('close', code => {
+				resolve(code);
+			});
+		});
+		await waitFor(() => interruptedOut.includes('"type":"log"'), 'the Job to run', 120_000);
+		const stopped = lines(interruptedOut).find(event => event.type === 'job-created')!;
+		interrupted.kill('SIGINT');
+		assert.equal(await interruptedExit, 1, interruptedErr);
+		assert.match(interruptedErr, new RegExp(`Interrupted: deleted the Jobs ${stopped.job}`));
+		assert.equal(world.store.get('jobs', ilum.namespace, stopped.job), undefined, 'the Job is gone');
+		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the CronJob resumed after the interruption');
+		setBackupAccessKey(drill, originalKey);
+
+		// 6. Both endpoints reachable from here (--s3-endpoint): the guided-restore engine runs it (plan, CronJob hold, verification from here) with the Jobs as its copy step.
 		const lost = [...mirrored].slice(0, 20);
 		await provider.send(new DeleteObjectsCommand({Bucket: 'ilum-data', Delete: {Objects: lost.map(Key => ({Key}))}}));
 		assert.ok(!(await keys(provider, 'ilum-data')).has(lost[0]!));

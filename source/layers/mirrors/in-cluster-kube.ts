@@ -1,5 +1,5 @@
-import {Writable} from 'node:stream';
-import {BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1Job, type V1Pod} from '@kubernetes/client-node';
+import {BatchV1Api, CoreV1Api, HttpMethod, RequestContext, type KubeConfig, type V1Job, type V1Pod} from '@kubernetes/client-node';
+import {fetch} from 'undici';
 import {UserError} from '../../errors.js';
 import type {JobCluster} from './in-cluster.js';
 
@@ -38,49 +38,51 @@ export class KubeJobCluster implements JobCluster {
 	}
 
 	async followLog(namespace: string, pod: string, container: string, options: {signal: AbortSignal; onLine: (line: string) => void}): Promise<void> {
-		let rest = '';
-		const sink = new Writable({
-			write(chunk: Buffer, _encoding, done) {
-				const text = rest + chunk.toString('utf8');
-				const lines = text.split('\n');
-				rest = lines.pop() ?? '';
-				for (const line of lines) {
-					options.onLine(line.replace(/\r$/, ''));
-				}
-
-				done();
-			},
-			final(done) {
-				if (rest) {
-					options.onLine(rest);
-					rest = '';
-				}
-
-				done();
-			},
-		});
-		const ended = new Promise<void>(resolve => {
-			sink.on('finish', resolve);
-			sink.on('close', resolve);
-			sink.on('error', () => {
-				resolve();
-			});
-		});
-		const controller = await new Log(this.config).log(namespace, pod, container, sink, {follow: true});
-		const abort = () => {
-			controller.abort();
-			sink.destroy();
-		};
-
-		options.signal.addEventListener('abort', abort, {once: true});
-		if (options.signal.aborted) {
-			abort();
+		// As `kubectl logs -f`: GET pods/NAME/log?follow=true, read until the server ends the stream
+		// (the container ended) or the signal aborts. (client-node's Log pipes a stream whose abort
+		// error nobody handles: done here with fetch, errors caught.)
+		const server = this.config.getCurrentCluster()?.server;
+		if (!server) {
+			throw new UserError('The kube context has no cluster', {hint: 'check --kubeconfig and --context'});
 		}
 
+		const url = new URL(`${server}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`);
+		url.searchParams.set('container', container);
+		url.searchParams.set('follow', 'true');
+		const context = new RequestContext(url.toString(), HttpMethod.GET);
+		await this.config.applySecurityAuthentication(context);
+		let rest = '';
+		const emit = (text: string) => {
+			const lines = (rest + text).split('\n');
+			rest = lines.pop() ?? '';
+			for (const line of lines) {
+				options.onLine(line.replace(/\r$/, ''));
+			}
+		};
+
 		try {
-			await ended;
-		} finally {
-			options.signal.removeEventListener('abort', abort);
+			const response = await fetch(url, {method: 'GET', headers: context.getHeaders(), dispatcher: context.getDispatcher(), signal: options.signal});
+			if (response.status !== 200 || !response.body) {
+				await response.body?.cancel().catch(() => undefined);
+				throw wrap(`follow the log of pod ${namespace}/${pod}`, {code: response.status, body: undefined});
+			}
+
+			const decoder = new TextDecoder();
+			for await (const chunk of response.body) {
+				emit(decoder.decode(chunk as Uint8Array, {stream: true}));
+			}
+
+			emit(decoder.decode());
+			if (rest) {
+				options.onLine(rest);
+				rest = '';
+			}
+		} catch (error) {
+			if (options.signal.aborted) {
+				return;
+			}
+
+			throw error;
 		}
 	}
 }

@@ -1,7 +1,7 @@
 import type {V1CronJob} from '@kubernetes/client-node';
 import type {MirrorCopyRequest, MirrorCopyStrategy} from '../../restore/mirror-plan.js';
 import type {ProgressEvent} from './copy.js';
-import {InClusterAborted, describeEvent, findRun, labels, runMirrorJobs, type InClusterEvent, type JobCluster} from './in-cluster.js';
+import {InClusterAborted, describeEvent, findRun, isObjectLine, labels, runMirrorJobs, type InClusterEvent, type JobCluster} from './in-cluster.js';
 
 /**
 The in-cluster Jobs as the copy step of the mirror restore plan (`restore/mirror-plan.ts`'s
@@ -32,7 +32,7 @@ export type InClusterCopyOptions = {
 
 /** mc's line for one copied object: "`backup/b/k` -> `ilum/b/k`", or with `--json` a line with source, target and size. */
 function copiedObject(line: string): {size?: number} | undefined {
-	if (/^`[^`]+` -> `[^`]+`$/.test(line)) {
+	if (isObjectLine(line)) {
 		return {};
 	}
 

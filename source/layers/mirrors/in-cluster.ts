@@ -569,6 +569,9 @@ async function followJob(cluster: JobCluster, bucket: string, job: V1Job, settin
 	}
 }
 
+/** mc's line for one copied object (plain output): "`backup/b/k` -> `ilum/b/k`". */
+export const isObjectLine = (line: string) => /^`[^`]+` -> `[^`]+`$/.test(line);
+
 /** The line a person reads for an event (the CLI's stderr; the console may use it too). */
 export function describeEvent(event: InClusterEvent): string {
 	switch (event.type) {
@@ -593,7 +596,8 @@ export function describeEvent(event: InClusterEvent): string {
 		}
 
 		case 'job-succeeded': {
-			return `${event.bucket}: Job ${event.job} succeeded${event.elapsedMs === undefined ? '' : ` in ${(event.elapsedMs / 1000).toFixed(1)} s`}`;
+			// Job times have second precision: a Job that ran under a second shows 0.
+			return `${event.bucket}: Job ${event.job} succeeded${event.elapsedMs === undefined ? '' : (event.elapsedMs < 1000 ? ' in under a second' : ` in ${Math.round(event.elapsedMs / 1000)} s`)}`;
 		}
 
 		case 'job-failed': {
