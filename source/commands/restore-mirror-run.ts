@@ -114,7 +114,9 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 		log('ilum-restore: no cluster (no kubeconfig): the backup CronJob is not suspended and bucket-init Jobs are not checked');
 	}
 
-	const facts = resume ? resume.begin.facts as MirrorRestoreFacts : await readMirrorRestoreFacts(request);
+	// With --yes nothing is shown before a local copy: no counting beforehand (the copy diffs as it
+	// goes, the listings are read once). The in-cluster copy takes its totals from the count.
+	const facts = resume ? resume.begin.facts as MirrorRestoreFacts : await readMirrorRestoreFacts({...request, count: dryRun || !values['yes'] || Boolean(values['inCluster'])});
 	const plan = buildMirrorRestorePlan(facts, {
 		pairs: pairsFromFacts(facts, {provider, mirror}),
 		...(sides.cluster ? {cluster: sides.cluster} : {}),
@@ -124,7 +126,7 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 		signal,
 	});
 	const description = describePlan(plan);
-	const plans = facts.buckets.map(bucket => bucket.plan);
+	const plans = facts.buckets.flatMap(bucket => bucket.counted === false ? [] : [bucket.plan]);
 
 	if (dryRun) {
 		if (json) {

@@ -34,8 +34,15 @@ export type MirrorBucketFacts = {
 	readonly name: string;
 	readonly source: MirrorSideFacts;
 	readonly target: MirrorSideFacts;
-	/** The plan when the restore was planned (counts and bytes; `createBucket` when the provider lacks it). */
+	/** The provider has the bucket (else the plan creates it). */
+	readonly targetExists: boolean;
+	/** The plan when the restore was planned (counts and bytes, from a full diff); all zeros when `counted` is false. */
 	readonly plan: BucketPlan;
+	/**
+	False when the bucket was not counted beforehand (`restore mirror --yes`: nothing is shown
+	before the copy, which diffs as it goes, so the listings are read once). Absent: counted.
+	*/
+	readonly counted?: false;
 };
 
 export type MirrorRestoreFacts = {
@@ -150,18 +157,27 @@ export const mirrorRestoreTarget = (buckets: readonly string[]) => `mirror/${[..
 
 const sum = (facts: MirrorRestoreFacts, pick: (plan: BucketPlan) => {objects: number; bytes: number}) => facts.buckets.reduce((total, bucket) => ({objects: total.objects + pick(bucket.plan).objects, bytes: total.bytes + pick(bucket.plan).bytes}), {objects: 0, bytes: 0});
 
+/** Every bucket was counted beforehand (a dry run, the console, a terminal): the gates can say how much. */
+export const isCounted = (facts: Pick<MirrorRestoreFacts, 'buckets'>) => facts.buckets.every(bucket => bucket.counted !== false);
+
+/** The plan of a bucket not counted beforehand: zeros (and a creation when the provider lacks it). */
+export function uncountedPlan(bucket: string, sides: {source: string; target: string; targetExists: boolean}): BucketPlan {
+	const zero = () => ({objects: 0, bytes: 0});
+	return {bucket, source: sides.source, target: sides.target, createBucket: !sides.targetExists, copy: zero(), overwrite: zero(), delete: zero(), skipped: zero(), changedKept: zero(), onlyTargetKept: zero(), unverifiable: 0, sourceTotals: zero(), targetTotals: zero()};
+}
+
 const count = (value: {objects: number; bytes: number}) => `${value.objects} (${formatBytes(value.bytes)})`;
 
 /** The plan per bucket as a table: the gate's preview, the dry run's text. */
 export function formatMirrorPlanTable(facts: Pick<MirrorRestoreFacts, 'buckets' | 'overwriteChanged' | 'remove'>): string[] {
-	const rows = facts.buckets.map(({plan}) => [
+	const rows = facts.buckets.map(({name, targetExists, plan, counted}) => counted !== false ? [
 		plan.bucket + (plan.createBucket ? ' (new)' : ''),
 		count(plan.copy),
 		facts.overwriteChanged ? count(plan.overwrite) : `${plan.changedKept.objects} kept`,
 		facts.remove ? count(plan.delete) : `${plan.onlyTargetKept.objects} kept`,
 		String(plan.skipped.objects),
 		String(plan.unverifiable),
-	]);
+	] : [name + (targetExists ? '' : ' (new)'), 'not counted', '', '', '', '']);
 	const notes = [
 		facts.overwriteChanged ? '' : 'Changed objects are kept (pass --overwrite-changed to replace them).',
 		facts.remove ? '' : 'Objects only in the provider are kept (pass --remove to delete them).',
@@ -338,7 +354,8 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 	const toCopy = sum(facts, plan => plan.copy);
 	const toOverwrite = facts.overwriteChanged ? sum(facts, plan => plan.overwrite) : {objects: 0, bytes: 0};
 	const toDelete = facts.remove ? sum(facts, plan => plan.delete) : {objects: 0, bytes: 0};
-	const newBuckets = facts.buckets.filter(bucket => bucket.plan.createBucket);
+	const newBuckets = facts.buckets.filter(bucket => !bucket.targetExists);
+	const counted = isCounted(facts);
 	const steps: Step[] = [];
 
 	if (cluster) {
@@ -415,9 +432,11 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 	steps.push({
 		id: 'copy', kind: 'mutation', title: strategy.title,
 		objects: [...names.map(name => `bucket/${name}`), ...(strategy.objects ?? [])],
-		changes: strategy.changes ?? `writes ${copyObjects} objects (${formatBytes(toCopy.bytes + toOverwrite.bytes)}) into the provider${facts.overwriteChanged ? `, ${toOverwrite.objects} of them replacing changed ones` : ''} (as planned; a resumed copy re-diffs and copies only what is still missing or different)`,
+		changes: strategy.changes ?? (counted
+			? `writes ${copyObjects} objects (${formatBytes(toCopy.bytes + toOverwrite.bytes)}) into the provider${facts.overwriteChanged ? `, ${toOverwrite.objects} of them replacing changed ones` : ''} (as planned; a resumed copy re-diffs and copies only what is still missing or different)`
+			: `writes into the provider what it lacks${facts.overwriteChanged ? ' or has changed' : ''} (not counted beforehand: the copy diffs as it goes)`),
 		undo: facts.overwriteChanged ? 'objects replaced in the provider cannot be brought back by this tool (their versions, if the bucket keeps versions)' : 'nothing in the provider was replaced: delete the copied objects if needed',
-		...(copyObjects > 0 ? {dangerous: {confirmText: 'restore', reason: `writes ${copyObjects} objects (${formatBytes(toCopy.bytes + toOverwrite.bytes)}) into the provider (${names.join(', ')})`}} : {}),
+		...(counted && copyObjects === 0 ? {} : {dangerous: {confirmText: 'restore', reason: counted ? `writes ${copyObjects} objects (${formatBytes(toCopy.bytes + toOverwrite.bytes)}) into the provider (${names.join(', ')})` : `writes into the provider (${names.join(', ')}) what it lacks`}}),
 		async check() {
 			// The copy decides per object (a fresh diff): running it again is how a resume finishes it.
 			return false;
@@ -430,13 +449,15 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 		},
 	});
 
-	if (facts.remove && toDelete.objects > 0) {
+	if (facts.remove && (!counted || toDelete.objects > 0)) {
 		steps.push({
-			id: 'delete-extra', kind: 'mutation', title: `Delete from the provider the objects the mirror does not have (${count(toDelete)})`,
+			id: 'delete-extra', kind: 'mutation', title: `Delete from the provider the objects the mirror does not have${counted ? ` (${count(toDelete)})` : ''}`,
 			objects: names.map(name => `bucket/${name}`),
-			changes: `deletes ${toDelete.objects} objects (${formatBytes(toDelete.bytes)}) from the provider (--remove)`,
+			changes: counted ? `deletes ${toDelete.objects} objects (${formatBytes(toDelete.bytes)}) from the provider (--remove)` : 'deletes from the provider what the mirror does not have (--remove; not counted beforehand)',
 			undo: 'deleted objects are gone unless the bucket keeps versions: there is no undo',
-			dangerous: {confirmText: `delete ${toDelete.objects}`, reason: `deletes ${toDelete.objects} objects (${formatBytes(toDelete.bytes)}) from the provider that the mirror does not have`},
+			dangerous: counted
+				? {confirmText: `delete ${toDelete.objects}`, reason: `deletes ${toDelete.objects} objects (${formatBytes(toDelete.bytes)}) from the provider that the mirror does not have`}
+				: {confirmText: 'delete', reason: 'deletes from the provider every object the mirror does not have'},
 			async check() {
 				return false;
 			},
@@ -513,8 +534,10 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 	}
 
 	const blastRadius = [
-		`the provider buckets ${names.join(', ')} receive ${count(toCopy)}${facts.overwriteChanged ? ` and ${count(toOverwrite)} replacing changed objects` : ''}`,
-		facts.remove ? `--remove: ${count(toDelete)} deleted from the provider` : 'nothing is deleted from the provider (no --remove)',
+		counted
+			? `the provider buckets ${names.join(', ')} receive ${count(toCopy)}${facts.overwriteChanged ? ` and ${count(toOverwrite)} replacing changed objects` : ''}`
+			: `the provider buckets ${names.join(', ')} receive what they lack${facts.overwriteChanged ? ', changed objects are replaced' : ''}`,
+		facts.remove ? `--remove: ${counted ? count(toDelete) : 'what the mirror does not have is'} deleted from the provider` : 'nothing is deleted from the provider (no --remove)',
 		'the mirror is only read',
 		...(suspendBackup && cron ? [`the backup CronJob ${cron.name} is suspended for the duration`] : []),
 	];
@@ -528,7 +551,9 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 	return {
 		kind: 'mirror',
 		target: mirrorRestoreTarget(names),
-		summary: `restore ${names.join(', ')} from the mirror: ${count(toCopy)} to copy${facts.overwriteChanged ? `, ${toOverwrite.objects} to overwrite` : ''}${facts.remove ? `, ${toDelete.objects} to delete` : ''}`,
+		summary: counted
+			? `restore ${names.join(', ')} from the mirror: ${count(toCopy)} to copy${facts.overwriteChanged ? `, ${toOverwrite.objects} to overwrite` : ''}${facts.remove ? `, ${toDelete.objects} to delete` : ''}`
+			: `restore ${names.join(', ')} from the mirror (what is missing${facts.overwriteChanged ? ' or changed' : ''}${facts.remove ? ', deleting what the mirror lacks' : ''})`,
 		facts,
 		blastRadius,
 		warnings,

@@ -6,10 +6,10 @@ import {mirrorTargets} from '../layers/bucket-compare.js';
 import {describeBackupCron} from '../layers/mirrors/cron.js';
 import type {MirrorPair} from '../layers/mirrors/copy.js';
 import {backupCronJobName, checkNoInitJobRunning, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
-import {planBucket, preflightPairs} from '../layers/mirrors/restore-plan.js';
+import {describeSide, planBucket, preflightPairs} from '../layers/mirrors/restore-plan.js';
 import type {AccessChecker} from './executor.js';
 import {findUnfinished, type JournalState} from './journal.js';
-import {buildMirrorRestorePlan, mirrorRestoreTarget, readCronJobFacts, type MirrorCopyStrategy, type MirrorRestoreFacts, type MirrorSideFacts} from './mirror-plan.js';
+import {buildMirrorRestorePlan, mirrorRestoreTarget, readCronJobFacts, uncountedPlan, type MirrorCopyStrategy, type MirrorRestoreFacts, type MirrorSideFacts} from './mirror-plan.js';
 import {createSession, type RestoreSession} from './session.js';
 
 /**
@@ -47,7 +47,10 @@ export function pairsFromFacts(facts: MirrorRestoreFacts, clients: {provider: Fa
 }
 
 /** Checks and plans every bucket (a full drift each): the facts the plan is built from. */
-export async function readMirrorRestoreFacts(request: MirrorRestoreRequest): Promise<MirrorRestoreFacts> {
+export async function readMirrorRestoreFacts(request: MirrorRestoreRequest & {
+	/** Count beforehand (a full diff per bucket, for the plan's figures and gates). Default true; `restore mirror --yes` skips it. */
+	readonly count?: boolean;
+}): Promise<MirrorRestoreFacts> {
 	const {signal} = request;
 	const prefix = request.prefix ?? '';
 	const pairs: MirrorPair[] = request.buckets.map(bucket => {
@@ -66,8 +69,10 @@ export async function readMirrorRestoreFacts(request: MirrorRestoreRequest): Pro
 	const buckets = [];
 	for (const state of states) {
 		// eslint-disable-next-line no-await-in-loop
-		const plan = await planBucket(state.pair, {overwriteChanged: request.overwriteChanged, remove: request.remove, targetExists: state.targetExists, ...(signal ? {signal} : {})});
-		buckets.push({name: state.pair.name, source: sideFacts(request.mirror, state.pair.source.bucket, state.pair.source.prefix), target: sideFacts(request.provider, state.pair.target.bucket, state.pair.target.prefix), plan});
+		const plan = request.count === false
+			? uncountedPlan(state.pair.name, {source: describeSide(state.pair.source), target: describeSide(state.pair.target), targetExists: state.targetExists})
+			: await planBucket(state.pair, {overwriteChanged: request.overwriteChanged, remove: request.remove, targetExists: state.targetExists, ...(signal ? {signal} : {})});
+		buckets.push({name: state.pair.name, source: sideFacts(request.mirror, state.pair.source.bucket, state.pair.source.prefix), target: sideFacts(request.provider, state.pair.target.bucket, state.pair.target.prefix), targetExists: state.targetExists, plan, ...(request.count === false ? {counted: false as const} : {})});
 	}
 
 	const cronJob = await readCronJobFacts(request.cluster, request.namespace);

@@ -173,3 +173,20 @@ test('a copy strategy that fails a key fails the copy step: the CronJob stays su
 		await stop();
 	}
 });
+
+test('not counted beforehand (restore mirror --yes): no diff before the copy; the gates and the deletion still there; the result is the same', async () => {
+	const {mirror, provider, stateDir, stop} = await world();
+	try {
+		const facts = await readMirrorRestoreFacts({...request(mirror, provider, undefined, {remove: true}), count: false});
+		assert.equal(facts.buckets[0]!.counted, false);
+		const plan = buildMirrorRestorePlan(facts, {pairs: pairsFromFacts(facts, {provider: provider.client, mirror: mirror.client})});
+		assert.match(plan.summary, /from the mirror \(what is missing, deleting what the mirror lacks\)/);
+		assert.ok(plan.preview?.some(line => /ilum-data\s+not counted/.test(line)), plan.preview?.join('\n'));
+		assert.deepEqual(plan.steps.flatMap(step => step.kind === 'mutation' && step.dangerous ? [step.dangerous.confirmText] : []), ['restore', 'delete']);
+		const done = await run({plan, stateDir});
+		assert.equal(done.report.outcome, 'succeeded', done.report.reasons.join('\n'));
+		assert.deepEqual(await keys(provider.client, 'ilum-data'), await keys(mirror.client, 'ilum-data'));
+	} finally {
+		await stop();
+	}
+});
