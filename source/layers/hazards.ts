@@ -47,7 +47,8 @@ export function findHazards(input: HazardInput): Hazard[] {
 			id: 'provider-unreachable',
 			severity: 'critical',
 			layer: 'mirrors',
-			title: `The provider${mirrors.provider.endpoint ? ` at ${mirrors.provider.endpoint}` : ''} does not answer${mirrors.provider.error ? ` (${mirrors.provider.error})` : ''}`,
+			// Through a port-forward the local port means nothing to the reader: name the forward instead.
+			title: `The provider${mirrors.provider.via?.startsWith('port-forward') ? ` through ${mirrors.provider.via}` : (mirrors.provider.endpoint ? ` at ${mirrors.provider.endpoint}` : '')} does not answer${mirrors.provider.error ? ` (${mirrors.provider.error})` : ''}`,
 			fix: `check the provider pods: kubectl -n ${namespace} get pods -l app.kubernetes.io/name=rustfs; restore its volume if the data is gone`,
 		});
 	}

@@ -52,11 +52,7 @@ export async function reachProvider(options: ReachOptions): Promise<ProviderRout
 
 	const forward = await ServicePortForward.start({config: options.config, namespace, service: providerService.name, port: providerService.port});
 	const check = async () => {
-		try {
-			await forward.check();
-		} catch (error) {
-			throw new Error(`${error instanceof Error ? error.message : String(error)} (${forward.describe()})`);
-		}
+		await forward.check();
 	};
 
 	try {
