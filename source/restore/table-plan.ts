@@ -51,14 +51,19 @@ export const tableName = (facts: Pick<TableRestoreFacts, 'ref' | 'table'>) => fa
 
 const side = (value: LiveSetSide) => `${value.files} files, ${value.rows} rows, ${value.bytes} B`;
 
-/** A fresh plan's live set already equals the target's: nothing would return or leave. */
 /**
-A fresh plan finds the live set already the target's: nothing returns or leaves, or (a format that
-restores by copying, DuckLake bringing back a dropped table or files registered by absolute path)
-the copies stand for the target's files one for one, with the same rows and bytes.
+A fresh plan finds the live set already the target's: nothing returns or leaves; or, for DuckLake
+only, the copies stand for the target's files one for one, with the same rows and bytes. DuckLake
+brings files back as copies under new names and ids (a closed catalog row is never reopened), so
+after its restore a fresh plan always pairs the target's files with their copies; its own
+read-back checked every copy's row count. Delta and Iceberg point at the target's own files again:
+for them any file still returning or leaving means the table does not read as the target (other
+files that add up to the same figures, e.g. an UPDATE that rewrote one, are not the target's).
+Schema differences are not part of this check: the Iceberg restore, like Iceberg's own
+rollback_to_snapshot, moves the current snapshot and keeps the table's current schema.
 */
 const inPlace = (plan: TableRestorePlan) => (plan.filesReturning.length === 0 && plan.filesLeaving.length === 0)
-	|| (plan.filesReturning.length === plan.filesLeaving.length && plan.before.files === plan.after.files && plan.before.rows === plan.after.rows && plan.before.bytes === plan.after.bytes);
+	|| (plan.format === 'ducklake' && plan.filesReturning.length === plan.filesLeaving.length && plan.before.files === plan.after.files && plan.before.rows === plan.after.rows && plan.before.bytes === plan.after.bytes);
 
 const shown = 8;
 const list = (label: string, files: readonly string[]) => files.length === 0
