@@ -23,7 +23,7 @@ export type DrillByKeys = {
 	planScreen: string;
 	gateScreen: string;
 	reportScreen: string;
-	/** The console after the restore, refreshed (r). */
+	/** The console after the restore, caught up by itself (no r): the tables read again. */
 	refreshedScreen: string;
 	/** When q was pressed in the console. */
 	quitAt: number;
@@ -58,8 +58,8 @@ export function snapshotRows(screen: string): Array<{shown: string; stamp: strin
 Drives `ilum-restore drill run pv-loss` (already started in `screen`) as an operator would, by keys:
 Enter after the briefing; in the console, read the hazard banner and suspend the backup CronJob
 (`s` in the Mirrors pane, `y`); select the newest ready VolumeSnapshot taken before the incident;
-`R`; the plan, the preflight, the typed gate, the live progress, the report; close it; `r` to see
-the tables read again; `q`; then the debrief. `hold` is called on screens worth a look (the recording pauses there; tests pass none).
+`R`; the plan, the preflight, the typed gate, the live progress, the report; close it; see the
+tables read again (no `r`: the console re-reads them); `q`; then the debrief. `hold` is called on screens worth a look (the recording pauses there; tests pass none).
 */
 export async function driveDrillByKeys(screen: TmuxScreen, options: {hold?: (what: string) => Promise<void>; typeSlowly?: boolean} = {}): Promise<DrillByKeys> {
 	const hold = options.hold ?? (async () => {});
@@ -126,8 +126,7 @@ export async function driveDrillByKeys(screen: TmuxScreen, options: {hold?: (wha
 	await screen.sendKeys('Enter');
 	await screen.waitForScreen(text => /Volume snapshots \(\d+\)/.test(text) && /DRILL pv-loss/.test(text), {timeout: 2 * minutes});
 	await hold('back');
-	// r re-reads the buckets and tables: the Delta tables the corruption broke read again.
-	await screen.sendKeys('r');
+	// No r: the console re-reads the buckets and tables by itself; the Delta tables the corruption broke read again.
 	const refreshedScreen = await screen.waitForScreen(text => /delta\/orders +delta +\d+/.test(text) && !/delta +error/.test(text), {timeout: 3 * minutes});
 	await hold('refreshed');
 	const quitAt = Date.now();
