@@ -208,8 +208,11 @@ export function restoreJobManifest(target: MirrorJobTarget, settings: JobSetting
 						image: settings.image ?? defaultMcImage,
 						command: ['/bin/sh', '-c'],
 						args: [restoreScript(target, providerUrl, settings.options)],
-						env,
+						// mc keeps its aliases under $MC_CONFIG_DIR: a writable place whatever user the image runs as.
+						env: [...env, {name: 'MC_CONFIG_DIR', value: '/tmp/.mc'}],
 						resources: {requests: {cpu: '250m', memory: '256Mi'}},
+						// Admitted under the baseline Pod Security level (and most of restricted, which also wants runAsNonRoot).
+						securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: ['ALL']}, seccompProfile: {type: 'RuntimeDefault'}},
 					}],
 				},
 			},
