@@ -1,6 +1,4 @@
 import type {KubeConfig} from '@kubernetes/client-node';
-import {createCluster} from '../cluster/cluster.js';
-import {KubeVolumeRestoreCluster} from '../cluster/mutations.js';
 import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {describeBackupCron} from '../layers/mirrors/cron.js';
@@ -160,6 +158,8 @@ export function mirrorRestoreSource(options: {
 }): (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession> {
 	return async request => {
 		const concurrency = options.concurrency ?? 32;
+		// Loaded here, not at the top: `restore mirror` without a cluster does not pay for the Kubernetes client.
+		const [{createCluster}, {KubeVolumeRestoreCluster}] = await Promise.all([import('../cluster/cluster.js'), import('../cluster/mutations.js')]);
 		const reads = createCluster(options.config);
 		const writes = new KubeVolumeRestoreCluster(options.config);
 		const cluster: MirrorCluster = {
