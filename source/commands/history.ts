@@ -1,7 +1,8 @@
 import {usageError} from '../errors.js';
 import {formatEnvironment, resolveFormat} from '../formats/index.js';
 import type {TableHistory} from '../formats/types.js';
-import {formatTable, writeJson} from '../output.js';
+import {historyTable} from '../layers/tables/history-table.js';
+import {writeJson} from '../output.js';
 import type {Command} from './command.js';
 
 /** The `--json` document: every field present, `null` where there is nothing. */
@@ -26,17 +27,8 @@ export function historyJson(history: TableHistory) {
 
 /** The aligned table `history` prints without `--json`. */
 export function historyText(history: TableHistory): string {
-	const restorable = history.entries.filter(entry => entry.restorable).length;
-	const header = `${history.format} table ${history.ref}: current ${history.current}, ${history.entries.length} version${history.entries.length === 1 ? '' : 's'} listed, ${restorable} restorable\n\n`;
-	const rows = history.entries.map(entry => [
-		`${entry.current ? '*' : ' '} ${entry.id}`,
-		entry.timestamp,
-		entry.operation,
-		entry.restorable ? 'yes' : 'no',
-		entry.reason ?? '',
-	]);
-	const retention = history.retention ? `\nRetention: ${Object.entries(history.retention.settings).map(([key, value]) => `${key} = ${value}`).join('; ')}${history.retention.keepsMs === undefined ? '' : ` (versions stay restorable about ${Math.round(history.retention.keepsMs / 3_600_000)} h)`}\n` : '';
-	return header + formatTable(['  ID', 'TIME (UTC)', 'OPERATION', 'RESTORABLE', 'NOTE'], rows) + retention;
+	const {summary, lines, retention} = historyTable(history);
+	return `${summary}\n\n${lines.join('\n')}\n${retention ? `\n${retention}\n` : ''}`;
 }
 
 export const historyCommand: Command = {

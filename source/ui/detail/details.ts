@@ -5,7 +5,7 @@ import type {TableItem} from '../../layers/tables/table-inventory.js';
 import type {SnapshotItem} from '../../layers/volumes/volume-inventory.js';
 import type {TableHistory} from '../../formats/types.js';
 import {UserError} from '../../errors.js';
-import {formatTable} from '../../output.js';
+import {historyTable} from '../../layers/tables/history-table.js';
 import {maskCredentials} from '../../layers/mirrors/cron.js';
 
 /** Refs can carry a password (`ducklake:postgres:... password=x`, `https://user:pass@`): never on screen. */
@@ -110,17 +110,17 @@ export async function bucketDetail(item: BucketFigures, deps: DetailDeps): Promi
 
 /**
 A table's history exactly as `history` prints it (the same header and columns, oldest first,
-`*` on the current version), each line coloured: current green, not restorable grey.
+`*` on the current version, the retention last), each line coloured: current green, not
+restorable grey.
 */
 export function historyLines(history: TableHistory): ToneLine[] {
-	const restorableCount = history.entries.filter(entry => entry.restorable).length;
-	const rows = history.entries.map(entry => [`${entry.current ? '*' : ' '} ${entry.id}`, entry.timestamp, entry.operation, entry.restorable ? 'yes' : 'no', entry.reason ?? '']);
-	const table = formatTable(['  ID', 'TIME (UTC)', 'OPERATION', 'RESTORABLE', 'NOTE'], rows).trimEnd().split('\n');
+	const {summary, lines, retention} = historyTable(history, {ref: redact(history.ref)});
 	return [
-		{text: `${history.format} table ${redact(history.ref)}: current ${history.current}, ${history.entries.length} version${history.entries.length === 1 ? '' : 's'} listed, ${restorableCount} restorable`},
+		{text: summary},
 		{text: ''},
-		{text: table[0]!, tone: 'title'},
-		...table.slice(1).map((text, index) => ({text, tone: history.entries[index]!.current ? 'ok' as const : history.entries[index]!.restorable ? undefined : 'dim' as const})),
+		{text: lines[0]!, tone: 'title'},
+		...lines.slice(1).map((text, index) => ({text, tone: history.entries[index]!.current ? 'ok' as const : history.entries[index]!.restorable ? undefined : 'dim' as const})),
+		...(retention ? [{text: ''}, {text: retention, tone: 'dim' as const}] : []),
 	];
 }
 
