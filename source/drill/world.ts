@@ -34,7 +34,7 @@ import {startCronJobController} from './controllers/cronjob.js';
 import {ilum} from './seed/ilum.js';
 import {makeTimeline, runSeeders, seeders as defaultSeeders, type Seeder, type SeedTimeline} from './seed/index.js';
 import {Rng} from './seed/rng.js';
-import {loadWorld, saveWorld} from './persist.js';
+import {Autosave, loadWorld, saveWorld} from './persist.js';
 
 export type S3Access = {
 	/** `http://127.0.0.1:PORT`, path-style, region us-east-1. */
@@ -48,7 +48,7 @@ export type WorldOptions = {
 	seed?: number;
 	/** Objects across the seven buckets (default 3000). */
 	objects?: number;
-	/** Save the world here on stop and load it from here on start (when present). */
+	/** Save the world here as it changes (and on stop), and load it from here on start (when present). */
 	stateDir?: string;
 	/** Simulated seconds per real second (default 1). */
 	clockSpeed?: number;
@@ -277,23 +277,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 				}
 
 				clock.stop();
-				if (options.stateDir) {
-					await saveWorld(options.stateDir, {
-						version: 1,
-						seed,
-						objects: world.objects,
-						clock: clock.now(),
-						store: store.toJSON(),
-						provider: {...providerCredentials, port: providerEndpoint.port},
-						backup: {...backupCredentials, port: backupEndpoint.port},
-						kubeApiPort: api.port,
-						volumes: data.volumes,
-						snapshots: data.snapshots,
-						backupVolume,
-						podLogs: Object.fromEntries(data.podLogs),
-					});
+				for (const unsubscribe of unsubscribers) {
+					unsubscribe();
 				}
 
+				// The last save, after any running one.
+				await autosave?.close({final: true});
 				await api.close();
 				await stopSeeded();
 				await providerEndpoint.close();
@@ -303,6 +292,38 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 				}
 			},
 		};
+		// Saved as it changes (Kubernetes objects, S3 writes on either endpoint), debounced; the
+		// fresh world once at start, so a world killed before any change restarts as it was.
+		let blobFile = saved?.blobFile;
+		const stateDir = options.stateDir;
+		const autosave = stateDir ? new Autosave(async () => {
+			blobFile = await saveWorld(stateDir, {
+				version: 1,
+				seed,
+				objects: world.objects,
+				clock: clock.now(),
+				store: store.toJSON(),
+				provider: {...providerCredentials, port: providerEndpoint.port},
+				backup: {...backupCredentials, port: backupEndpoint.port},
+				kubeApiPort: api.port,
+				volumes: data.volumes,
+				snapshots: data.snapshots,
+				backupVolume,
+				podLogs: Object.fromEntries(data.podLogs),
+			}, blobFile);
+		}, {onError: error => log(`saving to ${stateDir} failed: ${error instanceof Error ? error.message : String(error)}`)}) : undefined;
+		const unsubscribers: Array<() => void> = [];
+		if (autosave) {
+			const touch = () => {
+				autosave.touch();
+			};
+
+			unsubscribers.push(store.onChange(touch), providerEndpoint.onWrite(touch), backupEndpoint.onWrite(touch));
+			if (!saved) {
+				touch();
+			}
+		}
+
 		return world;
 	} catch (error) {
 		for (const close of closers.reverse()) {

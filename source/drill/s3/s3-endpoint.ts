@@ -33,6 +33,7 @@ export class S3Endpoint {
 	#sockets = new Set<Socket>();
 	#pendingConditional = new Set<string>();
 	#requests = 0;
+	readonly #writeListeners = new Set<() => void>();
 
 	private constructor(name: string, credentials: S3Credentials, host: string) {
 		this.name = name;
@@ -142,8 +143,22 @@ export class S3Endpoint {
 		await closed;
 	}
 
+	/** Calls `listener` after every request that may have changed the volume (not GET/HEAD); returns the unsubscribe. */
+	onWrite(listener: () => void): () => void {
+		this.#writeListeners.add(listener);
+		return () => this.#writeListeners.delete(listener);
+	}
+
 	#handle(request: http.IncomingMessage, response: http.ServerResponse): void {
 		this.#requests++;
+		if (this.#writeListeners.size > 0 && request.method !== 'GET' && request.method !== 'HEAD') {
+			response.once('close', () => {
+				for (const listener of this.#writeListeners) {
+					listener();
+				}
+			});
+		}
+
 		const volume = this.#volume;
 		if (!volume) {
 			request.socket.destroy();

@@ -21,17 +21,75 @@ const servers = new Set<PostgresServer>();
 /** Where a world with a state dir keeps its DuckLake catalog (PostgreSQL's data directory, a tarball). */
 export const catalogFile = (stateDir: string) => path.join(stateDir, 'ducklake-tables', 'catalog.tar');
 
-/** Stops `server` when the world stops, first saving its cluster under the state dir (when there is one). */
-function keep(context: ResumeContext, server: PostgresServer) {
+/** Writes the catalog's cluster under the state dir: temporary file, fsync, rename. */
+async function saveCatalog(stateDir: string, server: PostgresServer): Promise<void> {
+	const file = catalogFile(stateDir);
+	const dump = Buffer.from(await (await server.dump()).arrayBuffer());
+	await fs.mkdir(path.dirname(file), {recursive: true});
+	const handle = await fs.open(`${file}.tmp`, 'w');
+	try {
+		await handle.writeFile(dump);
+		await handle.sync();
+	} finally {
+		await handle.close();
+	}
+
+	await fs.rename(`${file}.tmp`, file);
+}
+
+/**
+Stops `server` when the world stops. With a state dir, its cluster is saved there as it changes
+(clients' commits move PostgreSQL's WAL position: checked every second, saved once it held still
+for a check, so not in the middle of a client's transaction) and when the world stops.
+*/
+function keep(context: ResumeContext, server: PostgresServer, options: {savedNow?: boolean} = {}) {
 	servers.add(server);
+	const {stateDir} = context;
+	let timer: NodeJS.Timeout | undefined;
+	let saving: Promise<void> | undefined;
+	if (stateDir) {
+		const position = async () => String((await server.local().query('SELECT pg_current_wal_lsn()::text AS lsn'))[0]?.lsn);
+		let saved: string | undefined;
+		let last: string | undefined;
+		// A fresh world's catalog is saved at its first check; a resumed one is already on disk.
+		const ready = options.savedNow ? position().then(lsn => {
+			saved = lsn;
+			last = lsn;
+		}, () => undefined) : Promise.resolve();
+		timer = setInterval(() => {
+			if (!servers.has(server)) {
+				clearInterval(timer);
+				return;
+			}
+
+			if (saving) {
+				return;
+			}
+
+			saving = (async () => {
+				await ready;
+				const now = await position();
+				if (now !== saved && now === last) {
+					await saveCatalog(stateDir, server);
+					saved = now;
+				}
+
+				last = now;
+			})().catch(error => {
+				context.log(`ducklake catalog: saving to ${catalogFile(stateDir)} failed: ${error instanceof Error ? error.message : String(error)}`);
+			}).finally(() => {
+				saving = undefined;
+			});
+		}, 1000);
+		timer.unref();
+	}
+
 	context.onStop(async () => {
+		clearInterval(timer);
+		await saving;
 		servers.delete(server);
-		if (context.stateDir) {
-			const file = catalogFile(context.stateDir);
-			const dump = Buffer.from(await (await server.dump()).arrayBuffer());
-			await fs.mkdir(path.dirname(file), {recursive: true});
-			await fs.writeFile(`${file}.tmp`, dump);
-			await fs.rename(`${file}.tmp`, file);
+		if (stateDir) {
+			await saveCatalog(stateDir, server);
 		}
 
 		await server.stop();
@@ -304,7 +362,7 @@ export const ducklakeTablesSeeder: Seeder = {
 		const port = Number(/\bport=(\d+)/.exec(ref)?.[1] ?? 0);
 		const start = async (at: number) => startPgliteServer({port: at, loadDataDir: new Blob([new Uint8Array(saved)]), unref: true});
 		const server = await start(port).catch(async () => start(0));
-		keep(context, server);
+		keep(context, server, {savedNow: true});
 		const now = `ducklake:postgres:${server.conninfo}`;
 		if (now !== ref) {
 			context.store.update('configmaps', {...configMap, data: {...configMap.data, ref: now}});
