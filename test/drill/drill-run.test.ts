@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {runCli} from '../helpers/run-cli.js';
-import {awayFromTheHour} from '../helpers/clock.js';
+import {clockStartArgument} from '../helpers/clock.js';
 import {startDrillWorld} from '../helpers/drill-world.js';
 import {findScenario, scenarios} from '../../source/drill/scenarios/index.js';
 
@@ -16,10 +16,9 @@ const rowScenarios = new Set(['bad-delta-write', 'iceberg-bad-append', 'ducklake
 for (const name of scenarios.map(scenario => scenario.name)) {
 	test(`drill run ${name} --auto recovers and saves a debrief`, async () => {
 		const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-run-'));
-		// `drill run` starts a world on the real clock: keep its hourly backup run out of the drill.
-		await awayFromTheHour(3);
 		try {
-			const result = await runCli(['drill', 'run', name, '--auto', '--json', '--objects', '300', '--state-dir', stateDir], {timeoutMs: 400_000});
+			// The world's clock opens clear of the top of the hour: its backup run stays out of the drill.
+			const result = await runCli(['drill', 'run', name, '--auto', '--json', '--objects', '300', '--state-dir', stateDir, '--clock-start', clockStartArgument(10)], {timeoutMs: 400_000});
 			assert.equal(result.code, 0, result.stderr);
 			const debrief = JSON.parse(result.stdout) as Debrief;
 			assert.equal(debrief.type, 'result');

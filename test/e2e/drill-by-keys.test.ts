@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {binPath, projectRoot} from '../helpers/run-cli.js';
 import {startInTmux} from '../helpers/tmux.js';
-import {awayFromTheHour, driveDrillByKeys} from '../helpers/drill-by-keys.js';
+import {driveDrillByKeys} from '../helpers/drill-by-keys.js';
+import {clockStartArgument} from '../helpers/clock.js';
 
 /**
 The pv-loss drill recovered by keys through the real console in a real terminal (tmux), as an
@@ -14,11 +15,10 @@ the backup CronJob), the newest snapshot taken before the incident, R, the wizar
 preflight, typed gate, progress and report, q, and the debrief printed in the terminal.
 */
 test('drill run pv-loss recovered by keys through the console ends with a clean debrief', {timeout: 30 * 60_000}, async () => {
-	await awayFromTheHour();
 	const home = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-by-keys-'));
 	const stateDir = path.join(home, 'state');
 	const launchedAt = Date.now();
-	const screen = await startInTmux(`${process.execPath} ${binPath} drill run pv-loss --objects 300 --state-dir ${stateDir}`, {cwd: projectRoot, env: {HOME: home}, columns: 160, rows: 48});
+	const screen = await startInTmux(`${process.execPath} ${binPath} drill run pv-loss --objects 300 --state-dir ${stateDir} --clock-start ${clockStartArgument(15)}`, {cwd: projectRoot, env: {HOME: home}, columns: 160, rows: 48});
 	try {
 		const drill = await driveDrillByKeys(screen);
 		const endedAt = Date.now();

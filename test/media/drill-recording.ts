@@ -15,7 +15,8 @@ import path from 'node:path';
 import {promisify} from 'node:util';
 import {binPath, projectRoot} from '../helpers/run-cli.js';
 import {startInTmux} from '../helpers/tmux.js';
-import {awayFromTheHour, driveDrillByKeys} from '../helpers/drill-by-keys.js';
+import {driveDrillByKeys} from '../helpers/drill-by-keys.js';
+import {clockStartArgument} from '../helpers/clock.js';
 import {ansiToSvg} from './ansi-to-svg.js';
 
 const run = promisify(execFile);
@@ -47,12 +48,11 @@ async function render(ansi: string, png: string, work: string): Promise<void> {
 }
 
 await fs.mkdir(media, {recursive: true});
-await awayFromTheHour();
 const home = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-recording-'));
 const work = path.join(home, 'frames');
 await fs.mkdir(work);
 const frames: Frame[] = [];
-const screen = await startInTmux(`${process.execPath} ${binPath} drill run pv-loss --objects 300 --state-dir ${path.join(home, 'state')}`, {cwd: projectRoot, env: {HOME: home}, columns, rows});
+const screen = await startInTmux(`${process.execPath} ${binPath} drill run pv-loss --objects 300 --state-dir ${path.join(home, 'state')} --clock-start ${clockStartArgument(15)}`, {cwd: projectRoot, env: {HOME: home}, columns, rows});
 let recording = true;
 const take = async (label?: string) => {
 	const ansi = normalise(await screen.capture({escapes: true}));
