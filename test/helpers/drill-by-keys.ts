@@ -33,8 +33,6 @@ export type DrillByKeys = {
 	exitStatus: number;
 };
 
-export {awayFromTheHour} from './clock.js';
-
 /** UTC `YYYYMMDD-HHMM`, as the hourly snapshot names carry it. */
 export function utcStamp(ms: number): string {
 	const iso = new Date(ms).toISOString();
