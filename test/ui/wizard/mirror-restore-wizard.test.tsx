@@ -1,0 +1,108 @@
+import {after, test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import React from 'react';
+import type {ProgressEvent} from '../../../source/layers/mirrors/copy.js';
+import type {EngineEvent} from '../../../source/restore/executor.js';
+import {buildMirrorRestorePlan, type MirrorCopyProgress, type MirrorCopyStrategy} from '../../../source/restore/mirror-plan.js';
+import {pairsFromFacts, readMirrorRestoreFacts} from '../../../source/restore/mirror-session.js';
+import {createSession} from '../../../source/restore/session.js';
+import type {RestoreReport} from '../../../source/restore/report.js';
+import {applyMirrorEvent, initialMirrorProgress, mirrorProgressLines} from '../../../source/ui/wizard/mirror-progress.js';
+import {MirrorRestoreWizard} from '../../../source/ui/wizard/mirror-restore-wizard.js';
+import {waitForFrame} from '../../helpers/frames.js';
+import {keys, renderSized} from '../../helpers/render-sized.js';
+import {seedObjects, startTestS3} from '../../helpers/s3-pair.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+after(async () => {
+	for (const cleanup of cleanups.reverse()) {
+		// eslint-disable-next-line no-await-in-loop
+		await cleanup();
+	}
+});
+
+const figures = (bucket: string, overrides: Partial<MirrorCopyProgress> = {}): MirrorCopyProgress => ({
+	type: 'mirror-progress', phase: 'copy', bucket, done: false, objectsDone: 50, objectsTotal: 200, bytesDone: 5 * 1024 * 1024, bytesTotal: 20 * 1024 * 1024, listingDone: true,
+	rate: 2 * 1024 * 1024, etaMs: 7500, retries: 0, failed: 0, deleted: 0, skipped: 0, failedKeys: [], ...overrides,
+});
+const progress = (data: MirrorCopyProgress, step = 'copy'): EngineEvent => ({type: 'step-progress', step, progress: {message: '', object: `bucket/${data.bucket}`, data}});
+
+test('the per-bucket bars: objects and bytes, rate and ETA while running, the aggregate, retries, failed keys, the verification', () => {
+	let state = initialMirrorProgress(['ilum-data', 'ilum-files', 'ilum-tables']);
+	state = applyMirrorEvent(state, progress(figures('ilum-data')));
+	state = applyMirrorEvent(state, progress(figures('ilum-files', {objectsDone: 10, objectsTotal: 10, bytesDone: 1024, bytesTotal: 1024, done: true, retries: 3, failed: 2, failedKeys: ['a/1: 500 InternalError', 'a/2: reset']})));
+	state = applyMirrorEvent(state, {type: 'step-progress', step: 'verify', progress: {message: 'no drift (10 same, 0 missing, 0 differ, 0 unverifiable)', object: 'bucket/ilum-files'}});
+	const lines = mirrorProgressLines(state, 160).map(line => line.text);
+	assert.match(lines[0]!, /^ilum-data +█{8}░{22} 50\/200 objects {2}5\.0 MiB\/20\.0 MiB {2}2\.0 MiB\/s ETA 8 s$/);
+	assert.match(lines[1]!, /^ilum-files +█{30} 10\/10 objects {2}1\.0 KiB\/1\.0 KiB {2}FAILED {2}3 retries {2}2 failed$/);
+	assert.match(lines[2]!, /verify: no drift \(10 same/);
+	assert.match(lines[3]!, /^ilum-tables +waiting$/);
+	assert.equal(lines[4], 'All: 60/210 objects, 5.0 MiB/20.0 MiB, 2.0 MiB/s, ETA 8 s, 3 retries, 2 failed');
+	assert.deepEqual(lines.slice(5), ['  failed ilum-files: a/1: 500 InternalError', '  failed ilum-files: a/2: reset']);
+	// Events that are not mirror figures leave the state as it is.
+	assert.equal(applyMirrorEvent(state, {type: 'gate', step: 'copy', accepted: true}), state);
+});
+
+test('the wizard: gate, live bars while copying; Esc + y stops the copy at once (a mutation the engine would otherwise finish), the report says how to go on', async () => {
+	const mirror = await startTestS3();
+	const provider = await startTestS3();
+	const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-wizard-'));
+	cleanups.push(async () => {
+		await Promise.all([mirror.stop(), provider.stop()]);
+		fs.rmSync(stateDir, {recursive: true, force: true});
+	});
+	await mirror.createBucket('ilum-data');
+	await seedObjects(mirror.client, 'ilum-data', {count: 20, size: 100, prefix: 'd/'});
+	const facts = await readMirrorRestoreFacts({provider: provider.client, mirror: mirror.client, namespace: 'ilum', buckets: ['ilum-data'], mirrorLocation: bucket => ({bucket}), overwriteChanged: false, remove: false, verify: true});
+	// A copy that reports progress and then waits until it is stopped (as a long one would).
+	const slow: MirrorCopyStrategy = {
+		name: 'slow',
+		title: 'Copy slowly',
+		async * copy(request) {
+			const base = {bucket: 'ilum-data', objectsTotal: 20, bytesTotal: 2000, objectsDone: 7, bytesDone: 700, listingDone: true, deleted: 0, skipped: 0, changedKept: 0, onlyTargetKept: 0, retries: 1, failed: 0, unverified: 0, rate: 350, etaMs: 4000, concurrency: 4, elapsedMs: 2000};
+			yield {type: 'bucket-start', bucket: 'ilum-data'} satisfies ProgressEvent;
+			yield {type: 'progress', ...base} satisfies ProgressEvent;
+			await new Promise((_resolve, reject) => {
+				request.signal.addEventListener('abort', () => {
+					reject(new Error('aborted'));
+				}, {once: true});
+			});
+		},
+	};
+	const copyStop = new AbortController();
+	const plan = buildMirrorRestorePlan(facts, {pairs: pairsFromFacts(facts, {provider: provider.client, mirror: mirror.client}), copy: slow, signal: copyStop.signal});
+	const session = createSession({plan, stateDir, identity: 'op@test'});
+	let exited: RestoreReport | undefined;
+	let closed = false;
+	const ui = renderSized(<MirrorRestoreWizard session={session} buckets={['ilum-data']} copyStop={copyStop} width={150} height={50} onExit={report => {
+		exited = report;
+		closed = true;
+	}}/>, {columns: 160, rows: 60});
+	cleanups.push(() => {
+		ui.unmount();
+	});
+	let frame = await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/);
+	assert.match(frame, /ilum-data \(new\) +20 \(2\.0 KiB\)/, 'the plan per bucket (the provider lacks the bucket)');
+	ui.stdin.write(keys.enter);
+	await waitForFrame(ui.lastFrame, 'All checks passed');
+	ui.stdin.write(keys.enter);
+	await waitForFrame(ui.lastFrame, 'Type restore to confirm');
+	ui.stdin.write('restore');
+	await waitForFrame(ui.lastFrame, '> restore');
+	ui.stdin.write(keys.enter);
+	frame = await waitForFrame(ui.lastFrame, /Copy by bucket/);
+	assert.match(frame, /ilum-data +█+░+ 7\/20 objects {2}700 B\/2\.0 KiB {2}350 B\/s ETA 4 s {2}1 retries/);
+	assert.match(frame, /All: 7\/20 objects, 700 B\/2\.0 KiB, 350 B\/s, ETA 4 s, 1 retries, 0 failed/);
+	ui.stdin.write(keys.escape);
+	await waitForFrame(ui.lastFrame, /Stop after the current step\?/);
+	ui.stdin.write('y');
+	frame = await waitForFrame(ui.lastFrame, /FAILED|STOPPED|SUCCEEDED/, {timeout: 30_000});
+	assert.match(frame, /stopped on request in the middle of the copy: the objects copied so far are in place; resume to copy the rest/);
+	assert.ok(copyStop.signal.aborted);
+	ui.stdin.write(keys.enter);
+	await waitForFrame(ui.lastFrame, () => closed);
+	assert.equal(exited?.outcome, 'failed');
+});
