@@ -351,6 +351,8 @@ export async function * runMirrorJobs(cluster: JobCluster, targets: readonly Mir
 	};
 
 	signal.addEventListener('abort', stop, {once: true});
+	// Adopted Jobs belong to the adopted run: one run id, one selector for all of them.
+	const lists = sharedLists(cluster, namespace, runSelector(settings.runId), settings.pollMs ?? 1000, internal.signal);
 	try {
 		for (const target of targets) {
 			followers.push((async () => {
@@ -362,7 +364,7 @@ export async function * runMirrorJobs(cluster: JobCluster, targets: readonly Mir
 						return;
 					}
 
-					await followJob(cluster, target.bucket, job, settings, internal.signal, push);
+					await followJob(cluster, lists, target.bucket, job, settings, internal.signal, push);
 				} catch (error) {
 					if (!internal.signal.aborted) {
 						failure ??= error;
@@ -477,13 +479,42 @@ function podState(pod: V1Pod): {phase: string; reason?: string; message?: string
 	return {phase};
 }
 
+type Lists = {readonly version: number; readonly takenAt: number; readonly jobs: readonly V1Job[]; readonly pods: readonly V1Pod[]};
+
+/**
+One list of the run's Jobs and one of its pods per interval, shared by every bucket's follower
+(two requests a poll whatever the bucket count: kind to the API server's rate limits). A caller
+gets a list newer than the one it saw last.
+*/
+function sharedLists(cluster: JobCluster, namespace: string, selector: string, pollMs: number, signal: AbortSignal): (seen: number) => Promise<Lists> {
+	let last: Lists | undefined;
+	let inflight: Promise<Lists> | undefined;
+	return async seen => {
+		if (last && last.version > seen) {
+			return last;
+		}
+
+		inflight ??= (async () => {
+			const wait = (last?.takenAt ?? 0) + pollMs - Date.now();
+			if (last && wait > 0) {
+				await sleep(wait, signal);
+			}
+
+			const takenAt = Date.now();
+			const [jobs, pods] = await Promise.all([cluster.listJobs(namespace, selector), cluster.listPods(namespace, selector)]);
+			last = {version: (last?.version ?? 0) + 1, takenAt, jobs, pods};
+			return last;
+		})().finally(() => {
+			inflight = undefined;
+		});
+		return inflight;
+	};
+}
+
 /** Follows one Job: pod phases, each pod's log (once it runs), until Complete or Failed. */
-async function followJob(cluster: JobCluster, bucket: string, job: V1Job, settings: RunOptions, signal: AbortSignal, push: (event: InClusterEvent) => void): Promise<void> {
+async function followJob(cluster: JobCluster, lists: (seen: number) => Promise<Lists>, bucket: string, job: V1Job, settings: RunOptions, signal: AbortSignal, push: (event: InClusterEvent) => void): Promise<void> {
 	const {namespace} = settings;
 	const name = job.metadata!.name!;
-	const runId = job.metadata?.labels?.[labels.run] ?? settings.runId;
-	const podSelector = `${runSelector(runId)},${labels.bucket}=${labelValue(bucket)}`;
-	const jobSelector = podSelector;
 	const keep = settings.keepLines ?? 10;
 	const lastLines: string[] = [];
 	const states = new Map<string, string>();
@@ -502,16 +533,27 @@ async function followJob(cluster: JobCluster, bucket: string, job: V1Job, settin
 	};
 
 	try {
+		let seen = 0;
 		while (!signal.aborted) {
 			// eslint-disable-next-line no-await-in-loop
-			const [current] = (await cluster.listJobs(namespace, jobSelector)).filter(item => item.metadata?.name === name);
-			if (!current) {
-				push({type: 'job-failed', bucket, job: name, reason: 'Deleted', message: `the Job ${namespace}/${name} was deleted`, lastLines: [...lastLines]});
+			const snapshot = await lists(seen);
+			seen = snapshot.version;
+			if (signal.aborted) {
 				return;
 			}
 
-			// eslint-disable-next-line no-await-in-loop
-			const pods = (await cluster.listPods(namespace, podSelector)).filter(pod => pod.metadata?.ownerReferences?.some(owner => owner.uid === current.metadata?.uid) ?? true);
+			const current = snapshot.jobs.find(item => item.metadata?.name === name);
+			if (!current) {
+				// A list taken before this Job was created does not count.
+				if (snapshot.takenAt > startedAt) {
+					push({type: 'job-failed', bucket, job: name, reason: 'Deleted', message: `the Job ${namespace}/${name} was deleted`, lastLines: [...lastLines]});
+					return;
+				}
+
+				continue;
+			}
+
+			const pods = snapshot.pods.filter(pod => pod.metadata?.ownerReferences?.some(owner => owner.uid === current.metadata?.uid) ?? pod.metadata?.labels?.[labels.bucket] === labelValue(bucket));
 			for (const pod of pods) {
 				const podName = pod.metadata?.name ?? '';
 				const state = podState(pod);
@@ -563,8 +605,6 @@ async function followJob(cluster: JobCluster, bucket: string, job: V1Job, settin
 				return;
 			}
 
-			// eslint-disable-next-line no-await-in-loop
-			await sleep(settings.pollMs ?? 1000, signal);
 		}
 	} finally {
 		signal.removeEventListener('abort', stopLogs);

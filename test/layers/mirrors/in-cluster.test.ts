@@ -234,3 +234,33 @@ test('abort deletes the run\'s Jobs (or leaves them with keepOnAbort); a pod stu
 	assert.equal(failed.reason, 'CreateContainerConfigError');
 	assert.match(failed.message, /secret "ilum-backup-credentials" not found/);
 });
+
+test('one list of Jobs and one of pods per poll, whatever the number of buckets', async () => {
+	const cluster = new FakeCluster();
+	let listCalls = 0;
+	const listJobs = cluster.listJobs.bind(cluster);
+	cluster.listJobs = async (namespace, selector) => {
+		listCalls++;
+		return listJobs(namespace, selector);
+	};
+
+	const buckets = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+	const pollMs = 50;
+	const started = Date.now();
+	const run = (async () => {
+		for await (const event of runMirrorJobs(cluster, buckets.map(bucket => ({bucket, source: {bucket}})), {...settings, signal: new AbortController().signal, pollMs})) {
+			void event;
+		}
+	})();
+	await until(() => cluster.jobs.length === buckets.length ? true : undefined, 'the Jobs');
+	await new Promise(resolve => {
+		setTimeout(resolve, 300);
+	});
+	for (const job of cluster.jobs) {
+		cluster.finish(job, 'Complete', 'CompletionsReached', 'done');
+	}
+
+	await run;
+	const polls = (Date.now() - started) / pollMs;
+	assert.ok(listCalls <= polls + 3, `${listCalls} list calls in ${polls.toFixed(1)} poll intervals (7 buckets)`);
+});
