@@ -252,18 +252,18 @@ function decompress(codec: string, block: Buffer, shared = false): Buffer {
 	}
 }
 
-type ParsedHeader = {readonly meta: Record<string, string>; readonly schemaBytes: Buffer; readonly sync: Buffer; readonly cursor: Cursor};
+type ParsedHeader = {readonly metaBytes: ReadonlyMap<string, Buffer>; readonly codec: string; readonly schemaBytes: Buffer; readonly sync: Buffer; readonly cursor: Cursor};
 
+/** The header of an object container file; metadata values stay bytes (Iceberg's hold whole schemas) until asked for. */
 function parseHeader(data: Uint8Array): ParsedHeader {
 	const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-	if (buffer.length < 4 || !buffer.subarray(0, 4).equals(magic)) {
+	if (buffer.length < 4 || buffer.readUInt32BE(0) !== 0x4F_62_6A_01) {
 		throw new Error('not an Avro file');
 	}
 
 	const cursor = new Cursor(buffer);
 	cursor.position = 4;
-	const meta: Record<string, string> = {};
-	let schemaBytes: Buffer | undefined;
+	const metaBytes = new Map<string, Buffer>();
 	for (;;) {
 		let count = cursor.long();
 		if (count === 0) {
@@ -277,12 +277,7 @@ function parseHeader(data: Uint8Array): ParsedHeader {
 
 		for (let index = 0; index < count; index++) {
 			const key = cursor.bytes().toString('utf8');
-			const value = cursor.bytes();
-			if (key === 'avro.schema') {
-				schemaBytes = value;
-			} else {
-				meta[key] = value.toString('utf8');
-			}
+			metaBytes.set(key, cursor.bytes());
 		}
 	}
 
@@ -292,17 +287,30 @@ function parseHeader(data: Uint8Array): ParsedHeader {
 
 	const sync = buffer.subarray(cursor.position, cursor.position + 16);
 	cursor.position += 16;
+	const schemaBytes = metaBytes.get('avro.schema');
 	if (!schemaBytes) {
 		throw new Error('Avro file without a schema');
 	}
 
-	return {meta, schemaBytes, sync, cursor};
+	return {metaBytes, codec: metaBytes.get('avro.codec')?.toString('utf8') ?? 'null', schemaBytes, sync, cursor};
+}
+
+function metaStrings(metaBytes: ReadonlyMap<string, Buffer>): Record<string, string> {
+	const meta: Record<string, string> = {};
+	for (const [key, value] of metaBytes) {
+		if (key !== 'avro.schema') {
+			meta[key] = value.toString('utf8');
+		}
+	}
+
+	return meta;
 }
 
 /** Reads an Avro object container file: its header and records (only the selected fields, when a selection is given). */
 export function readAvro(data: Uint8Array, options: {selection?: FieldSelection; selectionKey?: string; longs?: 'bigint' | 'number'} = {}): {header: AvroHeader; records: any[]} {
 	const longs = options.longs ?? 'bigint';
-	const {meta, schemaBytes, sync, cursor} = parseHeader(data);
+	const {metaBytes, schemaBytes, sync, cursor} = parseHeader(data);
+	const meta = metaStrings(metaBytes);
 	const {buffer} = cursor;
 
 	// Files of one table share their schema: find it by its bytes, decode the text only once.
@@ -730,12 +738,12 @@ The records of an Avro file, one at a time, reduced to the selection's leaves (n
 string. Absent or null leaves are undefined. `key` names the selection for the compiled-schema cache.
 */
 export class AvroRows {
-	readonly meta: Readonly<Record<string, string>>;
 	readonly codec: string;
 	/** The current block (decompressed, valid until the next `next()`): `start`/`end` positions point into it. */
 	block: Buffer = Buffer.alloc(0);
 	private readonly cursor: Cursor;
 	private readonly sync: Buffer;
+	private readonly metaBytes: ReadonlyMap<string, Buffer>;
 	private readonly projection: Projection;
 	private readonly values: Array<number | undefined>;
 	private position = 0;
@@ -743,12 +751,17 @@ export class AvroRows {
 
 	constructor(bytes: Uint8Array, selection: FieldSelection, key: string) {
 		const header = parseHeader(bytes);
-		this.meta = header.meta;
-		this.codec = header.meta['avro.codec'] ?? 'null';
+		this.metaBytes = header.metaBytes;
+		this.codec = header.codec;
 		this.cursor = header.cursor;
 		this.sync = header.sync;
 		this.projection = projection(header.schemaBytes, selection, key);
 		this.values = this.projection.values;
+	}
+
+	/** The file's metadata (without the schema). */
+	get meta(): Readonly<Record<string, string>> {
+		return metaStrings(this.metaBytes);
 	}
 
 	/** Moves to the next record; false at the end of the file. */

@@ -62,12 +62,88 @@ const parseNumber = (text: string): number | bigint => isInteger(text) && !isSaf
 const integerLiteral = /^-?\d+$/;
 let sourceTextAccess: boolean | undefined;
 
+const longInteger = /-?\d{16,}/g;
+const isSpace = (code: number) => code === 0x20 || code === 0x0A || code === 0x0D || code === 0x09;
+
+/** Replaces the markers `parseJson` put where integers beyond 2^53 were with BigInts. */
+function reviveMarkers(value: any): any {
+	if (typeof value === 'string') {
+		return BigInt(value.slice(1));
+	}
+
+	if (Array.isArray(value)) {
+		for (let index = 0; index < value.length; index++) {
+			const item = value[index];
+			if (typeof item === 'object' ? item !== null : typeof item === 'string' && item.charCodeAt(0) === 0) {
+				value[index] = reviveMarkers(item);
+			}
+		}
+
+		return value;
+	}
+
+	for (const key in value) {
+		if (Object.hasOwn(value, key)) {
+			const item = value[key];
+			if (typeof item === 'object' ? item !== null : typeof item === 'string' && item.charCodeAt(0) === 0) {
+				value[key] = reviveMarkers(item);
+			}
+		}
+	}
+
+	return value;
+}
+
 /**
 Parses JSON that may carry 64-bit integers (metadata files, REST bodies): integers beyond 2^53
-become BigInt from their source text, exactly. Uses the runtime's JSON.parse with source text
-access (a few times faster on large metadata files), else lossless-json.
+become BigInt from their source text, exactly. Fast path: integer literals of 16 digits or more
+that stand as values (after `:`, `,` or `[`, before `,`, `}` or `]`) are turned into marker strings
+before the runtime's JSON.parse, then into BigInts. A digit run inside a string that looks like a
+value gets a quote inserted before a backslash, which is never valid JSON: that text, and text that
+could hold a marker already, take the slow path, the runtime's JSON.parse with source text access
+(else lossless-json).
 */
 export function parseJson(text: string): any {
+	if (!text.includes('\\u0000')) {
+		let found = false;
+		const marked = text.replace(longInteger, (digits: string, offset: number) => {
+			let before = offset - 1;
+			while (before >= 0 && isSpace(text.charCodeAt(before))) {
+				before--;
+			}
+
+			const previous = before < 0 ? 0x3A : text.charCodeAt(before);
+			if (previous !== 0x3A && previous !== 0x2C && previous !== 0x5B) {
+				return digits;
+			}
+
+			let after = offset + digits.length;
+			while (after < text.length && isSpace(text.charCodeAt(after))) {
+				after++;
+			}
+
+			const next = after >= text.length ? 0x2C : text.charCodeAt(after);
+			if ((next !== 0x2C && next !== 0x7D && next !== 0x5D) || Number.isSafeInteger(Number(digits))) {
+				return digits;
+			}
+
+			found = true;
+			return `"\\u0000${digits}"`;
+		});
+		let raw: unknown;
+		try {
+			raw = JSON.parse(marked);
+		} catch {
+			return parseJsonExactly(text);
+		}
+
+		return found ? reviveMarkers(raw) : raw;
+	}
+
+	return parseJsonExactly(text);
+}
+
+function parseJsonExactly(text: string): any {
 	sourceTextAccess ??= (() => {
 		let seen = false;
 		JSON.parse('1', (_key, value, context?: {source?: string}) => {

@@ -89,7 +89,7 @@ class PathTable {
 			}
 
 			const index = entry - 1;
-			if (this.hashes[index] === hash && buffer.compare(this.keys[index]!, 0, this.keys[index]!.length, start, end) === 0) {
+			if (this.hashes[index] === hash && PathTable.same(this.keys[index]!, buffer, start, end)) {
 				return index;
 			}
 		}
@@ -123,9 +123,24 @@ class PathTable {
 		this.slots[slot] = index + 1;
 	}
 
+	/** Byte for byte, from the end (where paths differ); cheaper than a native call for short keys. */
+	private static same(key: Buffer, buffer: Buffer, start: number, end: number): boolean {
+		if (key.length !== end - start) {
+			return false;
+		}
+
+		for (let index = key.length - 1; index >= 0; index--) {
+			if (key[index] !== buffer[start + index]) {
+				return false;
+			}
+		}
+
+		return true;
+	}
+
 	private static hash(buffer: Buffer, start: number, end: number): number {
 		let hash = 0x81_1C_9D_C5 ^ (end - start);
-		for (let index = Math.max(start, end - 48); index < end; index++) {
+		for (let index = Math.max(start, end - 32); index < end; index++) {
 			hash = Math.imul(hash ^ buffer[index]!, 0x01_00_01_93);
 		}
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
-import {readAvro, snappyDecompress, writeAvro} from '../../../source/formats/iceberg/avro.js';
-import {manifestFileSchema} from '../../../source/drill/catalogs/iceberg-writer.js';
+import {AvroRows, readAvro, selectionLeaves, snappyDecompress, writeAvro, type FieldSelection} from '../../../source/formats/iceberg/avro.js';
+import {manifestEntrySchema, manifestFileSchema} from '../../../source/drill/catalogs/iceberg-writer.js';
 
 test('Avro round trip keeps 64-bit ids exact (BigInt) and a selection decodes only what it names', () => {
 	const id = 9_223_372_036_854_775_807n;
@@ -29,4 +29,53 @@ test('snappy blocks (Avro codec snappy) decompress: literals and back references
 	// "abc" as a literal, then a 6-byte copy from offset 3.
 	assert.equal(snappyDecompress(Uint8Array.from([0x09, 0x08, 0x61, 0x62, 0x63, 0x09, 0x03])).toString(), 'abcabcabc');
 	assert.throws(() => snappyDecompress(Uint8Array.from([0x04, 0x09, 0x05])), /corrupt snappy/);
+});
+
+const entry = (status: number, path: string, extra: Record<string, unknown> = {}) => ({
+	status,
+	snapshot_id: 9_223_372_036_854_775_807n,
+	sequence_number: 5,
+	file_sequence_number: null,
+	data_file: {
+		content: 1, file_path: path, file_format: 'PARQUET', partition: {}, record_count: 2 ** 40, file_size_in_bytes: 4096,
+		column_sizes: [{key: 1, value: 10}, {key: 2, value: 20}], value_counts: null, null_value_counts: null, nan_value_counts: null,
+		lower_bounds: [{key: 1, value: Buffer.from([1, 2, 3])}], upper_bounds: null, key_metadata: Buffer.from('k'), split_offsets: [4, 99],
+		equality_ids: null, sort_order_id: 0, ...extra,
+	},
+});
+
+test('Avro rows: only the selected leaves, read past every other field (maps, arrays, unions, bytes), in both codecs', () => {
+	const selection: FieldSelection = {status: true, data_file: {content: true, file_path: true, record_count: true, sort_order_id: true, content_size_in_bytes: true}};
+	assert.deepEqual(selectionLeaves(selection), ['status', 'data_file.content', 'data_file.file_path', 'data_file.record_count', 'data_file.sort_order_id', 'data_file.content_size_in_bytes']);
+	for (const codec of ['null', 'deflate'] as const) {
+		const records = [entry(1, 's3://b/t/data/ä-1.parquet'), entry(2, 's3://b/t/data/2.parquet', {sort_order_id: null}), entry(0, 'x')];
+		const rows = new AvroRows(writeAvro(manifestEntrySchema, records, {codec, meta: {'format-version': '2'}}), selection, `test-${codec}`);
+		assert.equal(rows.meta['format-version'], '2');
+		const seen: unknown[] = [];
+		while (rows.next()) {
+			seen.push([rows.number(0), rows.number(1), rows.text(2), rows.number(3), rows.number(4), rows.number(5)]);
+		}
+
+		// A leaf the writer's schema lacks (content_size_in_bytes, v3) and a null union branch are undefined.
+		assert.deepEqual(seen, [[1, 1, 's3://b/t/data/ä-1.parquet', 2 ** 40, 0, undefined], [2, 1, 's3://b/t/data/2.parquet', 2 ** 40, undefined, undefined], [0, 1, 'x', 2 ** 40, 0, undefined]]);
+	}
+});
+
+test('Avro rows: array blocks written with their byte size (negative counts) are read past; a truncated block is an error', () => {
+	const schema = {type: 'record', name: 'r', fields: [{name: 'numbers', type: {type: 'array', items: 'long'}}, {name: 'name', type: 'string'}]};
+	// numbers: one block of -2 items (2 bytes: 1, 2), the end block; name: "hi".
+	const record = Buffer.from([0x03, 0x04, 0x02, 0x04, 0x00, 0x04, 0x68, 0x69]);
+	const container = (body: Buffer) => {
+		const empty = Buffer.from(writeAvro(schema, [], {codec: 'null'}));
+		return Buffer.concat([empty, Buffer.from([0x02, body.length * 2]), body, empty.subarray(-16)]);
+	};
+
+	const rows = new AvroRows(container(record), {name: true}, 'test-blocks');
+	assert.ok(rows.next());
+	assert.equal(rows.text(0), 'hi');
+	assert.equal(rows.next(), false);
+	assert.throws(() => {
+		const truncated = new AvroRows(container(record.subarray(0, 6)), {name: true}, 'test-blocks');
+		truncated.next();
+	}, /truncated/);
 });
