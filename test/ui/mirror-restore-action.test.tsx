@@ -158,3 +158,23 @@ test('--read-only: the Mirrors pane offers no restore (R and A are absent from t
 		ui.unmount();
 	}
 });
+
+test('A in the Mirrors pane plans every compared bucket in one wizard; Esc on the plan leaves without a change', {timeout: 180_000}, async () => {
+	const {world} = drill;
+	const ui = await openConsole();
+	try {
+		await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-files') !== undefined && !text.includes('counting'), {timeout: 120_000});
+		await selectBucket(ui, 'ilum-files');
+		const patches = world.api.requests().filter(request => request.verb === 'patch').length;
+		ui.stdin.write('A');
+		const frame = await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
+		const rows = ['ilum-files', 'ilum-data', 'ilum-tables', 'ilum-mlflow'].filter(bucket => new RegExp(`│ +${bucket} +\\d+ \\(`).test(frame));
+		assert.equal(rows.length, 4, `a plan row per compared bucket:\n${frame}`);
+		assert.match(frame, /Restore: restore ilum-\S+, ilum-/);
+		ui.stdin.write(keys.escape);
+		await waitForFrame(ui.lastFrame, /Mirrors \/ilum-files \(1\)/);
+		assert.equal(world.api.requests().filter(request => request.verb === 'patch').length, patches, 'nothing changed');
+	} finally {
+		ui.unmount();
+	}
+});
