@@ -5,7 +5,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {PGlite} from '@electric-sql/pglite';
 import {PGLiteSocketServer} from '@electric-sql/pglite-socket';
-import {DuckDbCatalog, PostgresCatalog, SqliteCatalog} from '../../formats/ducklake/backends.js';
+import {DuckDbCatalog, pgValue, PostgresCatalog, postgresParsers, SqliteCatalog} from '../../formats/ducklake/backends.js';
 import {parseConninfo} from '../../formats/ducklake/connect.js';
 import {inTransaction, normalizeValue, numberedPlaceholders, type Dialect, type SqlCatalog, type SqlRow, type SqlValue} from '../../formats/ducklake/sql.js';
 import {createDuckLakeCatalog} from './ducklake-schema.js';
@@ -159,8 +159,8 @@ export async function startPgliteServer(options: {port?: number; host?: string; 
 	};
 }
 
-/** int8 as bigint, date and timestamps as text (as the `pg` backend reads them). */
-const parsers = {20: (text: string) => BigInt(text), 1082: (text: string) => text, 1114: (text: string) => text, 1184: (text: string) => text};
+/** Values read as the `pg` backend reads them. */
+const parsers = postgresParsers;
 
 /** A DuckLake catalog in a PGlite database of this process (the same SQL as the `pg` backend). */
 class PgliteCatalog implements SqlCatalog {
@@ -198,10 +198,3 @@ class PgliteCatalog implements SqlCatalog {
 	async close(): Promise<void> {}
 }
 
-function pgValue(value: SqlValue): unknown {
-	if (typeof value === 'bigint') {
-		return value.toString();
-	}
-
-	return value;
-}

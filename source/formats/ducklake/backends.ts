@@ -136,18 +136,7 @@ export class PostgresCatalog implements SqlCatalog {
 		const client = new pg.Client({
 			...config,
 			types: {
-				getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-					if (oid === 20) {
-						return (text: string) => BigInt(text);
-					}
-
-					// date, timestamp, timestamptz as text: microseconds kept when rows are copied.
-					if (oid === 1082 || oid === 1114 || oid === 1184) {
-						return (text: string) => text;
-					}
-
-					return pg.types.getTypeParser(oid, format as any);
-				}) as any,
+				getTypeParser: ((oid: number, format?: 'text' | 'binary') => postgresParsers[oid] ?? pg.types.getTypeParser(oid, format as any)) as any,
 			},
 		});
 		// A refused connection errors the client too; the connect() rejection carries it.
@@ -180,7 +169,14 @@ export class PostgresCatalog implements SqlCatalog {
 	}
 }
 
-function pgValue(value: SqlValue): unknown {
+/**
+How every PostgreSQL catalog (through `pg`, or PGlite in the drill) reads values: int8 as bigint;
+date, timestamp, timestamptz as text (microseconds kept when rows are copied).
+*/
+export const postgresParsers: Readonly<Record<number, (text: string) => unknown>> = {20: text => BigInt(text), 1082: text => text, 1114: text => text, 1184: text => text};
+
+/** A parameter as every PostgreSQL catalog sends it: bigint as decimal text, bytes as a Buffer. */
+export function pgValue(value: SqlValue): unknown {
 	if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
 		return Buffer.from(value);
 	}
