@@ -19,6 +19,7 @@ import {pairsFromFacts, readMirrorRestoreFacts, resumeMismatch} from '../restore
 import {describePlan, formatPlan} from '../restore/plan.js';
 import type {RestoreReport} from '../restore/report.js';
 import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
+import {uploadJournalFile} from '../layers/mirrors/uploads.js';
 import {inClusterStrategy} from './restore-mirror-in-cluster.js';
 
 /**
@@ -245,7 +246,8 @@ function copyStrategy(values: Flags, concurrency: number, json: boolean): Mirror
 		return inClusterStrategy(values, json);
 	}
 
-	return localCopy({concurrency, progressMs: json ? 500 : 1000});
+	// The journal of multipart uploads in the run's state dir: a rerun resumes or aborts what a kill interrupted.
+	return localCopy({concurrency, progressMs: json ? 500 : 1000, uploadJournal: uploadJournalFile(resolveStateDir(values['stateDir']))});
 }
 
 async function ask(question: string): Promise<string> {

@@ -1,5 +1,6 @@
 import {formatBytes, formatTable} from '../output.js';
 import {copyMirror, type BucketProgress, type MirrorPair, type ProgressEvent, type VerifyResult} from '../layers/mirrors/copy.js';
+import type {UploadsReport} from '../layers/mirrors/uploads.js';
 import {bucketDrift, summarizeDrift} from '../layers/mirrors/drift.js';
 import {backupCronJobName, initJobsInTheWay, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {preflightPairs, type BucketPlan} from '../layers/mirrors/restore-plan.js';
@@ -120,7 +121,7 @@ export type MirrorCopyStrategy = {
 };
 
 /** The copy through this process: `copyMirror` (streaming, multipart, retries, SlowDown backoff). */
-export function localCopy(options: {concurrency?: number; progressMs?: number} = {}): MirrorCopyStrategy {
+export function localCopy(options: {concurrency?: number; progressMs?: number; uploadJournal?: string} = {}): MirrorCopyStrategy {
 	return {
 		name: 'local',
 		title: 'Copy the missing objects from the mirror into the provider (streaming, in this process)',
@@ -130,6 +131,7 @@ export function localCopy(options: {concurrency?: number; progressMs?: number} =
 			verify: request.verify,
 			signal: request.signal,
 			...(options.concurrency ? {concurrency: options.concurrency} : {}),
+			...(options.uploadJournal ? {uploadJournal: options.uploadJournal} : {}),
 			progressMs: options.progressMs ?? 500,
 		}),
 	};
@@ -220,6 +222,8 @@ export type MirrorBucketResult = {
 	readonly unverifiedCopies: number;
 	readonly elapsedMs: number;
 	readonly verify?: VerifyResult;
+	/** Multipart uploads a kill interrupted in an earlier run, found and resumed or aborted (when there were any). */
+	readonly uploads?: UploadsReport;
 };
 
 const bucketResult = (event: Extract<ProgressEvent, {type: 'bucket-done'}>): MirrorBucketResult => ({
@@ -236,7 +240,10 @@ const bucketResult = (event: Extract<ProgressEvent, {type: 'bucket-done'}>): Mir
 	unverifiedCopies: event.unverified,
 	elapsedMs: event.elapsedMs,
 	...(event.verify ? {verify: event.verify} : {}),
+	...(event.uploads && (event.uploads.found > 0 || event.uploads.notes.length > 0) ? {uploads: event.uploads} : {}),
 });
+
+const uploadsLine = (uploads: UploadsReport | undefined) => uploads && uploads.found > 0 ? `; interrupted uploads: ${uploads.resumed} resumed (${uploads.partsReused} parts kept), ${uploads.aborted} aborted` : '';
 
 /** Turns copy events into step progress; returns the per-bucket results. Throws when keys failed or drift is left. */
 async function * follow(events: AsyncIterable<ProgressEvent>, phase: 'copy' | 'delete'): AsyncGenerator<StepProgress, MirrorBucketResult[]> {
@@ -287,7 +294,7 @@ async function * follow(events: AsyncIterable<ProgressEvent>, phase: 'copy' | 'd
 				results.push(result);
 				const verify = event.verify ? `; verify: ${event.verify.ok ? 'no drift' : 'DRIFT'} (${event.verify.totals.same} same, ${event.verify.totals.onlySource} missing, ${event.verify.totals.differs} differ, ${event.verify.totals.unverifiable} unverifiable)` : '';
 				yield {
-					message: `${event.objectsDone} objects (${formatBytes(event.bytesDone)}) copied, ${event.deleted} deleted, ${event.skipped} skipped, ${event.failed} failed, ${event.retries} retries, ${(event.elapsedMs / 1000).toFixed(1)} s${verify}`,
+					message: `${event.objectsDone} objects (${formatBytes(event.bytesDone)}) copied, ${event.deleted} deleted, ${event.skipped} skipped, ${event.failed} failed, ${event.retries} retries, ${(event.elapsedMs / 1000).toFixed(1)} s${uploadsLine(event.uploads)}${verify}`,
 					current: event.objectsDone,
 					total: event.objectsTotal,
 					unit: 'objects',

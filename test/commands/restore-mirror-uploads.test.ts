@@ -137,9 +137,10 @@ test('SIGKILL in the middle of multipart copies: the rerun resumes them (parts i
 
 		const second = await runCli(args, {env});
 		assert.equal(second.code, 0, second.stderr);
-		const result = JSON.parse(second.stdout.trim().split('\n').at(-1)!) as {type: string; ok: boolean};
+		const result = JSON.parse(second.stdout.trim().split('\n').at(-1)!) as {type: string; ok: boolean; buckets: Array<{uploads?: Record<string, unknown>}>};
 		assert.equal(result.type, 'result');
 		assert.equal(result.ok, true, second.stdout.slice(-2000));
+		assert.deepEqual(result.buckets[0]?.uploads, {found: 2, resumed: 2, partsReused: 4, aborted: 0, kept: 0, notes: []}, 'the result says what was done with the interrupted uploads');
 
 		const after = await sdk.send(new ListMultipartUploadsCommand({Bucket: 'ilum-data'}));
 		assert.deepEqual((after.Uploads ?? []).map(upload => upload.UploadId), [foreign.UploadId], 'no incomplete upload of ours left; the foreign one untouched');
