@@ -86,7 +86,7 @@ export function MirrorRestoreWizard({session, buckets, copyStop, onExit, width: 
 	const barRows = figures.started ? shown.length + 3 : 0;
 	return (
 		<Box flexDirection='column' width={width}>
-			<RestoreWizard session={tapped} onExit={onExit} width={width} height={Math.max(20, height - barRows)}/>
+			<RestoreWizard session={tapped} onExit={onExit} width={width} height={Math.max(20, height - barRows)} stopNote='A copy running now stops at once (what it copied stays; resume copies the rest); other steps are finished first.'/>
 			{figures.started ? (
 				<Box flexDirection='column' borderStyle='round' borderColor='cyan' paddingX={1} width={width}>
 					<Text bold>Copy by bucket</Text>

@@ -16,6 +16,8 @@ export type RestoreWizardProps = {
 	readonly width?: number;
 	/** Rows available (default: the terminal's); long lists are shortened to fit. */
 	readonly height?: number;
+	/** The stop question's second sentence when a stop does more than wait for the step (a mirror copy stops at once). */
+	readonly stopNote?: string;
 };
 
 const kindColor: Record<string, string> = {precondition: 'blue', mutation: 'yellow', wait: 'cyan', verify: 'green'};
@@ -25,7 +27,7 @@ The guided restore: plan -> preflight -> (gates) -> live progress -> report, ove
 `RestoreSession`. Keys: Enter goes on, Esc goes back or (while running) asks to stop after the
 current step; a gate takes the typed name.
 */
-export function RestoreWizard({session, onExit, now = Date.now, width: givenWidth, height: givenHeight}: RestoreWizardProps) {
+export function RestoreWizard({session, onExit, now = Date.now, width: givenWidth, height: givenHeight, stopNote}: RestoreWizardProps) {
 	const windowSize = useWindowSize();
 	const width = givenWidth ?? Math.min(140, Math.max(60, windowSize.columns || 100));
 	const height = givenHeight ?? (windowSize.rows || 60);
@@ -183,7 +185,7 @@ export function RestoreWizard({session, onExit, now = Date.now, width: givenWidt
 					<Text>&gt; {state.gate.typed}<Text inverse> </Text></Text>
 				</Box>
 			) : null}
-			{state.phase === 'confirm-stop' ? <Text color='yellow' bold>Stop after the current step? The step running now is finished first. [y/n]</Text> : null}
+			{state.phase === 'confirm-stop' ? <Text color='yellow' bold>Stop after the current step? {stopNote ?? 'The step running now is finished first.'} [y/n]</Text> : null}
 			{state.phase === 'report' && state.report ? <ReportScreen report={state.report}/> : null}
 			<Text dimColor>{footer(state.phase)}</Text>
 		</Box>

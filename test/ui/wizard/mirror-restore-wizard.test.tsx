@@ -97,7 +97,7 @@ test('the wizard: gate, live bars while copying; Esc + y stops the copy at once 
 	assert.match(frame, /ilum-data +█+░+ 7\/20 objects {2}700 B\/2\.0 KiB {2}350 B\/s ETA 4 s {2}1 retries/);
 	assert.match(frame, /All: 7\/20 objects, 700 B\/2\.0 KiB, 350 B\/s, ETA 4 s, 1 retries, 0 failed/);
 	ui.stdin.write(keys.escape);
-	await waitForFrame(ui.lastFrame, /Stop after the current step\?/);
+	await waitForFrame(ui.lastFrame, /Stop after the current step\? A copy running now stops at once/);
 	ui.stdin.write('y');
 	frame = await waitForFrame(ui.lastFrame, /FAILED|STOPPED|SUCCEEDED/, {timeout: 30_000});
 	assert.match(frame, /stopped on request in the middle of the copy: the objects copied so far are in place; resume to copy the rest/);
