@@ -5,31 +5,13 @@ previous version chosen), R (the plan screen with the table preview), then the r
 
     node --import tsx test/media/table-restore-screenshots.ts
 */
-import {execFile} from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {promisify} from 'node:util';
 import {binPath, projectRoot} from '../helpers/run-cli.js';
 import {startInTmux} from '../helpers/tmux.js';
-import {ansiToSvg} from './ansi-to-svg.js';
+import {saveScreenshot} from './save-screenshot.js';
 
-const run = promisify(execFile);
-const media = path.join(projectRoot, 'media');
-
-async function save(name: string, ansi: string): Promise<void> {
-	const svg = path.join(media, `${name}.svg`);
-	await fs.writeFile(svg, ansiToSvg(ansi, {columns: 160}));
-	try {
-		await run('rsvg-convert', ['-o', path.join(media, `${name}.png`), svg]);
-		await fs.rm(svg);
-		process.stderr.write(`wrote media/${name}.png\n`);
-	} catch {
-		process.stderr.write(`wrote media/${name}.svg (install librsvg2-bin for PNG)\n`);
-	}
-}
-
-await fs.mkdir(media, {recursive: true});
 const home = await fs.mkdtemp(path.join(os.tmpdir(), 'table-screenshots-'));
 const screen = await startInTmux(`${process.execPath} ${binPath} --drill --state-dir ${path.join(home, 'state')}`, {cwd: projectRoot, env: {HOME: home}});
 try {
@@ -43,10 +25,10 @@ try {
 	await screen.waitForScreen(/selected \(current\)/, {timeout: 120_000});
 	await screen.sendKeys('Up');
 	await screen.waitForScreen(/version \d+ selected · /, {timeout: 60_000});
-	await save('table-history', await screen.capture({escapes: true}));
+	await saveScreenshot('table-history', await screen.capture({escapes: true}));
 	await screen.sendKeys('R');
 	await screen.waitForScreen(/Plan \(3 steps\)[\s\S]*Undo/, {timeout: 120_000});
-	await save('table-plan', await screen.capture({escapes: true}));
+	await saveScreenshot('table-plan', await screen.capture({escapes: true}));
 	await screen.sendKeys('Enter');
 	await screen.waitForScreen('All checks passed', {timeout: 120_000});
 	await screen.sendKeys('Enter');
@@ -55,7 +37,7 @@ try {
 	await screen.waitForScreen('> orders');
 	await screen.sendKeys('Enter');
 	await screen.waitForScreen(/SUCCEEDED|FAILED|REFUSED/, {timeout: 300_000});
-	await save('table-report', await screen.capture({escapes: true}));
+	await saveScreenshot('table-report', await screen.capture({escapes: true}));
 	await screen.sendKeys('Enter');
 	await screen.waitForScreen(/selected \(current\)/, {timeout: 120_000});
 	await screen.sendKeys('q');
