@@ -16,7 +16,7 @@ import {
 import {cronJobImage, inClusterCopy} from '../layers/mirrors/in-cluster-strategy.js';
 import type {MirrorCopyStrategy} from '../restore/mirror-plan.js';
 import {AuditLog} from '../restore/audit.js';
-import {resolveStateDir} from '../restore/state-dir.js';
+import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
 import type {FastS3Client, S3Endpoint} from '../storage/fast-s3.js';
 
 /**
@@ -44,6 +44,8 @@ type BucketOutcome = {
 	message?: string;
 	lastLines?: readonly string[];
 	elapsedMs?: number;
+	/** What mc said it transferred (its "Total: ..., Transferred: ..." line). */
+	bytes?: number;
 };
 
 export async function runRestoreMirrorInCluster(context: CommandContext): Promise<number> {
@@ -141,6 +143,8 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 		const outcomes = new Map<string, BucketOutcome>(buckets.map(bucket => [bucket, {bucket, outcome: 'unknown'}]));
 		let aborted: InClusterAborted | undefined;
 		const copiedSoFar = new Map<string, number>();
+		const transferred = new Map<string, number>();
+		const startedAt = new Date().toISOString();
 		const lastCount = new Map<string, number>();
 		try {
 			for await (const event of runMirrorJobs(kube.jobs, targets, {
@@ -152,6 +156,11 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 				pollMs: 500,
 			})) {
 				record(outcomes, event);
+				const total = event.type === 'log' ? transferredBytes(event.line) : undefined;
+				if (event.type === 'log' && total !== undefined) {
+					transferred.set(event.bucket, total);
+				}
+
 				if (json) {
 					writeJson(stdout, event);
 				} else if (event.type === 'log' && isObjectLine(event.line)) {
@@ -206,6 +215,13 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 			}
 		}
 
+		// What doctor's RTO estimate reads (as for the local copy): the bytes mc says it transferred, and the time.
+		const bytes = [...transferred.values()].reduce((total, value) => total + value, 0);
+		for (const [bucket, value] of transferred) {
+			outcomes.get(bucket)!.bytes = value;
+		}
+
+		writeFileAtomic(path.join(stateLayout(resolveStateDir(values['stateDir'])).reports, `mirror-${startedAt.replaceAll(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-in-cluster.json`), JSON.stringify({kind: 'mirror', target, outcome: ok ? 'succeeded' : 'failed', startedAt, endedAt: new Date().toISOString(), bytes, inCluster: true, runId: found.runId, buckets: [...outcomes.values()]}, undefined, '\t') + '\n');
 		audit.record({identity: kube.identity, action: 'restore.mirror', target, outcome: ok ? 'succeeded' : 'failed', runId: found.runId, detail: ok ? 'in-cluster Jobs succeeded; verified inside the cluster only (mc exit status)' : `failed: ${failed.map(outcome => `${outcome.bucket} (${outcome.reason ?? 'unknown'})`).join(', ')}`});
 		const summary = {
 			type: 'result',
@@ -239,6 +255,14 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 
 		return exitCodes.ok;
 	}
+}
+
+const units: Record<string, number> = {B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12};
+
+/** mc's last line, "Total: 1.2 GiB, Transferred: 1.2 GiB, Speed: ...": the bytes transferred. */
+export function transferredBytes(line: string): number | undefined {
+	const match = /Transferred:\s*([\d.]+)\s*([KMGT]i?B|B)\b/.exec(line);
+	return match ? Math.round(Number(match[1]) * (units[match[2]!] ?? 1)) : undefined;
 }
 
 function record(outcomes: Map<string, BucketOutcome>, event: InClusterEvent): void {

@@ -1,6 +1,8 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import {DeleteObjectsCommand, ListObjectsV2Command, type S3Client} from '@aws-sdk/client-s3';
 import {findScenario} from '../../source/drill/scenarios/index.js';
 import {ilum} from '../../source/drill/seed/ilum.js';
@@ -118,6 +120,11 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		assert.equal(result.runId, runId);
 		assert.equal(result.verified, 'in-cluster-only');
 		assert.match(resumed.stderr, /no verification from here \(unknown: the provider endpoint/);
+		assert.ok(result.buckets[0].bytes > 0, 'the bytes mc transferred');
+		// The run's report, which doctor's RTO estimate reads.
+		const reports = path.join(drill.env['HOME']!, '.local', 'state', 'ilum-restore', 'reports');
+		const report = fs.readdirSync(reports).filter(file => file.endsWith('-in-cluster.json')).map(file => JSON.parse(fs.readFileSync(path.join(reports, file), 'utf8'))).find(item => item.outcome === 'succeeded');
+		assert.ok(report && report.kind === 'mirror' && report.bytes === result.buckets[0].bytes, JSON.stringify(report));
 		const back = await keys(provider, 'ilum-data');
 		for (const key of mirrored) {
 			assert.ok(back.has(key), `${key} is back in ilum-data`);

@@ -359,11 +359,7 @@ export async function * runMirrorJobs(cluster: JobCluster, targets: readonly Mir
 				try {
 					const job = await ensureJob(cluster, target, settings, push);
 					known.set(target.bucket, job.metadata!.name!);
-					if (jobSucceeded(job) && settings.existing?.get(target.bucket) === job) {
-						push({type: 'job-succeeded', bucket: target.bucket, job: job.metadata!.name!});
-						return;
-					}
-
+					// Also a Job that already succeeded: its pod's log is read once (what it copied), then it is reported.
 					await followJob(cluster, lists, target.bucket, job, settings, internal.signal, push);
 				} catch (error) {
 					if (!internal.signal.aborted) {
