@@ -607,7 +607,9 @@ export class ObjectCopier {
 		} catch (error) {
 			if (signal?.aborted) {
 				// Stopped on request: the upload stays for the next run to resume (journalled).
-				if (!handle) {
+				if (handle) {
+					handle.suspend();
+				} else {
 					await target.client.abortMultipartUpload(target.bucket, targetKey, upload).catch(() => undefined);
 				}
 

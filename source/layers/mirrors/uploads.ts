@@ -61,6 +61,8 @@ export type UploadHandle = {
 	created(uploadId: string): void;
 	part(partNumber: number, etag: string): void;
 	end(how: 'completed' | 'aborted' | 'gone' | 'expired' | 'replaced'): void;
+	/** Stopped on request: the upload stays open in the journal, for the next copy (in this process too) to resume. */
+	suspend(): void;
 };
 
 /** Upload ids this process is working on (never recovered by another copy in the same process). */
@@ -148,6 +150,11 @@ export class UploadJournal {
 				}
 
 				this.append({t: 'end', id, how});
+			},
+			suspend() {
+				if (current) {
+					active.delete(current);
+				}
 			},
 		};
 	}

@@ -14,23 +14,45 @@ import {contentFor, testCredentials} from '../../helpers/s3-pair.js';
 
 /** The drill's fauxqs (with ListMultipartUploads and ListParts) on 127.0.0.1, and a client for it. */
 async function startServer() {
-	const app = await buildS3App(await newS3Store());
+	const store = await newS3Store();
+	const app = await buildS3App(store);
+	const held = new Set<http.ServerResponse>();
 	const server = http.createServer((request, response) => {
+		const query = new URL(request.url!, 'http://x').searchParams;
+		const partNumber = Number(query.get('partNumber') ?? 0);
+		if (request.method === 'PUT' && query.has('uploadId') && partNumber > 0) {
+			state.parts.push(partNumber);
+			if (state.holdFrom > 0 && partNumber >= state.holdFrom) {
+				held.add(response);
+				return;
+			}
+		}
+
 		app.routing(request, response);
 	});
 	await new Promise<void>(resolve => {
 		server.listen(0, '127.0.0.1', resolve);
 	});
 	const client = new FastS3Client({endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ...testCredentials});
-	return {
+	const state = {
 		client,
+		store,
+		/** Part uploads received (part numbers). */
+		parts: [] as number[],
+		/** Part uploads from this number on are held unanswered (0: none). */
+		holdFrom: 0,
 		async stop() {
+			for (const response of held) {
+				response.destroy();
+			}
+
 			await client.destroy();
 			server.closeAllConnections();
 			await new Promise(resolve => server.close(resolve));
 			await app.close();
 		},
 	};
+	return state;
 }
 
 const mib = 1024 * 1024;
@@ -145,6 +167,56 @@ test('the next copy deals with journalled uploads: a stray one aborted, a change
 		assert.deepEqual(journal.open().map(entry => entry.id), ['other'], 'the journal keeps only the running process\'s upload');
 	} finally {
 		sleeper.kill();
+		await Promise.all([source.stop(), target.stop()]);
+		fs.rmSync(folder, {recursive: true, force: true});
+	}
+});
+
+test('a copy stopped on request keeps its multipart upload; the next copy in the same process resumes it', async () => {
+	const source = await startServer();
+	const target = await startServer();
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'uploads-journal-'));
+	const file = path.join(folder, 'mirror-uploads.jsonl');
+	const pair = {name: 'bkt', source: {client: source.client, bucket: 'bkt'}, target: {client: target.client, bucket: 'bkt'}};
+	const options = {uploadJournal: file, multipartThreshold: 6 * mib, partSize: 5 * mib, smallObjectLimit: mib};
+	try {
+		await source.client.createBucket('bkt');
+		await target.client.createBucket('bkt');
+		const body = contentFor('big', 12 * mib);
+		await source.client.put('bkt', 'big', body, body.length, {contentType: 'text/plain', userMetadata: {k: 'v'}});
+		target.holdFrom = 2;
+		const stop = new AbortController();
+		const first = (async () => {
+			for await (const _event of copyBucket(pair, {...options, signal: stop.signal})) {
+				// Drained.
+			}
+		})();
+		const deadline = Date.now() + 60_000;
+		while (![...target.store.multipartUploads.values()].some(upload => upload.parts.has(1))) {
+			assert.ok(Date.now() < deadline, 'part 1 stored');
+			// eslint-disable-next-line no-await-in-loop
+			await new Promise(resolve => setTimeout(resolve, 20));
+		}
+
+		stop.abort();
+		await assert.rejects(first);
+		assert.equal((await target.client.listMultipartUploads('bkt')).length, 1, 'the upload is kept for a resume');
+		target.holdFrom = 0;
+		target.parts.length = 0;
+		const events: ProgressEvent[] = [];
+		for await (const event of copyBucket(pair, options)) {
+			events.push(event);
+		}
+
+		const done = events.find(event => event.type === 'bucket-done');
+		assert.ok(done?.type === 'bucket-done');
+		assert.deepEqual(done.uploads, {found: 1, resumed: 1, partsReused: 1, aborted: 0, kept: 0, notes: []});
+		assert.deepEqual(target.parts.sort(), [2, 3], 'part 1 is not uploaded again');
+		assert.equal((await target.client.get('bkt', 'big')).body.equals(body), true);
+		assert.deepEqual((await target.client.head('bkt', 'big'))?.metadata, (await source.client.head('bkt', 'big'))?.metadata);
+		assert.deepEqual(await target.client.listMultipartUploads('bkt'), []);
+		assert.equal(fs.existsSync(file), false, 'nothing open: the journal is removed');
+	} finally {
 		await Promise.all([source.stop(), target.stop()]);
 		fs.rmSync(folder, {recursive: true, force: true});
 	}
