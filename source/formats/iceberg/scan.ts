@@ -16,7 +16,19 @@ export type LiveFile = {
 	readonly bytes: number;
 };
 
-type ManifestRead = {readonly ok: true; readonly live: readonly LiveFile[]} | {readonly ok: false; readonly missing: boolean; readonly error: string};
+/**
+A manifest's live entries (status ADDED or EXISTING), column by column: indices into the scanner's
+table of data and delete files, and each entry's own numbers. LiveFile objects are made only when a
+live set is asked for (restores), never for history.
+*/
+type LiveEntries = {
+	readonly files: Int32Array;
+	readonly content: Uint8Array;
+	readonly format: Uint16Array;
+	readonly records: Float64Array;
+	readonly bytes: Float64Array;
+};
+type ManifestRead = {readonly ok: true; readonly live: LiveEntries} | {readonly ok: false; readonly missing: boolean; readonly error: string};
 type ListRead = {readonly ok: true; readonly manifests: Int32Array} | {readonly ok: false; readonly missing: boolean; readonly error: string};
 
 /** One manifest file (shared by every spelling of its path that maps to it), read at most once. */
@@ -26,9 +38,12 @@ type Manifest = {
 	readonly relative?: string;
 	pending?: Promise<ManifestRead>;
 	read?: ManifestRead;
-	/** Its live files missing from the listing, once known. */
-	missing?: readonly LiveFile[];
+	/** How many of its live entries are missing from the listing, once known. */
+	missing?: number;
 };
+
+/** A data or delete file named by manifests: decoded, mapped and looked up in the listing once. */
+type DataFile = {readonly path: string; readonly relative?: string; present?: boolean};
 
 const manifestListSelection: FieldSelection = {manifest_path: true};
 const manifestSelection: FieldSelection = {status: true, data_file: {content: true, file_path: true, file_format: true, record_count: true, file_size_in_bytes: true, content_size_in_bytes: true}};
@@ -65,52 +80,76 @@ const shortList = (paths: readonly string[]) => paths.slice(0, 3).join(', ') + (
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 /**
-Manifest paths by their bytes, so that the hundred thousand entries of a long history's manifest
-lists (each list repeats most of its parent's) cost no string each: an open-addressing table keyed
-by a hash of the path's last bytes (where the UUIDs are), checked byte for byte.
+Paths by their bytes, so that the hundred thousand entries of a long history's manifest lists (each
+list repeats most of its parent's) and the entries manifests carry over from merged ones cost no
+string each: an open-addressing table keyed by a hash of the path's last bytes (where the UUIDs
+are), checked byte for byte against one arena holding the paths seen.
 */
 class PathTable {
-	private slots = new Int32Array(1024);
-	private readonly keys: Buffer[] = [];
-	private readonly hashes: number[] = [];
+	private slots: Int32Array = new Int32Array(1024);
+	private arena = Buffer.allocUnsafe(64 * 1024);
+	private used = 0;
+	private starts: Int32Array = new Int32Array(256);
+	private hashes: Int32Array = new Int32Array(256);
+	private count = 0;
 
+	/** How many distinct paths: an `intern` that returns `size - 1` afterwards added a new one. */
 	get size(): number {
-		return this.keys.length;
+		return this.count;
 	}
 
-	/** The index of these bytes, or -1. */
-	find(buffer: Buffer, start: number, end: number): number {
+	/** The index of these bytes, added when new. */
+	intern(buffer: Buffer, start: number, end: number): number {
 		const hash = PathTable.hash(buffer, start, end);
 		const mask = this.slots.length - 1;
-		for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+		let slot = hash & mask;
+		for (; ; slot = (slot + 1) & mask) {
 			const entry = this.slots[slot]!;
 			if (entry === 0) {
-				return -1;
+				break;
 			}
 
-			const index = entry - 1;
-			if (this.hashes[index] === hash && PathTable.same(this.keys[index]!, buffer, start, end)) {
-				return index;
+			if (this.hashes[entry - 1] === hash && this.same(entry - 1, buffer, start, end)) {
+				return entry - 1;
 			}
 		}
-	}
 
-	/** Adds bytes not in the table (a copy is kept); returns their index. */
-	add(buffer: Buffer, start: number, end: number): number {
-		const index = this.keys.length;
-		const hash = PathTable.hash(buffer, start, end);
-		this.keys.push(Buffer.from(buffer.subarray(start, end)));
-		this.hashes.push(hash);
-		if (this.keys.length * 2 > this.slots.length) {
+		const index = this.count++;
+		if (index === this.starts.length) {
+			this.starts = PathTable.grow(this.starts);
+			this.hashes = PathTable.grow(this.hashes);
+		}
+
+		const length = end - start;
+		if (this.used + length > this.arena.length) {
+			const larger = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + length));
+			this.arena.copy(larger, 0, 0, this.used);
+			this.arena = larger;
+		}
+
+		buffer.copy(this.arena, this.used, start, end);
+		this.starts[index] = this.used;
+		this.used += length;
+		this.hashes[index] = hash;
+		if (this.count * 2 > this.slots.length) {
 			this.slots = new Int32Array(this.slots.length * 4);
-			for (const [known, knownHash] of this.hashes.entries()) {
-				this.place(knownHash, known);
+			for (let known = 0; known < this.count; known++) {
+				this.place(this.hashes[known]!, known);
 			}
 		} else {
-			this.place(hash, index);
+			this.slots[slot] = index + 1;
 		}
 
 		return index;
+	}
+
+	/** The path at an index, as text. */
+	text(index: number): string {
+		return this.arena.toString('utf8', this.starts[index]!, this.end(index));
+	}
+
+	private end(index: number): number {
+		return index + 1 === this.count ? this.used : this.starts[index + 1]!;
 	}
 
 	private place(hash: number, index: number): void {
@@ -124,18 +163,27 @@ class PathTable {
 	}
 
 	/** Byte for byte, from the end (where paths differ); cheaper than a native call for short keys. */
-	private static same(key: Buffer, buffer: Buffer, start: number, end: number): boolean {
-		if (key.length !== end - start) {
+	private same(index: number, buffer: Buffer, start: number, end: number): boolean {
+		const from = this.starts[index]!;
+		const length = this.end(index) - from;
+		if (length !== end - start) {
 			return false;
 		}
 
-		for (let index = key.length - 1; index >= 0; index--) {
-			if (key[index] !== buffer[start + index]) {
+		const {arena} = this;
+		for (let offset = length - 1; offset >= 0; offset--) {
+			if (arena[from + offset] !== buffer[start + offset]) {
 				return false;
 			}
 		}
 
 		return true;
+	}
+
+	private static grow(array: Int32Array): Int32Array {
+		const larger = new Int32Array(array.length * 2);
+		larger.set(array);
+		return larger;
 	}
 
 	private static hash(buffer: Buffer, start: number, end: number): number {
@@ -144,25 +192,61 @@ class PathTable {
 			hash = Math.imul(hash ^ buffer[index]!, 0x01_00_01_93);
 		}
 
-		return hash >>> 0;
+		return hash;
+	}
+}
+
+/** A growing column of numbers, cut to size at the end. */
+class Column<T extends Int32Array | Uint8Array | Uint16Array | Float64Array> {
+	values: T;
+	private readonly make: (length: number) => T;
+
+	constructor(make: (length: number) => T) {
+		this.make = make;
+		this.values = make(64);
+	}
+
+	set(index: number, value: number): void {
+		if (index === this.values.length) {
+			const larger = this.make(index * 2);
+			larger.set(this.values);
+			this.values = larger;
+		}
+
+		this.values[index] = value;
+	}
+
+	cut(count: number): T {
+		return this.values.slice(0, count) as T;
 	}
 }
 
 /**
 Reads manifest lists and manifests of one table, each file once (manifests are shared between
 snapshots), and answers per snapshot: is every file it needs in the listing, and which files are live.
-Manifest lists are read as indices into one table of manifests; only the manifest_path of their
-entries is decoded, and of manifests only what a live set needs.
+Manifest lists become indices into one table of manifests (only their manifest_path is decoded),
+manifests become columns of indices into one table of data files (only what a live set needs).
 */
 export class SnapshotScanner {
 	private readonly table: OpenTable;
 	private readonly limit: ReturnType<typeof limiter>;
 	private readonly lists = new Map<string, Promise<ListRead>>();
-	private readonly paths = new PathTable();
-	/** By path index (PathTable); two spellings of one file share the entry. */
+	private readonly manifestPaths = new PathTable();
+	/** By path index; two spellings of one file share the entry. */
 	private readonly manifests: Manifest[] = [];
 	private readonly byRelative = new Map<string, Manifest>();
-	private scratch = new Int32Array(256);
+	private readonly dataPaths = new PathTable();
+	private readonly dataFiles: DataFile[] = [];
+	private readonly formats: string[] = [];
+	private readonly columns = {
+		list: new Column(length => new Int32Array(length)),
+		files: new Column(length => new Int32Array(length)),
+		content: new Column(length => new Uint8Array(length)),
+		format: new Column(length => new Uint16Array(length)),
+		records: new Column(length => new Float64Array(length)),
+		bytes: new Column(length => new Float64Array(length)),
+	};
+
 	private files: ReadonlyMap<string, FileInfo> | undefined;
 
 	/**
@@ -189,25 +273,38 @@ export class SnapshotScanner {
 	}
 
 	/** The index of a manifest path (bytes of a decoded block), added when new. */
-	private indexOf(buffer: Buffer, start: number, end: number): number {
-		const found = this.paths.find(buffer, start, end);
-		if (found >= 0) {
-			return found;
-		}
-
-		const index = this.paths.add(buffer, start, end);
-		const path = buffer.toString('utf8', start, end);
-		const relative = this.table.mapper.toRelative(path);
-		let manifest = relative === undefined ? undefined : this.byRelative.get(relative);
-		if (!manifest) {
-			manifest = {path, relative};
-			if (relative !== undefined) {
-				this.byRelative.set(relative, manifest);
+	private manifestIndex(buffer: Buffer, start: number, end: number): number {
+		const index = this.manifestPaths.intern(buffer, start, end);
+		if (index === this.manifests.length) {
+			const path = this.manifestPaths.text(index);
+			const relative = this.table.mapper.toRelative(path);
+			let manifest = relative === undefined ? undefined : this.byRelative.get(relative);
+			if (!manifest) {
+				manifest = {path, relative};
+				if (relative !== undefined) {
+					this.byRelative.set(relative, manifest);
+				}
 			}
+
+			this.manifests.push(manifest);
 		}
 
-		this.manifests[index] = manifest;
 		return index;
+	}
+
+	private dataIndex(buffer: Buffer, start: number, end: number): number {
+		const index = this.dataPaths.intern(buffer, start, end);
+		if (index === this.dataFiles.length) {
+			const path = this.dataPaths.text(index);
+			this.dataFiles.push({path, relative: this.table.mapper.toRelative(path)});
+		}
+
+		return index;
+	}
+
+	private formatIndex(name: string): number {
+		const index = this.formats.indexOf(name);
+		return index === -1 ? this.formats.push(name) - 1 : index;
 	}
 
 	private readList(relative: string): Promise<ListRead> {
@@ -215,6 +312,7 @@ export class SnapshotScanner {
 		if (!pending) {
 			pending = this.read(relative, bytes => {
 				const rows = new AvroRows(bytes, manifestListSelection, 'manifest-list');
+				const {list} = this.columns;
 				let count = 0;
 				while (rows.next()) {
 					const start = rows.start(0);
@@ -222,16 +320,10 @@ export class SnapshotScanner {
 						throw new Error('an entry without manifest_path');
 					}
 
-					if (count === this.scratch.length) {
-						const larger = new Int32Array(count * 2);
-						larger.set(this.scratch);
-						this.scratch = larger;
-					}
-
-					this.scratch[count++] = this.indexOf(rows.block, start, rows.end(0));
+					list.set(count++, this.manifestIndex(rows.block, start, rows.end(0)));
 				}
 
-				return this.scratch.slice(0, count);
+				return list.cut(count);
 			}).then(read => read.ok ? {ok: true as const, manifests: read.value} : read);
 			this.lists.set(relative, pending);
 		}
@@ -239,30 +331,37 @@ export class SnapshotScanner {
 		return pending;
 	}
 
-	private decodeManifest(bytes: Uint8Array): LiveFile[] {
-		const live: LiveFile[] = [];
+	private decodeManifest(bytes: Uint8Array): LiveEntries {
 		const rows = new AvroRows(bytes, manifestSelection, 'manifest');
+		const columns = this.columns;
+		let count = 0;
+		let lastFormat = '';
+		let lastFormatIndex = -1;
 		while (rows.next()) {
 			if (rows.number(status) === 2) {
 				continue;
 			}
 
-			const path = rows.text(filePath);
-			if (path === undefined) {
+			const start = rows.start(filePath);
+			if (start === undefined) {
 				throw new Error('an entry without data_file.file_path');
 			}
 
-			live.push({
-				path,
-				relative: this.table.mapper.toRelative(path),
-				content: rows.number(content) ?? 0,
-				format: rows.text(fileFormat) ?? '',
-				records: rows.number(recordCount) ?? 0,
-				bytes: rows.number(contentSize) ?? rows.number(fileSize) ?? 0,
-			});
+			columns.files.set(count, this.dataIndex(rows.block, start, rows.end(filePath)));
+			columns.content.set(count, rows.number(content) ?? 0);
+			const format = rows.text(fileFormat) ?? '';
+			if (format !== lastFormat || lastFormatIndex === -1) {
+				lastFormat = format;
+				lastFormatIndex = this.formatIndex(format);
+			}
+
+			columns.format.set(count, lastFormatIndex);
+			columns.records.set(count, rows.number(recordCount) ?? 0);
+			columns.bytes.set(count, rows.number(contentSize) ?? rows.number(fileSize) ?? 0);
+			count++;
 		}
 
-		return live;
+		return {files: columns.files.cut(count), content: columns.content.cut(count), format: columns.format.cut(count), records: columns.records.cut(count), bytes: columns.bytes.cut(count)};
 	}
 
 	private load(manifest: Manifest): Promise<ManifestRead> {
@@ -292,15 +391,32 @@ export class SnapshotScanner {
 		if (snapshot.manifests) {
 			return {manifests: Int32Array.from(snapshot.manifests, path => {
 				const bytes = Buffer.from(path);
-				return this.indexOf(bytes, 0, bytes.length);
+				return this.manifestIndex(bytes, 0, bytes.length);
 			})};
 		}
 
 		return {problem: 'the snapshot names no manifest list'};
 	}
 
-	private missingOf(manifest: Manifest, live: readonly LiveFile[], files: ReadonlyMap<string, FileInfo>): readonly LiveFile[] {
-		manifest.missing ??= live.filter(file => file.relative === undefined || !files.has(file.relative));
+	private present(index: number, files: ReadonlyMap<string, FileInfo>): boolean {
+		const file = this.dataFiles[index]!;
+		file.present ??= file.relative !== undefined && files.has(file.relative);
+		return file.present;
+	}
+
+	/** How many live entries of a manifest name files missing from the listing. */
+	private missingOf(manifest: Manifest, live: LiveEntries, files: ReadonlyMap<string, FileInfo>): number {
+		if (manifest.missing === undefined) {
+			let missing = 0;
+			for (const index of live.files) {
+				if (!this.present(index, files)) {
+					missing++;
+				}
+			}
+
+			manifest.missing = missing;
+		}
+
 		return manifest.missing;
 	}
 
@@ -324,17 +440,15 @@ export class SnapshotScanner {
 		}
 
 		const files = this.files ?? (this.files = await this.table.listing);
-		let clean = true;
 		for (const index of indices) {
 			const manifest = this.manifests[index]!;
 			const {read} = manifest;
-			if (!read?.ok || (manifest.missing ?? this.missingOf(manifest, read.live, files)).length > 0) {
-				clean = false;
-				break;
+			if (!read?.ok || (manifest.missing ?? this.missingOf(manifest, read.live, files)) > 0) {
+				return this.problems(indices, files);
 			}
 		}
 
-		return clean ? restorable : this.problems(indices, files);
+		return restorable;
 	}
 
 	private problems(indices: Int32Array, files: ReadonlyMap<string, FileInfo>): SnapshotCheck {
@@ -342,7 +456,7 @@ export class SnapshotScanner {
 		const unreadable: string[] = [];
 		const missingData: string[] = [];
 		const missingDeletes: string[] = [];
-		const seen = new Set<string>();
+		const seen = new Set<number>();
 		const reported = new Set<Manifest>();
 		for (const index of indices) {
 			const manifest = this.manifests[index]!;
@@ -362,11 +476,12 @@ export class SnapshotScanner {
 				continue;
 			}
 
-			for (const file of this.missingOf(manifest, read.live, files)) {
-				const name = file.relative ?? file.path;
-				if (!seen.has(name)) {
-					seen.add(name);
-					(file.content === 0 ? missingData : missingDeletes).push(name);
+			const {live} = read;
+			for (const [entry, file] of live.files.entries()) {
+				if (!seen.has(file) && !this.present(file, files)) {
+					seen.add(file);
+					const {relative, path} = this.dataFiles[file]!;
+					(live.content[entry] === 0 ? missingData : missingDeletes).push(relative ?? path);
 				}
 			}
 		}
@@ -407,7 +522,11 @@ export class SnapshotScanner {
 				throw new Error(`snapshot ${snapshot.id}: ${read && !read.missing ? `unreadable manifest ${manifest.relative}: ${read.error}` : `missing manifest ${manifest.relative ?? manifest.path}`}`);
 			}
 
-			files.push(...read.live);
+			const {live} = read;
+			for (const [entry, file] of live.files.entries()) {
+				const {path, relative} = this.dataFiles[file]!;
+				files.push({path, relative, content: live.content[entry]!, format: this.formats[live.format[entry]!]!, records: live.records[entry]!, bytes: live.bytes[entry]!});
+			}
 		}
 
 		return files;
