@@ -23,19 +23,17 @@ import process from 'node:process';
 import {startWorld} from '../../source/drill/world.js';
 import {seeders as defaultSeeders, type Seeder} from '../../source/drill/seed/index.js';
 import {ilum} from '../../source/drill/seed/ilum.js';
-import {formatQuantity} from '../../source/drill/controllers/snapshot.js';
-import {parseQuantity} from '../../source/drill/controllers/runtime.js';
-import {objectRecord} from '../../source/drill/s3/object-record.js';
+import {recordReadySnapshot} from '../../source/drill/seed/history-seeder.js';
+import {VolumeFileStore} from '../../source/drill/seed/delta-tables.js';
 import type {VolumeData} from '../../source/drill/s3/volume-data.js';
 import {DeltaTableWriter} from '../../source/formats/delta/writer.js';
-import {FileExistsError, FileNotFoundError, type FileInfo, type FileStore} from '../../source/storage/file-store.js';
 
 /** n extra ready VolumeSnapshots of the provider's claim over the day (see the file header). */
 export function extraSnapshots(count: number): Seeder {
 	return {
 		name: 'bench-snapshots',
 		seed(context) {
-			const {timeline, store, data, namespace, clock} = context;
+			const {timeline, store, data, namespace} = context;
 			const from = timeline.dataFrom + 60_000;
 			const to = timeline.lastMirror - 60_000;
 			let shared: VolumeData | undefined;
@@ -51,87 +49,11 @@ export function extraSnapshots(count: number): Seeder {
 						shared = await data.snapshot(pv.spec.csi.volumeHandle, handle);
 					}
 
-					const name = `${ilum.statefulSet}-bench-${String(index).padStart(4, '0')}`;
-					const snapshot = store.create('volumesnapshots', {
-						apiVersion: 'snapshot.storage.k8s.io/v1',
-						kind: 'VolumeSnapshot',
-						metadata: {name, namespace, labels: {...ilum.providerLabel, 'ilum.cloud/snapshot-schedule': 'bench'}},
-						spec: {volumeSnapshotClassName: ilum.snapshotClass, source: {persistentVolumeClaimName: ilum.claim}},
-					});
-					const restoreSize = parseQuantity(pv.spec.capacity.storage);
-					const contentName = `snapcontent-${snapshot.metadata.uid}`;
-					store.create('volumesnapshotcontents', {
-						apiVersion: 'snapshot.storage.k8s.io/v1',
-						kind: 'VolumeSnapshotContent',
-						metadata: {name: contentName, finalizers: ['snapshot.storage.kubernetes.io/volumesnapshotcontent-bound-protection']},
-						spec: {
-							deletionPolicy: 'Retain',
-							driver: ilum.csiDriver,
-							source: {volumeHandle: pv.spec.csi.volumeHandle},
-							sourceVolumeMode: 'Filesystem',
-							volumeSnapshotClassName: ilum.snapshotClass,
-							volumeSnapshotRef: {apiVersion: 'snapshot.storage.k8s.io/v1', kind: 'VolumeSnapshot', name, namespace, uid: snapshot.metadata.uid, resourceVersion: snapshot.metadata.resourceVersion},
-						},
-						status: {creationTime: time * 1_000_000, readyToUse: true, restoreSize, snapshotHandle: handle},
-					}, {keepStatus: true});
-					store.mutate('volumesnapshots', namespace, name, object => {
-						object.metadata.finalizers = ['snapshot.storage.kubernetes.io/volumesnapshot-as-source-protection', 'snapshot.storage.kubernetes.io/volumesnapshot-bound-protection'];
-						object.status = {boundVolumeSnapshotContentName: contentName, creationTime: clock.iso(time), readyToUse: true, restoreSize: formatQuantity(restoreSize)};
-					}, {subresource: 'any'});
+					recordReadySnapshot(context, {name: `${ilum.statefulSet}-bench-${String(index).padStart(4, '0')}`, schedule: 'bench', time, handle});
 				});
 			}
 		},
 	};
-}
-
-const tablesBucket = 'ilum-tables';
-
-/** A FileStore straight onto the provider's disk under `ilum-tables/<prefix>/` (as the S3 server would store it). */
-class VolumeFileStore implements FileStore {
-	readonly root: string;
-	private readonly volume: VolumeData;
-	private readonly prefix: string;
-	private readonly now: () => number;
-
-	constructor(volume: VolumeData, prefix: string, now: () => number) {
-		this.volume = volume;
-		this.prefix = `${prefix}/`;
-		this.now = now;
-		this.root = `s3://${tablesBucket}/${prefix}`;
-	}
-
-	async list(prefix: string): Promise<FileInfo[]> {
-		const start = this.prefix + prefix;
-		return [...this.volume.objects(tablesBucket).values()]
-			.filter(object => object.key.startsWith(start))
-			.map(object => ({path: object.key.slice(this.prefix.length), size: object.contentLength, lastModified: object.lastModified}))
-			.sort((a, b) => a.path < b.path ? -1 : (a.path > b.path ? 1 : 0));
-	}
-
-	async read(path: string): Promise<Uint8Array> {
-		const object = this.volume.objects(tablesBucket).get(this.prefix + path);
-		if (!object) {
-			throw new FileNotFoundError(`${this.root}/${path}`);
-		}
-
-		return object.body;
-	}
-
-	async exists(path: string): Promise<boolean> {
-		return this.volume.objects(tablesBucket).has(this.prefix + path);
-	}
-
-	async putIfAbsent(path: string, body: Uint8Array): Promise<void> {
-		if (await this.exists(path)) {
-			throw new FileExistsError(`${this.root}/${path}`);
-		}
-
-		await this.put(path, body);
-	}
-
-	async put(path: string, body: Uint8Array): Promise<void> {
-		this.volume.put(tablesBucket, objectRecord({key: this.prefix + path, body: Buffer.from(body), lastModified: new Date(this.now())}));
-	}
 }
 
 /** n extra small Delta tables under `ilum-tables/delta/bench_NNN` (see the file header). */

@@ -7,8 +7,8 @@ import type {Seeder} from './context.js';
 const bucket = 'ilum-tables';
 const minute = 60_000;
 
-/** A `FileStore` straight onto the provider's disk (seeding writes there, as the S3 server would). */
-class VolumeFileStore implements FileStore {
+/** A `FileStore` straight onto the provider's disk under `ilum-tables/<prefix>/` (seeding writes there, as the S3 server would). */
+export class VolumeFileStore implements FileStore {
 	readonly root: string;
 	private readonly volume: VolumeData;
 	private readonly prefix: string;

@@ -38,7 +38,7 @@ function stamp(time: number): string {
 }
 
 async function takeSnapshot(context: SeedContext, time: number, events?: EventRecorder): Promise<void> {
-	const {store, clock, data, namespace} = context;
+	const {store, data, namespace} = context;
 	const claim = store.get('persistentvolumeclaims', namespace, ilum.claim)!;
 	const pv = store.get('persistentvolumes', undefined, claim.spec.volumeName)!;
 	const handle = data.newHandle('snap');
@@ -48,10 +48,29 @@ async function takeSnapshot(context: SeedContext, time: number, events?: EventRe
 	}
 
 	const name = `${ilum.statefulSet}-hourly-${stamp(time)}`;
+	recordReadySnapshot(context, {name, schedule: 'hourly', time, handle});
+	if (events) {
+		const bound = store.get('volumesnapshots', namespace, name)!;
+		events.record(bound, 'Normal', 'CreatingSnapshot', `Waiting for a snapshot ${namespace}/${name} to be created by the CSI driver.`, 'snapshot-controller');
+		events.record(bound, 'Normal', 'SnapshotCreated', `Snapshot ${namespace}/${name} was successfully created by the CSI driver.`, 'snapshot-controller');
+		events.record(bound, 'Normal', 'SnapshotReady', `Snapshot ${namespace}/${name} is ready to use.`, 'snapshot-controller');
+	}
+}
+
+/**
+A ready VolumeSnapshot `name` of the provider's claim (label `ilum.cloud/snapshot-schedule:
+<schedule>`) with its bound VolumeSnapshotContent over the data copy `handle`, as the snapshot
+controller leaves them at `time`. The seeders' (and the benchmark's) way to make the past.
+*/
+export function recordReadySnapshot(context: SeedContext, options: {name: string; schedule: string; time: number; handle: string}): void {
+	const {store, clock, namespace} = context;
+	const {name, time, handle} = options;
+	const claim = store.get('persistentvolumeclaims', namespace, ilum.claim)!;
+	const pv = store.get('persistentvolumes', undefined, claim.spec.volumeName)!;
 	const snapshot = store.create('volumesnapshots', {
 		apiVersion: 'snapshot.storage.k8s.io/v1',
 		kind: 'VolumeSnapshot',
-		metadata: {name, namespace, labels: {...ilum.providerLabel, 'ilum.cloud/snapshot-schedule': 'hourly'}},
+		metadata: {name, namespace, labels: {...ilum.providerLabel, 'ilum.cloud/snapshot-schedule': options.schedule}},
 		spec: {volumeSnapshotClassName: ilum.snapshotClass, source: {persistentVolumeClaimName: ilum.claim}},
 	});
 	const restoreSize = parseQuantity(pv.spec.capacity.storage);
@@ -74,12 +93,6 @@ async function takeSnapshot(context: SeedContext, time: number, events?: EventRe
 		object.metadata.finalizers = ['snapshot.storage.kubernetes.io/volumesnapshot-as-source-protection', 'snapshot.storage.kubernetes.io/volumesnapshot-bound-protection'];
 		object.status = {boundVolumeSnapshotContentName: contentName, creationTime: clock.iso(time), readyToUse: true, restoreSize: formatQuantity(restoreSize)};
 	}, {subresource: 'any'});
-	if (events) {
-		const bound = store.get('volumesnapshots', namespace, name)!;
-		events.record(bound, 'Normal', 'CreatingSnapshot', `Waiting for a snapshot ${namespace}/${name} to be created by the CSI driver.`, 'snapshot-controller');
-		events.record(bound, 'Normal', 'SnapshotCreated', `Snapshot ${namespace}/${name} was successfully created by the CSI driver.`, 'snapshot-controller');
-		events.record(bound, 'Normal', 'SnapshotReady', `Snapshot ${namespace}/${name} is ready to use.`, 'snapshot-controller');
-	}
 }
 
 function runBackup(context: SeedContext, time: number, copyData: boolean, events?: EventRecorder): void {
