@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {DeleteObjectsCommand, ListObjectsV2Command, type S3Client} from '@aws-sdk/client-s3';
+import {DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client} from '@aws-sdk/client-s3';
 import {findScenario} from '../../source/drill/scenarios/index.js';
 import {ilum} from '../../source/drill/seed/ilum.js';
 import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
@@ -128,6 +128,15 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		const back = await keys(provider, 'ilum-data');
 		for (const key of mirrored) {
 			assert.ok(back.has(key), `${key} is back in ilum-data`);
+		}
+
+		// mc mirror --preserve: the same bytes (ETag), content type and user metadata as on the mirror.
+		for (const key of [...mirrored].slice(0, 5)) {
+			// eslint-disable-next-line no-await-in-loop
+			const [restored, original] = await Promise.all([provider.send(new HeadObjectCommand({Bucket: 'ilum-data', Key: key})), drill.s3('backup').send(new HeadObjectCommand({Bucket: 'ilum-data', Key: key}))]);
+			assert.equal(restored.ETag, original.ETag, key);
+			assert.equal(restored.ContentType, original.ContentType, key);
+			assert.deepEqual(restored.Metadata, original.Metadata, key);
 		}
 
 		const jobs = (await restoreJobs(drill)).filter(job => job.run === runId);
