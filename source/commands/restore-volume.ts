@@ -9,6 +9,7 @@ import {abandonUnfinished} from '../restore/executor.js';
 import {AuditLog} from '../restore/audit.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import {describeUnfinished, listUnfinished, type JournalState} from '../restore/journal.js';
+import {reachProvider} from '../layers/provider-route.js';
 import {s3EndpointOf} from '../storage/s3-client.js';
 import type {Command, CommandContext} from './command.js';
 import {runPlan} from './plan-runner.js';
@@ -130,32 +131,44 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 		throw new UserError(`No unfinished restore in namespace ${namespace} to abandon (state dir ${stateDir})`);
 	}
 
-	let facts: VolumeRestoreFacts;
+	// Without --s3-endpoint the provider is reached as the console reaches it (its in-cluster name,
+	// else a port-forward through the API server), so that the restore can verify the buckets.
+	const givenEndpoint = s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined});
+	const route = givenEndpoint || !config ? undefined : await reachProvider({config, namespace});
 	try {
-		facts = resume ? withEndpoint(resume.begin.facts as VolumeRestoreFacts, s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined})) : await readVolumeRestoreFacts(cluster, {
-			namespace,
-			snapshot: snapshotName,
-			safetySnapshot: flags['safetySnapshot'] !== false,
-			s3Endpoint: s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined}),
-			...(fromVolume ? {fromVolume: true} : {}),
-		});
-	} catch (error) {
-		if (error instanceof MutationError && error.status === 403) {
-			throw refusal(`Refused before anything was changed: ${error.message}`, 'ask for a Role that allows it, or use --context with an identity that has it');
-		}
-
-		if (error instanceof MutationError) {
-			throw new UserError(error.message, {exitCode: exitCodes.failed, hint: 'check the name (ilum-restore inventory) and the namespace (-n)'});
-		}
-
-		throw error;
+		return await restoreThrough(givenEndpoint ?? route?.endpoint);
+	} finally {
+		await route?.close();
 	}
 
-	const probe = deps.probe ?? (facts.s3Endpoint ? await providerProbe(cluster, namespace, facts.s3Endpoint) : undefined);
-	const plan = buildVolumeRestorePlan(facts, {cluster, probe, timeouts: timeoutsFromEnv()});
+	async function restoreThrough(s3Endpoint: string | undefined): Promise<number> {
+		let facts: VolumeRestoreFacts;
+		try {
+			facts = resume ? withEndpoint(resume.begin.facts as VolumeRestoreFacts, s3Endpoint) : await readVolumeRestoreFacts(cluster, {
+				namespace,
+				snapshot: snapshotName,
+				safetySnapshot: flags['safetySnapshot'] !== false,
+				s3Endpoint,
+				...(fromVolume ? {fromVolume: true} : {}),
+			});
+		} catch (error) {
+			if (error instanceof MutationError && error.status === 403) {
+				throw refusal(`Refused before anything was changed: ${error.message}`, 'ask for a Role that allows it, or use --context with an identity that has it');
+			}
 
-	const mode = {dryRun, yes, json, readOnly, stateDir};
-	return (await runPlan(context, mode, {plan, identity, checkAccess: async items => cluster.reviewAccess(items), ...(resume ? {resume} : {}), confirmLabel: 'the claim\'s name'})).code;
+			if (error instanceof MutationError) {
+				throw new UserError(error.message, {exitCode: exitCodes.failed, hint: 'check the name (ilum-restore inventory) and the namespace (-n)'});
+			}
+
+			throw error;
+		}
+
+		const probe = deps.probe ?? (facts.s3Endpoint ? await providerProbe(cluster, namespace, facts.s3Endpoint) : undefined);
+		const plan = buildVolumeRestorePlan(facts, {cluster, probe, timeouts: timeoutsFromEnv()});
+
+		const mode = {dryRun, yes, json, readOnly, stateDir};
+		return (await runPlan(context, mode, {plan, identity, checkAccess: async items => cluster.reviewAccess(items), ...(resume ? {resume} : {}), confirmLabel: 'the claim\'s name'})).code;
+	}
 }
 
 

@@ -70,7 +70,7 @@ test('a user without pods/portforward gets one line: refused, grant it or use --
 	assert.doesNotMatch(problem, /\n/);
 });
 
-test('after a pv-loss volume restore, the same forward (a console left open) reaches the new pod and its restored data', async () => {
+test('after a pv-loss volume restore (itself verified through a forward), the same forward (a console left open) reaches the new pod and its restored data', async () => {
 	const sources = await connectLayers({flags: {kubeconfig: drill.world.kubeconfigPath, namespace: 'ilum', stateDir}, env: env()});
 	opened.push(sources);
 	assert.match(sources.providerRoute?.() ?? '', /^port-forward ilum\/svc\/ilum-objectstorage:9000/);
@@ -85,6 +85,13 @@ test('after a pv-loss volume restore, the same forward (a console left open) rea
 	await waitFor(() => ((drill.world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
 	const restored = await runCli(['restore', 'volume', state.lastGood, '--yes', '--json', '--no-safety-snapshot', '--kubeconfig', drill.world.kubeconfigPath, '--state-dir', stateDir], {env: env(), timeoutMs: 240_000});
 	assert.equal(restored.code, 0, restored.stderr);
+	// restore volume, told nothing about S3 either, verified the provider through its own forward, across the scale to zero and back.
+	const final = JSON.parse(restored.stdout.trim().split('\n').at(-1)!);
+	const verified = final.report.verification['verify-data'];
+	assert.equal(verified.limitation === 'no S3 endpoint', false, JSON.stringify(verified));
+	assert.match(verified.detail, /^provider answers, default buckets present, \d+ objects/);
+	const lastGoodTotal = Object.values(state.lastGoodData).reduce((sum, objects) => sum + Object.keys(objects).length, 0);
+	assert.equal(Object.values(verified.provider.buckets as Record<string, {objects: number}>).reduce((sum, bucket) => sum + bucket.objects, 0), lastGoodTotal);
 	const podAfter = drill.world.store.get('pods', 'ilum', 'ilum-objectstorage-0')?.metadata.uid;
 	assert.ok(podAfter && podAfter !== podBefore, 'the restore replaced the provider pod');
 
