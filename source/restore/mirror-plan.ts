@@ -152,6 +152,12 @@ export type MirrorRestoreDeps = {
 	step takes its own signal: a stopped copy fails the step, and --resume copies the rest.
 	*/
 	readonly signal?: AbortSignal;
+	/**
+	When the facts' own checks passed (`readMirrorRestoreFacts` runs the same ones): within 10 s the
+	preconditions pass on that result instead of asking S3 and the cluster again (a `--yes` run starts
+	at once); later (a plan read in the wizard, a resume) they are asked again.
+	*/
+	readonly checkedAt?: number;
 };
 
 /** The stable key of a mirror restore: one unfinished journal per set of buckets. */
@@ -364,11 +370,16 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 	const newBuckets = facts.buckets.filter(bucket => !bucket.targetExists);
 	const counted = isCounted(facts);
 	const steps: Step[] = [];
+	const fresh = () => deps.checkedAt !== undefined && Date.now() - deps.checkedAt < 10_000;
 
 	if (cluster) {
 		steps.push({
 			id: 'no-bucket-init', kind: 'precondition', title: `No bucket-init Job is unfinished in namespace ${ns}`,
 			async evaluate() {
+				if (fresh()) {
+					return {ok: true, detail: 'no bucket-init Job is running (checked while planning)'};
+				}
+
 				const blocking = initJobsInTheWay(await cluster.listJobs(ns));
 				if (blocking.length > 0) {
 					const names = blocking.map(job => `${ns}/${job.metadata?.name ?? '?'}`).join(', ');
@@ -384,6 +395,10 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 		id: 'mirror-not-empty', kind: 'precondition', title: 'Each mirror bucket exists and is not empty where the provider bucket is not',
 		objects: names.map(name => `bucket/${name}`),
 		async evaluate(context) {
+			if (fresh()) {
+				return {ok: true, detail: `the mirror has ${names.join(', ')} (checked while planning)`};
+			}
+
 			try {
 				await preflightPairs(pairs, {signal: context.signal});
 				return {ok: true, detail: `the mirror has ${names.join(', ')}`};

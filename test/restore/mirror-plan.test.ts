@@ -190,3 +190,24 @@ test('not counted beforehand (restore mirror --yes): no diff before the copy; th
 		await stop();
 	}
 });
+
+test('checks made while reading the facts stand for 10 s (a --yes run starts at once); later a bucket-init Job that appeared refuses the run', async () => {
+	const {mirror, provider, stateDir, stop} = await world();
+	try {
+		const jobs: V1Job[] = [];
+		const fake = fakeCluster({suspended: true, jobs});
+		const facts = await readMirrorRestoreFacts(request(mirror, provider, fake.cluster));
+		jobs.push({metadata: {name: 'ilum-objectstorage-create-buckets', namespace: 'ilum'}, spec: {template: {spec: {containers: []}}}, status: {}});
+		const pairs = pairsFromFacts(facts, {provider: provider.client, mirror: mirror.client});
+		const planFresh = buildMirrorRestorePlan(facts, {pairs, cluster: fake.cluster, checkedAt: Date.now()});
+		const stale = buildMirrorRestorePlan(facts, {pairs, cluster: fake.cluster, checkedAt: Date.now() - 11_000});
+		const refused = await run({plan: stale, stateDir: path.join(stateDir, 'stale')});
+		assert.equal(refused.report.outcome, 'refused');
+		assert.match(refused.report.reasons.join('\n'), /bucket-init Job ilum\/ilum-objectstorage-create-buckets has not finished/);
+		const done = await run({plan: planFresh, stateDir: path.join(stateDir, 'fresh')});
+		assert.equal(done.report.outcome, 'succeeded', done.report.reasons.join('\n'));
+		assert.ok(done.events.some(event => event.type === 'preflight' && /checked while planning/.test(event.detail)));
+	} finally {
+		await stop();
+	}
+});
