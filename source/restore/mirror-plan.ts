@@ -473,7 +473,7 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 
 	if (facts.remove && (!counted || toDelete.objects > 0)) {
 		steps.push({
-			id: 'delete-extra', kind: 'mutation', title: `Delete from the provider the objects the mirror does not have${counted ? ` (${count(toDelete)})` : ''}`,
+			id: 'delete-extra', kind: 'mutation', title: `Delete from the provider the objects the mirror does not have${counted ? ` (${toDelete.objects}, ${formatBytes(toDelete.bytes)})` : ''}`,
 			objects: names.map(name => `bucket/${name}`),
 			changes: counted ? `deletes ${toDelete.objects} objects (${formatBytes(toDelete.bytes)}) from the provider (--remove)` : 'deletes from the provider what the mirror does not have (--remove; not counted beforehand)',
 			undo: 'deleted objects are gone unless the bucket keeps versions: there is no undo',
