@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {DeleteObjectsCommand, ListObjectsV2Command} from '@aws-sdk/client-s3';
 import {bucketSummaryAnnotation, parseBucketSummary} from '../../source/restore/bucket-summary.js';
-import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
+import {countObjects, noBackupRunning} from '../helpers/drill-data.js';
+import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
 import {runCli} from '../helpers/run-cli.js';
 
 /*
@@ -31,7 +32,6 @@ after(async () => {
 	await fs.rm(stateDir, {recursive: true, force: true});
 });
 
-const noBackupRunning = async () => waitFor(() => ((drill.world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
 
 type Line = {type: string; step?: string; message?: string; outcome?: string; report?: any; plan?: any};
 const lines = (stdout: string): Line[] => stdout.trim().split('\n').map(line => JSON.parse(line) as Line);
@@ -39,22 +39,10 @@ const lines = (stdout: string): Line[] => stdout.trim().split('\n').map(line => 
 const takenName = (result: Line[]) => /Take VolumeSnapshot (\S+) of/.exec(String(result.find(line => line.type === 'plan')?.plan?.summary ?? ''))?.[1];
 const annotationOf = (name: string) => (drill.world.store.get('volumesnapshots', 'ilum', name) as any)?.metadata?.annotations?.[bucketSummaryAnnotation] as string | undefined;
 
-async function countObjects(bucket: string): Promise<number> {
-	let total = 0;
-	let token: string | undefined;
-	do {
-		// eslint-disable-next-line no-await-in-loop
-		const page = await drill.s3('provider').send(new ListObjectsV2Command({Bucket: bucket, ContinuationToken: token}));
-		total += page.KeyCount ?? 0;
-		token = page.IsTruncated ? page.NextContinuationToken : undefined;
-	} while (token);
-
-	return total;
-}
 
 test('snapshot create records the buckets on the snapshot; restore volume from it verifies against that record', async () => {
-	await noBackupRunning();
-	const objects = await countObjects('ilum-data');
+	await noBackupRunning(drill.world);
+	const objects = await countObjects(drill.s3('provider'), 'ilum-data');
 	const created = await runCli(['snapshot', 'create', '--yes', '--json', '--s3-endpoint', drill.world.provider.endpoint, '--state-dir', stateDir], {env});
 	assert.equal(created.code, 0, created.stderr);
 	const events = lines(created.stdout);
@@ -69,14 +57,14 @@ test('snapshot create records the buckets on the snapshot; restore volume from i
 	// and checks them against the snapshot's own record, not only the pre-restore listing.
 	const page = await drill.s3('provider').send(new ListObjectsV2Command({Bucket: 'ilum-data', MaxKeys: 5}));
 	await drill.s3('provider').send(new DeleteObjectsCommand({Bucket: 'ilum-data', Delete: {Objects: (page.Contents ?? []).map(object => ({Key: object.Key!}))}}));
-	assert.equal(await countObjects('ilum-data'), objects - 5);
-	await noBackupRunning();
+	assert.equal(await countObjects(drill.s3('provider'), 'ilum-data'), objects - 5);
+	await noBackupRunning(drill.world);
 	const restored = await runCli(['restore', 'volume', name, '--yes', '--json', '--no-safety-snapshot', '--s3-endpoint', drill.world.provider.endpoint, '--state-dir', stateDir], {env, timeoutMs: 180_000});
 	assert.equal(restored.code, 0, restored.stderr);
 	const final = lines(restored.stdout).at(-1)!;
 	assert.equal(final.report.verification['verify-data'].reference, 'snapshot-summary', JSON.stringify(final.report.verification));
 	assert.match(final.report.verification['verify-data'].detail, new RegExp(`every bucket matches the summary recorded on ${name}`));
-	assert.equal(await countObjects('ilum-data'), objects);
+	assert.equal(await countObjects(drill.s3('provider'), 'ilum-data'), objects);
 });
 
 test('without an endpoint, or with one that does not answer, the snapshot is taken without the record and the output says so', async () => {

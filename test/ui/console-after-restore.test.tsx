@@ -8,7 +8,8 @@ import {connectLayers} from '../../source/layers/connect.js';
 import type {LayerSources} from '../../source/layers/inventory.js';
 import {LiveInventory} from '../../source/layers/live-inventory.js';
 import {App} from '../../source/ui/app.js';
-import {coreSeeders, startDrillWorld, waitFor, type DrillFixture} from '../helpers/drill-world.js';
+import {noBackupRunning, snapshotData} from '../helpers/drill-data.js';
+import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
 import {waitForFrame} from '../helpers/frames.js';
 import {keys, renderSized} from '../helpers/render-sized.js';
 import {runCli} from '../helpers/run-cli.js';
@@ -50,10 +51,8 @@ test('after the volume restore wizard closes, the panes show the restored world 
 	const target = names.at(-5)!;
 	// The pane cuts long names in the middle: rows are told apart by their UTC stamp.
 	const stamp = /\d{8}-\d{4}$/.exec(target)![0];
-	const snapshot = world.store.get('volumesnapshots', 'ilum', target)!;
-	const content = world.store.get('volumesnapshotcontents', undefined, String((snapshot as any).status.boundVolumeSnapshotContentName))!;
-	const expected = world.data.snapshots.get(String((content as any).status.snapshotHandle))!.objects('ilum-data').size;
-	await waitFor(() => ((world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
+	const expected = snapshotData(world, target).objects('ilum-data').size;
+	await noBackupRunning(world);
 
 	sources = await connectLayers({
 		flags: {kubeconfig: world.kubeconfigPath, stateDir},
@@ -102,10 +101,8 @@ test('a restore from elsewhere (the CLI in another terminal) shows in the open c
 	const {world} = drill;
 	const names = world.store.list('volumesnapshots', 'ilum').items.map(item => item.metadata.name).filter(name => name.includes('-hourly-')).sort();
 	const target = names.at(-3)!;
-	const snapshot = world.store.get('volumesnapshots', 'ilum', target)!;
-	const content = world.store.get('volumesnapshotcontents', undefined, String((snapshot as any).status.boundVolumeSnapshotContentName))!;
-	const expected = world.data.snapshots.get(String((content as any).status.snapshotHandle))!.objects('ilum-data').size;
-	await waitFor(() => ((world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
+	const expected = snapshotData(world, target).objects('ilum-data').size;
+	await noBackupRunning(world);
 	sources ??= await connectLayers({
 		flags: {kubeconfig: world.kubeconfigPath, stateDir},
 		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},

@@ -9,6 +9,7 @@ import {createSession, type RestorePlan, type RestoreReport, type Step} from '..
 import {RestoreWizard} from '../../../source/ui/wizard/restore-wizard.js';
 import {initialWizardState, progressLine, stallWarning, wizardReducer} from '../../../source/ui/wizard/wizard-state.js';
 import {describePlan} from '../../../source/restore/plan.js';
+import {waitForFrame} from '../../helpers/frames.js';
 
 const dirs: string[] = [];
 const tempState = () => {
@@ -22,25 +23,6 @@ after(() => {
 		fs.rmSync(dir, {recursive: true, force: true});
 	}
 });
-
-async function waitForFrame(lastFrame: () => string | undefined, expected: RegExp, timeout = 15_000): Promise<string> {
-	const deadline = Date.now() + timeout;
-	for (;;) {
-		const frame = lastFrame() ?? '';
-		if (expected.test(frame)) {
-			return frame;
-		}
-
-		if (Date.now() > deadline) {
-			throw new Error(`No frame matched ${String(expected)}. Last frame:\n${frame}`);
-		}
-
-		// eslint-disable-next-line no-await-in-loop
-		await new Promise(resolve => {
-			setTimeout(resolve, 20);
-		});
-	}
-}
 
 type World = {claim: 'old' | 'new'; replicas: number; calls: string[]; release?: () => void};
 

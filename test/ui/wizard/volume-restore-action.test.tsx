@@ -5,14 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import React from 'react';
 import {render} from 'ink-testing-library';
-import {ListObjectsV2Command} from '@aws-sdk/client-s3';
 import {KubeVolumeRestoreCluster} from '../../../source/cluster/mutations.js';
 import {loadKubeConfig} from '../../../source/config/kube.js';
 import {prepareVolumeRestore, providerProbe} from '../../../source/layers/volumes/restore-plan.js';
 import type {SnapshotItem} from '../../../source/layers/volumes/volume-inventory.js';
 import type {RestoreReport} from '../../../source/restore/report.js';
 import {volumeRestoreAction} from '../../../source/ui/wizard/volume-restore-action.js';
-import {startDrillWorld, waitFor, type DrillFixture} from '../../helpers/drill-world.js';
+import {countObjects, noBackupRunning, snapshotData} from '../../helpers/drill-data.js';
+import {startDrillWorld, type DrillFixture} from '../../helpers/drill-world.js';
+import {waitForFrame} from '../../helpers/frames.js';
 
 let drill: DrillFixture;
 let stateDir: string;
@@ -28,52 +29,18 @@ after(async () => {
 	fs.rmSync(stateDir, {recursive: true, force: true});
 });
 
-async function waitForFrame(lastFrame: () => string | undefined, expected: RegExp, timeout = 120_000): Promise<string> {
-	const deadline = Date.now() + timeout;
-	for (;;) {
-		const frame = lastFrame() ?? '';
-		if (expected.test(frame)) {
-			return frame;
-		}
-
-		if (Date.now() > deadline) {
-			throw new Error(`No frame matched ${String(expected)}. Last frame:\n${frame}`);
-		}
-
-		// eslint-disable-next-line no-await-in-loop
-		await new Promise(resolve => {
-			setTimeout(resolve, 50);
-		});
-	}
-}
-
 const snapshotItem = (name: string): SnapshotItem => ({name, namespace: 'ilum', ofProvider: true, ready: true, claim: 'data-ilum-objectstorage-0'});
 
-async function count(bucket: string): Promise<number> {
-	let total = 0;
-	let token: string | undefined;
-	do {
-		// eslint-disable-next-line no-await-in-loop
-		const page = await drill.s3('provider').send(new ListObjectsV2Command({Bucket: bucket, ContinuationToken: token}));
-		total += page.KeyCount ?? 0;
-		token = page.IsTruncated ? page.NextContinuationToken : undefined;
-	} while (token);
-
-	return total;
-}
 
 test('R on a snapshot opens the wizard; keys drive the restore to a verified report on the drill world', async () => {
 	const {world} = drill;
 	const cluster = new KubeVolumeRestoreCluster(loadKubeConfig({kubeconfig: world.kubeconfigPath}));
 	const names = world.store.list('volumesnapshots', 'ilum').items.map(item => item.metadata.name).sort();
 	const target = names.at(-5)!;
-	const snapshot = world.store.get('volumesnapshots', 'ilum', target)!;
-	const content = world.store.get('volumesnapshotcontents', undefined, String((snapshot as any).status.boundVolumeSnapshotContentName))!;
-	const expectedData = world.data.snapshots.get(String((content as any).status.snapshotHandle))!;
-	const expected = expectedData.objects('ilum-data').size;
+	const expected = snapshotData(world, target).objects('ilum-data').size;
 
 	// The world's hourly backup may be running: a restore rightly refuses then, so wait it out.
-	await waitFor(() => ((world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.status?.active ?? []).length === 0, 'no backup Job running', 300_000);
+	await noBackupRunning(world);
 	let screen: React.ReactElement | undefined;
 	let closedWith: RestoreReport | undefined | 'open' = 'open';
 	const action = volumeRestoreAction({
@@ -96,21 +63,21 @@ test('R on a snapshot opens the wizard; keys drive the restore to a verified rep
 
 	const {lastFrame, stdin, unmount} = render(screen);
 	try {
-		await waitForFrame(lastFrame, /Plan \(20 steps\)[\s\S]*type data-ilum-objectstorage-0/);
+		await waitForFrame(lastFrame, /Plan \(20 steps\)[\s\S]*type data-ilum-objectstorage-0/, {timeout: 120_000});
 		stdin.write('\r');
-		await waitForFrame(lastFrame, /All checks passed/);
+		await waitForFrame(lastFrame, /All checks passed/, {timeout: 120_000});
 		stdin.write('\r');
-		await waitForFrame(lastFrame, /Type data-ilum-objectstorage-0 to confirm/);
+		await waitForFrame(lastFrame, /Type data-ilum-objectstorage-0 to confirm/, {timeout: 120_000});
 		stdin.write('data-ilum-objectstorage-0');
-		await waitForFrame(lastFrame, /> data-ilum-objectstorage-0/);
+		await waitForFrame(lastFrame, /> data-ilum-objectstorage-0/, {timeout: 120_000});
 		stdin.write('\r');
-		const frame = await waitForFrame(lastFrame, /SUCCEEDED|FAILED|REFUSED/, 180_000);
+		const frame = await waitForFrame(lastFrame, /SUCCEEDED|FAILED|REFUSED/, {timeout: 180_000});
 		assert.match(frame, /SUCCEEDED: restore claim ilum\/data-ilum-objectstorage-0/, frame);
 		assert.match(frame, /How to undo[\s\S]*pre-restore/);
 		stdin.write('\r');
 		await waitForFrame(() => (closedWith === 'open' ? '' : 'closed'), /closed/);
 		assert.equal((closedWith as unknown as RestoreReport).outcome, 'succeeded');
-		assert.equal(await count('ilum-data'), expected, 'the provider serves the snapshot\'s ilum-data');
+		assert.equal(await countObjects(drill.s3('provider'), 'ilum-data'), expected, 'the provider serves the snapshot\'s ilum-data');
 	} finally {
 		unmount();
 	}
