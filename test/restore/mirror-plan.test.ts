@@ -9,7 +9,7 @@ import type {ProgressEvent} from '../../source/layers/mirrors/copy.js';
 import {executePlan, type Gate} from '../../source/restore/executor.js';
 import {findUnfinished} from '../../source/restore/journal.js';
 import {buildMirrorRestorePlan, isMirrorProgress, type MirrorCopyStrategy, type MirrorRestoreFacts} from '../../source/restore/mirror-plan.js';
-import {pairsFromFacts, readMirrorRestoreFacts} from '../../source/restore/mirror-session.js';
+import {pairsFromFacts, prepareMirrorRestore, readMirrorRestoreFacts} from '../../source/restore/mirror-session.js';
 import type {RestoreReport} from '../../source/restore/report.js';
 import {seedObjects, startTestS3, type TestS3} from '../helpers/s3-pair.js';
 
@@ -207,6 +207,46 @@ test('checks made while reading the facts stand for 10 s (a --yes run starts at 
 		const done = await run({plan: planFresh, stateDir: path.join(stateDir, 'fresh')});
 		assert.equal(done.report.outcome, 'succeeded', done.report.reasons.join('\n'));
 		assert.ok(done.events.some(event => event.type === 'preflight' && /checked while planning/.test(event.detail)));
+	} finally {
+		await stop();
+	}
+});
+
+test('the console\'s session continues an unfinished run of the same buckets: the journal\'s facts, the CronJob it suspended resumed at the end', async () => {
+	const {mirror, provider, stateDir, stop} = await world();
+	try {
+		const fake = fakeCluster({suspended: false});
+		const facts = await readMirrorRestoreFacts(request(mirror, provider, fake.cluster));
+		const broken: MirrorCopyStrategy = {
+			name: 'broken',
+			title: 'Copy (breaks)',
+			async * copy() {
+				yield * [];
+				throw new Error('connection reset');
+			},
+		};
+		const first = await run({plan: buildMirrorRestorePlan(facts, {pairs: pairsFromFacts(facts, {provider: provider.client, mirror: mirror.client}), cluster: fake.cluster, copy: broken}), stateDir});
+		assert.equal(first.report.outcome, 'failed');
+		assert.equal(fake.suspended(), true);
+
+		const session = await prepareMirrorRestore({...request(mirror, provider, fake.cluster), stateDir, identity: 'op@console'});
+		assert.match(session.resumeNote ?? '', /unfinished restore of mirror\/ilum-data .* failed at step 'copy' \(connection reset\)/);
+		assert.deepEqual(session.facts, facts, 'the journal\'s facts, not a new plan');
+		let report: RestoreReport | undefined;
+		for await (const event of session.execute({confirm: async gate => gate.confirmText})) {
+			if (event.type === 'report') {
+				report = event.report;
+			}
+		}
+
+		assert.equal(report?.outcome, 'succeeded', report?.reasons.join('\n'));
+		assert.equal(report?.resumed, true);
+		assert.deepEqual(await keys(provider.client, 'ilum-data'), [...await keys(mirror.client, 'ilum-data'), 'only/provider'].sort());
+		assert.equal(fake.suspended(), false, 'the CronJob the first attempt suspended runs again');
+		// Other options than the unfinished run's: not silently continued.
+		const other = await readMirrorRestoreFacts(request(mirror, provider, fake.cluster));
+		await run({plan: buildMirrorRestorePlan(other, {pairs: pairsFromFacts(other, {provider: provider.client, mirror: mirror.client}), cluster: fake.cluster, copy: broken}), stateDir});
+		await assert.rejects(prepareMirrorRestore({...request(mirror, provider, fake.cluster, {remove: true}), stateDir, identity: 'op@console'}), /started with other options \(--remove was not given\)/);
 	} finally {
 		await stop();
 	}
