@@ -57,6 +57,18 @@ class Cursor {
 		return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
 	}
 
+	/** Moves past a length-prefixed value; returns where it starts. */
+	skipBytes(): number {
+		const length = this.long();
+		if (length < 0 || this.position + length > this.buffer.length) {
+			throw new Error('truncated Avro file');
+		}
+
+		const start = this.position;
+		this.position += length;
+		return start;
+	}
+
 	bytes(): Buffer {
 		const length = this.long();
 		if (length < 0 || this.position + length > this.buffer.length) {
@@ -252,18 +264,33 @@ function decompress(codec: string, block: Buffer, shared = false): Buffer {
 	}
 }
 
-type ParsedHeader = {readonly metaBytes: ReadonlyMap<string, Buffer>; readonly codec: string; readonly schemaBytes: Buffer; readonly sync: Buffer; readonly cursor: Cursor};
+type ParsedHeader = {
+	readonly buffer: Buffer;
+	/** Metadata entries as offsets: key start, key end, value start, value end. */
+	readonly entries: readonly number[];
+	readonly codec: string;
+	readonly schemaBytes: Buffer;
+	readonly sync: Buffer;
+	readonly cursor: Cursor;
+};
 
-/** The header of an object container file; metadata values stay bytes (Iceberg's hold whole schemas) until asked for. */
+const schemaKey = Buffer.from('avro.schema');
+const codecKey = Buffer.from('avro.codec');
+const knownCodecs = ['deflate', 'null', 'snappy', 'zstandard'].map(name => ({name, bytes: Buffer.from(name)}));
+const equalAt = (buffer: Buffer, start: number, end: number, expected: Buffer) => end - start === expected.length && buffer.compare(expected, 0, expected.length, start, end) === 0;
+
+/** The header of an object container file; metadata stays bytes (Iceberg's hold whole schemas) until asked for. */
 function parseHeader(data: Uint8Array): ParsedHeader {
 	const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-	if (buffer.length < 4 || buffer.readUInt32BE(0) !== 0x4F_62_6A_01) {
+	if (buffer.length < 4 || buffer[0] !== 0x4F || buffer[1] !== 0x62 || buffer[2] !== 0x6A || buffer[3] !== 0x01) {
 		throw new Error('not an Avro file');
 	}
 
 	const cursor = new Cursor(buffer);
 	cursor.position = 4;
-	const metaBytes = new Map<string, Buffer>();
+	const entries: number[] = [];
+	let schema = -1;
+	let codec = -1;
 	for (;;) {
 		let count = cursor.long();
 		if (count === 0) {
@@ -276,8 +303,17 @@ function parseHeader(data: Uint8Array): ParsedHeader {
 		}
 
 		for (let index = 0; index < count; index++) {
-			const key = cursor.bytes().toString('utf8');
-			metaBytes.set(key, cursor.bytes());
+			const keyStart = cursor.skipBytes();
+			const keyEnd = cursor.position;
+			const valueStart = cursor.skipBytes();
+			const valueEnd = cursor.position;
+			if (equalAt(buffer, keyStart, keyEnd, schemaKey)) {
+				schema = entries.length;
+			} else if (equalAt(buffer, keyStart, keyEnd, codecKey)) {
+				codec = entries.length;
+			}
+
+			entries.push(keyStart, keyEnd, valueStart, valueEnd);
 		}
 	}
 
@@ -287,19 +323,26 @@ function parseHeader(data: Uint8Array): ParsedHeader {
 
 	const sync = buffer.subarray(cursor.position, cursor.position + 16);
 	cursor.position += 16;
-	const schemaBytes = metaBytes.get('avro.schema');
-	if (!schemaBytes) {
+	if (schema === -1) {
 		throw new Error('Avro file without a schema');
 	}
 
-	return {metaBytes, codec: metaBytes.get('avro.codec')?.toString('utf8') ?? 'null', schemaBytes, sync, cursor};
+	let codecName = 'null';
+	if (codec !== -1) {
+		const [start, end] = [entries[codec + 2]!, entries[codec + 3]!];
+		codecName = knownCodecs.find(known => equalAt(buffer, start, end, known.bytes))?.name ?? buffer.toString('utf8', start, end);
+	}
+
+	return {buffer, entries, codec: codecName, schemaBytes: buffer.subarray(entries[schema + 2], entries[schema + 3]), sync, cursor};
 }
 
-function metaStrings(metaBytes: ReadonlyMap<string, Buffer>): Record<string, string> {
+function metaStrings(header: ParsedHeader): Record<string, string> {
 	const meta: Record<string, string> = {};
-	for (const [key, value] of metaBytes) {
+	const {buffer, entries} = header;
+	for (let index = 0; index < entries.length; index += 4) {
+		const key = buffer.toString('utf8', entries[index], entries[index + 1]);
 		if (key !== 'avro.schema') {
-			meta[key] = value.toString('utf8');
+			meta[key] = buffer.toString('utf8', entries[index + 2], entries[index + 3]);
 		}
 	}
 
@@ -309,8 +352,9 @@ function metaStrings(metaBytes: ReadonlyMap<string, Buffer>): Record<string, str
 /** Reads an Avro object container file: its header and records (only the selected fields, when a selection is given). */
 export function readAvro(data: Uint8Array, options: {selection?: FieldSelection; selectionKey?: string; longs?: 'bigint' | 'number'} = {}): {header: AvroHeader; records: any[]} {
 	const longs = options.longs ?? 'bigint';
-	const {metaBytes, schemaBytes, sync, cursor} = parseHeader(data);
-	const meta = metaStrings(metaBytes);
+	const header = parseHeader(data);
+	const {schemaBytes, sync, cursor} = header;
+	const meta = metaStrings(header);
 	const {buffer} = cursor;
 
 	// Files of one table share their schema: find it by its bytes, decode the text only once.
@@ -743,7 +787,7 @@ export class AvroRows {
 	block: Buffer = Buffer.alloc(0);
 	private readonly cursor: Cursor;
 	private readonly sync: Buffer;
-	private readonly metaBytes: ReadonlyMap<string, Buffer>;
+	private readonly header: ParsedHeader;
 	private readonly projection: Projection;
 	private readonly values: Array<number | undefined>;
 	private position = 0;
@@ -751,7 +795,7 @@ export class AvroRows {
 
 	constructor(bytes: Uint8Array, selection: FieldSelection, key: string) {
 		const header = parseHeader(bytes);
-		this.metaBytes = header.metaBytes;
+		this.header = header;
 		this.codec = header.codec;
 		this.cursor = header.cursor;
 		this.sync = header.sync;
@@ -761,7 +805,7 @@ export class AvroRows {
 
 	/** The file's metadata (without the schema). */
 	get meta(): Readonly<Record<string, string>> {
-		return metaStrings(this.metaBytes);
+		return metaStrings(this.header);
 	}
 
 	/** Moves to the next record; false at the end of the file. */

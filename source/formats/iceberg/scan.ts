@@ -17,19 +17,14 @@ export type LiveFile = {
 };
 
 /**
-A manifest's live entries (status ADDED or EXISTING), column by column: indices into the scanner's
-table of data and delete files, and each entry's own numbers. LiveFile objects are made only when a
-live set is asked for (restores), never for history.
+Where a manifest list's entries (indices into the scanner's table of manifests) or a manifest's live
+entries (status ADDED or EXISTING: indices into its table of data and delete files, and each entry's
+own numbers) are in the scanner's columns. LiveFile objects are made only when a live set is asked
+for (restores), never for history.
 */
-type LiveEntries = {
-	readonly files: Int32Array;
-	readonly content: Uint8Array;
-	readonly format: Uint16Array;
-	readonly records: Float64Array;
-	readonly bytes: Float64Array;
-};
-type ManifestRead = {readonly ok: true; readonly live: LiveEntries} | {readonly ok: false; readonly missing: boolean; readonly error: string};
-type ListRead = {readonly ok: true; readonly manifests: Int32Array} | {readonly ok: false; readonly missing: boolean; readonly error: string};
+type Range = {readonly start: number; readonly end: number};
+type ManifestRead = {readonly ok: true; readonly live: Range} | {readonly ok: false; readonly missing: boolean; readonly error: string};
+type ListRead = {readonly ok: true; readonly manifests: Range} | {readonly ok: false; readonly missing: boolean; readonly error: string};
 
 /** One manifest file (shared by every spelling of its path that maps to it), read at most once. */
 type Manifest = {
@@ -196,28 +191,25 @@ class PathTable {
 	}
 }
 
-/** A growing column of numbers, cut to size at the end. */
+/** A growing column of numbers, appended to by one file's decoding at a time (read `values` afresh after an await). */
 class Column<T extends Int32Array | Uint8Array | Uint16Array | Float64Array> {
 	values: T;
+	length = 0;
 	private readonly make: (length: number) => T;
 
 	constructor(make: (length: number) => T) {
 		this.make = make;
-		this.values = make(64);
+		this.values = make(1024);
 	}
 
-	set(index: number, value: number): void {
-		if (index === this.values.length) {
-			const larger = this.make(index * 2);
+	push(value: number): void {
+		if (this.length === this.values.length) {
+			const larger = this.make(this.length * 2);
 			larger.set(this.values);
 			this.values = larger;
 		}
 
-		this.values[index] = value;
-	}
-
-	cut(count: number): T {
-		return this.values.slice(0, count) as T;
+		this.values[this.length++] = value;
 	}
 }
 
@@ -238,6 +230,7 @@ export class SnapshotScanner {
 	private readonly dataPaths = new PathTable();
 	private readonly dataFiles: DataFile[] = [];
 	private readonly formats: string[] = [];
+	private readonly inline = new Map<string, Range>();
 	private readonly columns = {
 		list: new Column(length => new Int32Array(length)),
 		files: new Column(length => new Int32Array(length)),
@@ -313,17 +306,22 @@ export class SnapshotScanner {
 			pending = this.read(relative, bytes => {
 				const rows = new AvroRows(bytes, manifestListSelection, 'manifest-list');
 				const {list} = this.columns;
-				let count = 0;
-				while (rows.next()) {
-					const start = rows.start(0);
-					if (start === undefined) {
-						throw new Error('an entry without manifest_path');
-					}
+				const first = list.length;
+				try {
+					while (rows.next()) {
+						const start = rows.start(0);
+						if (start === undefined) {
+							throw new Error('an entry without manifest_path');
+						}
 
-					list.set(count++, this.manifestIndex(rows.block, start, rows.end(0)));
+						list.push(this.manifestIndex(rows.block, start, rows.end(0)));
+					}
+				} catch (error) {
+					list.length = first;
+					throw error;
 				}
 
-				return list.cut(count);
+				return {start: first, end: list.length};
 			}).then(read => read.ok ? {ok: true as const, manifests: read.value} : read);
 			this.lists.set(relative, pending);
 		}
@@ -331,37 +329,44 @@ export class SnapshotScanner {
 		return pending;
 	}
 
-	private decodeManifest(bytes: Uint8Array): LiveEntries {
+	private decodeManifest(bytes: Uint8Array): Range {
 		const rows = new AvroRows(bytes, manifestSelection, 'manifest');
 		const columns = this.columns;
-		let count = 0;
+		const first = columns.files.length;
 		let lastFormat = '';
 		let lastFormatIndex = -1;
-		while (rows.next()) {
-			if (rows.number(status) === 2) {
-				continue;
+		try {
+			while (rows.next()) {
+				if (rows.number(status) === 2) {
+					continue;
+				}
+
+				const start = rows.start(filePath);
+				if (start === undefined) {
+					throw new Error('an entry without data_file.file_path');
+				}
+
+				columns.files.push(this.dataIndex(rows.block, start, rows.end(filePath)));
+				columns.content.push(rows.number(content) ?? 0);
+				const format = rows.text(fileFormat) ?? '';
+				if (format !== lastFormat || lastFormatIndex === -1) {
+					lastFormat = format;
+					lastFormatIndex = this.formatIndex(format);
+				}
+
+				columns.format.push(lastFormatIndex);
+				columns.records.push(rows.number(recordCount) ?? 0);
+				columns.bytes.push(rows.number(contentSize) ?? rows.number(fileSize) ?? 0);
+			}
+		} catch (error) {
+			for (const column of [columns.files, columns.content, columns.format, columns.records, columns.bytes]) {
+				column.length = first;
 			}
 
-			const start = rows.start(filePath);
-			if (start === undefined) {
-				throw new Error('an entry without data_file.file_path');
-			}
-
-			columns.files.set(count, this.dataIndex(rows.block, start, rows.end(filePath)));
-			columns.content.set(count, rows.number(content) ?? 0);
-			const format = rows.text(fileFormat) ?? '';
-			if (format !== lastFormat || lastFormatIndex === -1) {
-				lastFormat = format;
-				lastFormatIndex = this.formatIndex(format);
-			}
-
-			columns.format.set(count, lastFormatIndex);
-			columns.records.set(count, rows.number(recordCount) ?? 0);
-			columns.bytes.set(count, rows.number(contentSize) ?? rows.number(fileSize) ?? 0);
-			count++;
+			throw error;
 		}
 
-		return {files: columns.files.cut(count), content: columns.content.cut(count), format: columns.format.cut(count), records: columns.records.cut(count), bytes: columns.bytes.cut(count)};
+		return {start: first, end: columns.files.length};
 	}
 
 	private load(manifest: Manifest): Promise<ManifestRead> {
@@ -373,7 +378,7 @@ export class SnapshotScanner {
 	}
 
 	/** The manifests a snapshot names, as indices (from its manifest list, or inline for old v1 writers). */
-	private async manifestsOf(snapshot: SnapshotInfo): Promise<{manifests?: Int32Array; problem?: string}> {
+	private async manifestsOf(snapshot: SnapshotInfo): Promise<{manifests?: Range; problem?: string}> {
 		if (snapshot.manifestList !== undefined) {
 			const relative = this.table.mapper.toRelative(snapshot.manifestList);
 			if (relative === undefined) {
@@ -389,10 +394,20 @@ export class SnapshotScanner {
 		}
 
 		if (snapshot.manifests) {
-			return {manifests: Int32Array.from(snapshot.manifests, path => {
-				const bytes = Buffer.from(path);
-				return this.manifestIndex(bytes, 0, bytes.length);
-			})};
+			let range = this.inline.get(snapshot.id);
+			if (!range) {
+				const {list} = this.columns;
+				const start = list.length;
+				for (const path of snapshot.manifests) {
+					const bytes = Buffer.from(path);
+					list.push(this.manifestIndex(bytes, 0, bytes.length));
+				}
+
+				range = {start, end: list.length};
+				this.inline.set(snapshot.id, range);
+			}
+
+			return {manifests: range};
 		}
 
 		return {problem: 'the snapshot names no manifest list'};
@@ -405,11 +420,12 @@ export class SnapshotScanner {
 	}
 
 	/** How many live entries of a manifest name files missing from the listing. */
-	private missingOf(manifest: Manifest, live: LiveEntries, files: ReadonlyMap<string, FileInfo>): number {
+	private missingOf(manifest: Manifest, live: Range, files: ReadonlyMap<string, FileInfo>): number {
 		if (manifest.missing === undefined) {
 			let missing = 0;
-			for (const index of live.files) {
-				if (!this.present(index, files)) {
+			const indices = this.columns.files.values;
+			for (let entry = live.start; entry < live.end; entry++) {
+				if (!this.present(indices[entry]!, files)) {
 					missing++;
 				}
 			}
@@ -422,14 +438,15 @@ export class SnapshotScanner {
 
 	/** Restorable when the manifest list, every manifest and every live data and delete file exist. */
 	async check(snapshot: SnapshotInfo): Promise<SnapshotCheck> {
-		const {manifests: indices, problem} = await this.manifestsOf(snapshot);
-		if (!indices) {
+		const {manifests: range, problem} = await this.manifestsOf(snapshot);
+		if (!range) {
 			return {restorable: false, reason: problem};
 		}
 
 		let pending: Array<Promise<ManifestRead>> | undefined;
-		for (const index of indices) {
-			const manifest = this.manifests[index]!;
+		let indices = this.columns.list.values;
+		for (let position = range.start; position < range.end; position++) {
+			const manifest = this.manifests[indices[position]!]!;
 			if (manifest.read === undefined && manifest.relative !== undefined) {
 				(pending ??= []).push(this.load(manifest));
 			}
@@ -440,11 +457,12 @@ export class SnapshotScanner {
 		}
 
 		const files = this.files ?? (this.files = await this.table.listing);
-		for (const index of indices) {
-			const manifest = this.manifests[index]!;
+		indices = this.columns.list.values;
+		for (let position = range.start; position < range.end; position++) {
+			const manifest = this.manifests[indices[position]!]!;
 			const {read} = manifest;
 			if (!read?.ok || (manifest.missing ?? this.missingOf(manifest, read.live, files)) > 0) {
-				return this.problems(indices, files);
+				return this.problems(indices.subarray(range.start, range.end), files);
 			}
 		}
 
@@ -477,11 +495,13 @@ export class SnapshotScanner {
 			}
 
 			const {live} = read;
-			for (const [entry, file] of live.files.entries()) {
+			const {files: fileColumn, content: contentColumn} = this.columns;
+			for (let entry = live.start; entry < live.end; entry++) {
+				const file = fileColumn.values[entry]!;
 				if (!seen.has(file) && !this.present(file, files)) {
 					seen.add(file);
 					const {relative, path} = this.dataFiles[file]!;
-					(live.content[entry] === 0 ? missingData : missingDeletes).push(relative ?? path);
+					(contentColumn.values[entry] === 0 ? missingData : missingDeletes).push(relative ?? path);
 				}
 			}
 		}
@@ -508,12 +528,12 @@ export class SnapshotScanner {
 
 	/** The snapshot's live files (data and delete files). Throws when a manifest cannot be read. */
 	async liveFiles(snapshot: SnapshotInfo): Promise<LiveFile[]> {
-		const {manifests: indices, problem} = await this.manifestsOf(snapshot);
-		if (!indices) {
+		const {manifests: range, problem} = await this.manifestsOf(snapshot);
+		if (!range) {
 			throw new Error(`snapshot ${snapshot.id}: ${problem}`);
 		}
 
-		const manifests = Array.from(indices, index => this.manifests[index]!);
+		const manifests = Array.from(this.columns.list.values.subarray(range.start, range.end), index => this.manifests[index]!);
 		const reads = await Promise.all(manifests.map(async manifest => manifest.relative === undefined ? undefined : this.load(manifest)));
 		const files: LiveFile[] = [];
 		for (const [index, read] of reads.entries()) {
@@ -523,9 +543,10 @@ export class SnapshotScanner {
 			}
 
 			const {live} = read;
-			for (const [entry, file] of live.files.entries()) {
-				const {path, relative} = this.dataFiles[file]!;
-				files.push({path, relative, content: live.content[entry]!, format: this.formats[live.format[entry]!]!, records: live.records[entry]!, bytes: live.bytes[entry]!});
+			const columns = this.columns;
+			for (let entry = live.start; entry < live.end; entry++) {
+				const {path, relative} = this.dataFiles[columns.files.values[entry]!]!;
+				files.push({path, relative, content: columns.content.values[entry]!, format: this.formats[columns.format.values[entry]!]!, records: columns.records.values[entry]!, bytes: columns.bytes.values[entry]!});
 			}
 		}
 
