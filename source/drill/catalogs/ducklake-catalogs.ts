@@ -1,14 +1,10 @@
 import fs from 'node:fs/promises';
-import {openAsBlob} from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import {fileURLToPath} from 'node:url';
-import {PGlite} from '@electric-sql/pglite';
-import {PGLiteSocketServer} from '@electric-sql/pglite-socket';
+import {Worker} from 'node:worker_threads';
 import {DuckDbCatalog, pgValue, PostgresCatalog, postgresParsers, SqliteCatalog} from '../../formats/ducklake/backends.js';
 import {parseConninfo} from '../../formats/ducklake/connect.js';
 import {inTransaction, normalizeValue, numberedPlaceholders, type Dialect, type SqlCatalog, type SqlRow, type SqlValue} from '../../formats/ducklake/sql.js';
 import {createDuckLakeCatalog} from './ducklake-schema.js';
+import {hostPglite, type HostOptions, type PgliteHost} from './ducklake-pglite.js';
 
 /** A new DuckLake catalog in a SQLite file (ref `ducklake:sqlite:<file>`). */
 export async function createSqliteDuckLake(file: string, dataPath: string): Promise<SqlCatalog> {
@@ -33,77 +29,15 @@ export async function createPostgresDuckLake(conninfo: string, dataPath: string,
 
 let template: Promise<Blob> | undefined;
 
-/** The installed PGlite's version (the cached cluster is only valid for it). */
-async function pgliteVersion(): Promise<string> {
-	let directory = path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
-	for (;;) {
-		try {
-			// eslint-disable-next-line no-await-in-loop
-			const manifest = JSON.parse(await fs.readFile(path.join(directory, 'package.json'), 'utf8')) as {name?: string; version?: string};
-			if (manifest.name === '@electric-sql/pglite') {
-				return manifest.version ?? 'unknown';
-			}
-		} catch {}
-
-		const parent = path.dirname(directory);
-		if (parent === directory) {
-			return 'unknown';
-		}
-
-		directory = parent;
-	}
-}
-
-/** Where the initialized empty cluster is cached between processes (under the OS temp dir, per PGlite version). */
-export async function clusterCacheFile(): Promise<string> {
-	return path.join(os.tmpdir(), `ilum-drill-pglite-${await pgliteVersion()}-${process.getuid?.() ?? 'user'}.tar`);
-}
-
-/**
-An initialized empty cluster, made once per process and cached on disk: starting from it skips
-initdb (seconds on a busy machine; loading the tarball takes a fraction of that).
-*/
-async function emptyCluster(): Promise<Blob> {
-	template ??= (async () => {
-		const file = await clusterCacheFile();
-		try {
-			return await openAsBlob(file);
-		} catch {}
-
-		const db = await PGlite.create();
-		const dump = await db.dumpDataDir('none');
-		await db.close();
-		const temporary = `${file}.${process.pid}`;
-		try {
-			await fs.writeFile(temporary, Buffer.from(await dump.arrayBuffer()));
-			await fs.rename(temporary, file);
-		} catch {
-			await fs.rm(temporary, {force: true});
-		}
-
-		return dump;
-	})();
-	return template;
-}
-
-/** A new PGlite from the cached empty cluster (initdb again when the cache is unusable). */
-async function fromTemplate(): Promise<PGlite> {
-	try {
-		return await PGlite.create({loadDataDir: await emptyCluster()});
-	} catch {
-		template = undefined;
-		await fs.rm(await clusterCacheFile(), {force: true});
-		return PGlite.create({loadDataDir: await emptyCluster()});
-	}
-}
+export {clusterCacheFile} from './ducklake-pglite.js';
 
 export type PostgresServer = {
 	/** libpq conninfo: `host=127.0.0.1 port=... dbname=postgres user=postgres`. */
 	readonly conninfo: string;
 	readonly port: number;
 	/**
-	The same database in this process, without the network (the seeder writes through it: no TCP
-	round trip per statement). Do not use it while a client of the server is in a transaction.
+	The same database without the network (the seeder writes through it: no TCP round trip per
+	statement). Do not use it while a client of the server is in a transaction.
 	*/
 	local(): SqlCatalog;
 	/** Runs a script of statements without parameters in one round (schema creation). */
@@ -113,39 +47,106 @@ export type PostgresServer = {
 	stop(): Promise<void>;
 };
 
-/**
-A real PostgreSQL (PGlite, Postgres compiled to WebAssembly) served on the Postgres wire protocol
-on loopback, so `pg` (and psql, and DuckDB's postgres extension) talk to it over TCP. In memory
-unless `dataDir` is given. Connections are multiplexed onto the one PGlite session; a transaction
-keeps the session until it ends.
-*/
-export async function startPgliteServer(options: {port?: number; host?: string; dataDir?: string; /** A tarball from `dump()`: start from that cluster. */ loadDataDir?: Blob; /** Let the process exit while it listens (the drill world). */ unref?: boolean} = {}): Promise<PostgresServer> {
-	const db = options.dataDir ? await PGlite.create(options.dataDir) : options.loadDataDir ? await PGlite.create({loadDataDir: options.loadDataDir}) : await fromTemplate();
-	const server = new PGLiteSocketServer({db, host: options.host ?? '127.0.0.1', port: options.port ?? 0, maxConnections: 16});
+/** A source module's file next to this one: `.ts` when running from source, `.js` when built. */
+async function siblingModule(name: string): Promise<URL> {
+	for (const candidate of [name, name.replace(/\.js$/, '.ts')]) {
+		const url = new URL(candidate, import.meta.url);
+		try {
+			// eslint-disable-next-line no-await-in-loop
+			await fs.access(url);
+			return url;
+		} catch {}
+	}
+
+	throw new Error(`${name} not found next to ${import.meta.url}`);
+}
+
+type Reply = {id?: number; type?: string; ok?: boolean; message?: string; port?: number; rows?: Array<Record<string, unknown>>; fields?: Array<{name: string; dataTypeID: number}>; affectedRows?: number; bytes?: ArrayBuffer};
+
+/** PGlite hosted in a worker thread (ducklake-pglite-worker.ts): the same `PgliteHost`, over messages. */
+async function hostInWorker(options: HostOptions): Promise<PgliteHost> {
+	const loadDataDir = options.loadDataDir ? new Uint8Array(await options.loadDataDir.arrayBuffer()) : undefined;
+	const worker = new Worker(await siblingModule('./ducklake-pglite-worker.js'), {
+		workerData: {port: options.port, host: options.host, dataDir: options.dataDir, textTypes: options.textTypes, loadDataDir},
+		transferList: loadDataDir ? [loadDataDir.buffer as ArrayBuffer] : [],
+	});
+	const pending = new Map<number, {resolve(reply: Reply): void; reject(error: Error): void}>();
+	let nextId = 1;
+	let failure: Error | undefined;
+	const ready = new Promise<number>((resolve, reject) => {
+		const fail = (error: Error) => {
+			failure ??= error;
+			reject(error);
+			for (const waiter of pending.values()) {
+				waiter.reject(error);
+			}
+
+			pending.clear();
+		};
+
+		worker.on('message', (reply: Reply) => {
+			if (reply.type === 'ready') {
+				resolve(reply.port!);
+			} else if (reply.type === 'failed') {
+				fail(new Error(reply.message));
+			} else if (reply.id !== undefined) {
+				const waiter = pending.get(reply.id);
+				pending.delete(reply.id);
+				if (pending.size === 0 && options.unref) {
+					worker.unref();
+				}
+
+				if (reply.ok) {
+					waiter?.resolve(reply);
+				} else {
+					waiter?.reject(new Error(reply.message));
+				}
+			}
+		});
+		worker.on('error', fail);
+		worker.on('exit', code => {
+			fail(new Error(`the PGlite worker exited (${code})`));
+		});
+	});
+	const request = async (message: Record<string, unknown>): Promise<Reply> => {
+		if (failure) {
+			throw failure;
+		}
+
+		const id = nextId++;
+		// The worker keeps the process alive only while an answer is awaited.
+		worker.ref();
+		return new Promise<Reply>((resolve, reject) => {
+			pending.set(id, {resolve, reject});
+			worker.postMessage({...message, id});
+		});
+	};
+
+	let port: number;
 	try {
-		await server.start();
+		port = await ready;
 	} catch (error) {
-		await db.close();
+		await worker.terminate();
 		throw error;
 	}
 
 	if (options.unref) {
-		(server as unknown as {server?: {unref(): void}}).server?.unref();
+		worker.unref();
 	}
 
-	const port = Number(server.getServerConn().split(':').at(-1));
 	let stopped = false;
 	return {
-		conninfo: `host=${options.host ?? '127.0.0.1'} port=${port} dbname=postgres user=postgres`,
 		port,
-		local() {
-			return new PgliteCatalog(db, `postgres:host=${options.host ?? '127.0.0.1'} port=${port} dbname=postgres user=postgres`);
+		async query(sql, params) {
+			const reply = await request({type: 'query', sql, params});
+			return {rows: reply.rows ?? [], fields: reply.fields ?? [], affectedRows: reply.affectedRows};
 		},
 		async exec(script) {
-			await db.exec(script);
+			await request({type: 'exec', script});
 		},
 		async dump() {
-			return db.dumpDataDir('none');
+			const reply = await request({type: 'dump'});
+			return new Blob([reply.bytes!]);
 		},
 		async stop() {
 			if (stopped) {
@@ -153,39 +154,72 @@ export async function startPgliteServer(options: {port?: number; host?: string; 
 			}
 
 			stopped = true;
-			await server.stop();
-			await db.close();
+			await request({type: 'stop'}).catch(() => undefined);
+			await worker.terminate();
 		},
 	};
 }
 
-/** Values read as the `pg` backend reads them. */
-const parsers = postgresParsers;
+/** Types the PGlite session returns as text, parsed here as the `pg` backend parses them. */
+const textTypes = Object.keys(postgresParsers).map(Number);
 
-/** A DuckLake catalog in a PGlite database of this process (the same SQL as the `pg` backend). */
+/**
+A real PostgreSQL (PGlite, Postgres compiled to WebAssembly) served on the Postgres wire protocol
+on loopback, so `pg` (and psql, and DuckDB's postgres extension) talk to it over TCP. In memory
+unless `dataDir` is given. Connections are multiplexed onto the one PGlite session; a transaction
+keeps the session until it ends. `thread: true` runs it in a worker thread (its start, about a
+second of CPU, then overlaps the caller's work); it falls back to this thread if the worker fails.
+*/
+export async function startPgliteServer(options: Omit<HostOptions, 'textTypes'> & {thread?: boolean} = {}): Promise<PostgresServer> {
+	const hostOptions = {...options, textTypes};
+	const host = options.thread ? await hostInWorker(hostOptions).catch(async () => hostPglite(hostOptions)) : await hostPglite(hostOptions);
+	const conninfo = `host=${options.host ?? '127.0.0.1'} port=${host.port} dbname=postgres user=postgres`;
+	return {
+		conninfo,
+		port: host.port,
+		local() {
+			return new PgliteCatalog(host, `postgres:${conninfo}`);
+		},
+		async exec(script) {
+			await host.exec(script);
+		},
+		async dump() {
+			return host.dump();
+		},
+		async stop() {
+			await host.stop();
+		},
+	};
+}
+
+/** A DuckLake catalog in the PGlite this process hosts (the same SQL and values as the `pg` backend). */
 class PgliteCatalog implements SqlCatalog {
 	readonly dialect: Dialect = 'postgres';
 	readonly description: string;
-	private readonly db: PGlite;
+	private readonly host: PgliteHost;
 	private readonly transactionState = {open: false};
 
-	constructor(db: PGlite, description: string) {
-		this.db = db;
+	constructor(host: PgliteHost, description: string) {
+		this.host = host;
 		this.description = description;
 	}
 
 	async query(sql: string, params: readonly SqlValue[] = []): Promise<SqlRow[]> {
-		const result = await this.db.query<Record<string, unknown>>(numberedPlaceholders(sql), params.map(value => pgValue(value)), {parsers});
-		return result.rows.map(row => Object.fromEntries(Object.entries(row).map(([key, value]) => [key.toLowerCase(), normalizeValue(value)])));
+		const result = await this.host.query(numberedPlaceholders(sql), params.map(value => pgValue(value)));
+		const parse = new Map(result.fields.flatMap(field => postgresParsers[field.dataTypeID] ? [[field.name, postgresParsers[field.dataTypeID]!] as const] : []));
+		return result.rows.map(row => Object.fromEntries(Object.entries(row).map(([key, value]) => {
+			const parser = parse.get(key);
+			return [key.toLowerCase(), normalizeValue(parser && typeof value === 'string' ? parser(value) : value)];
+		})));
 	}
 
 	async run(sql: string, params: readonly SqlValue[] = []): Promise<number | undefined> {
-		const result = await this.db.query(numberedPlaceholders(sql), params.map(value => pgValue(value)), {parsers});
+		const result = await this.host.query(numberedPlaceholders(sql), params.map(value => pgValue(value)));
 		return result.affectedRows;
 	}
 
 	async transaction<T>(work: (sql: SqlCatalog) => Promise<T>): Promise<T> {
-		return inTransaction(this.transactionState, 'BEGIN', async statement => this.db.exec(statement), async () => work(this));
+		return inTransaction(this.transactionState, 'BEGIN', async statement => this.host.exec(statement), async () => work(this));
 	}
 
 	async columns(table: string): Promise<string[]> {

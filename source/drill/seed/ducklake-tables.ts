@@ -221,7 +221,7 @@ export const ducklakeTablesSeeder: Seeder = {
 	name: 'ducklake-tables',
 	async seed(context: SeedContext) {
 		const key = await cacheKey(context);
-		const [server, cached] = await Promise.all([startPgliteServer({unref: true}), readCache<DuckLakeSeed>('ducklake-tables', key)]);
+		const [server, cached] = await Promise.all([startPgliteServer({unref: true, thread: true}), readCache<DuckLakeSeed>('ducklake-tables', key)]);
 		keep(context, server);
 		const ref = `ducklake:postgres:${server.conninfo}`;
 		const dataPath = `s3://${ducklakeBucket}/${ducklakePrefix}/`;
@@ -360,7 +360,7 @@ export const ducklakeTablesSeeder: Seeder = {
 
 		const ref = String(configMap.data?.['ref'] ?? '');
 		const port = Number(/\bport=(\d+)/.exec(ref)?.[1] ?? 0);
-		const start = async (at: number) => startPgliteServer({port: at, loadDataDir: new Blob([new Uint8Array(saved)]), unref: true});
+		const start = async (at: number) => startPgliteServer({port: at, loadDataDir: new Blob([new Uint8Array(saved)]), unref: true, thread: true});
 		const server = await start(port).catch(async () => start(0));
 		keep(context, server, {savedNow: true});
 		const now = `ducklake:postgres:${server.conninfo}`;
