@@ -90,7 +90,7 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 	const image = cronJobImage(cronJob);
 
 	await checkNoInitJobRunning(kube.mirrorCluster, namespace);
-	const found = await findRun(kube.jobs, {namespace, buckets, options, cronJobSuspended: cronJob?.spec?.suspend === true});
+	const found = await findRun(kube.jobs, {namespace, buckets, options});
 	const settings = {namespace, runId: found.runId, options, cronJob, image};
 
 	if (values['dryRun'] || !values['yes']) {

@@ -199,6 +199,39 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		const created = (await restoreJobs(drill)).filter(job => !before.has(job.name));
 		assert.deepEqual(created.map(job => job.bucket), ['ilum-data'], 'one Job');
 		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the engine resumed the CronJob');
+
+		// 7. The engine path killed while its Job backs off (a wrong key in the Secret; this machine has its own keys for the mirror),
+		// the key fixed, the rerun continues the journal and follows the same Job: its next pod succeeds, no second Job.
+		await provider.send(new DeleteObjectsCommand({Bucket: 'ilum-data', Delete: {Objects: lost.map(Key => ({Key}))}}));
+		setBackupAccessKey(drill, 'NOT-THE-KEY');
+		const engineEnv = {...env, MIRROR_ACCESS_KEY_ID: world.backup.accessKeyId, MIRROR_SECRET_ACCESS_KEY: world.backup.secretAccessKey};
+		const engineArgs = [...base, '--s3-endpoint', world.provider.endpoint];
+		const beforeKill = new Set((await restoreJobs(drill)).map(job => job.name));
+		const killed = spawn(process.execPath, [binPath, ...engineArgs], {cwd: projectRoot, env: {...process.env, ...engineEnv}, stdio: ['ignore', 'pipe', 'pipe']});
+		children.push(killed);
+		let killedEngineOutput = '';
+		killed.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+			killedEngineOutput += chunk;
+		});
+		const killedExit = new Promise(resolve => {
+			killed.on('close', resolve);
+		});
+		await waitFor(() => killedEngineOutput.includes('mc: <ERROR>'), 'the Job\'s first pod to fail', 120_000);
+		killed.kill('SIGKILL');
+		await killedExit;
+		const backingOff = lines(killedEngineOutput).find(event => event.type === 'job-created')!;
+		setBackupAccessKey(drill, originalKey);
+		const continued = await runCli(engineArgs, {env: engineEnv, timeoutMs: 240_000});
+		assert.equal(continued.code, 0, continued.stderr + continued.stdout.slice(-3000));
+		assert.match(continued.stderr, /continuing it/);
+		const continuedEvents = lines(continued.stdout);
+		assert.ok(!continuedEvents.some(event => event.type === 'job-created'), 'no second Job');
+		assert.ok(continuedEvents.some(event => event.type === 'job-followed' && event.job === backingOff.job), continued.stdout.slice(-3000));
+		assert.equal(continuedEvents.at(-1)!.ok, true);
+		const afterContinue = await keys(provider, 'ilum-data');
+		assert.ok(lost.every(key => afterContinue.has(key)), 'the deleted objects are back');
+		assert.deepEqual((await restoreJobs(drill)).filter(job => !beforeKill.has(job.name)).map(job => job.name), [backingOff.job]);
+		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the CronJob the killed run suspended is resumed');
 	} finally {
 		for (const child of children) {
 			if (child.exitCode === null && child.signalCode === null) {

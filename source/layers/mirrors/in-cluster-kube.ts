@@ -1,4 +1,4 @@
-import {BatchV1Api, CoreV1Api, HttpMethod, RequestContext, type KubeConfig, type V1Job, type V1Pod} from '@kubernetes/client-node';
+import {BatchV1Api, CoreV1Api, HttpMethod, PatchStrategy, RequestContext, setHeaderOptions, type KubeConfig, type V1Job, type V1Pod} from '@kubernetes/client-node';
 import {fetch} from 'undici';
 import {UserError} from '../../errors.js';
 import type {JobCluster} from './in-cluster.js';
@@ -31,6 +31,10 @@ export class KubeJobCluster implements JobCluster {
 				throw wrap(`delete Job ${namespace}/${name}`, error);
 			}
 		}
+	}
+
+	async annotateJob(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+		await call(`annotate Job ${namespace}/${name}`, async () => this.batch.patchNamespacedJob({namespace, name, body: {metadata: {annotations}}}, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
 	}
 
 	async listPods(namespace: string, labelSelector: string): Promise<V1Pod[]> {
@@ -105,7 +109,7 @@ function wrap(what: string, error: unknown): UserError {
 
 	const message: string = typeof body?.message === 'string' ? body.message : (error instanceof Error ? error.message.split('\n')[0]! : String(error));
 	return new UserError(`${status === 403 ? 'Forbidden by RBAC: ' : ''}${what} failed${status ? ` (${status})` : ''}: ${message}`, {
-		hint: status === 403 ? 'the in-cluster restore needs create, list, delete on jobs and list on pods, get on pods/log in the namespace' : 'check the cluster connection (--kubeconfig, --context)',
+		hint: status === 403 ? 'the in-cluster restore needs create, list, patch, delete on jobs and list on pods, get on pods/log in the namespace' : 'check the cluster connection (--kubeconfig, --context)',
 		cause: error,
 	});
 }

@@ -56,6 +56,7 @@ export function inClusterCopy(options: InClusterCopyOptions): MirrorCopyStrategy
 		access: [
 			{verb: 'create', group: 'batch', resource: 'jobs', namespace: options.namespace},
 			{verb: 'delete', group: 'batch', resource: 'jobs', namespace: options.namespace},
+			{verb: 'patch', group: 'batch', resource: 'jobs', namespace: options.namespace},
 			{verb: 'list', group: '', resource: 'pods', namespace: options.namespace},
 			{verb: 'get', group: '', resource: 'pods', subresource: 'log', namespace: options.namespace},
 		],

@@ -41,6 +41,8 @@ export const annotations = {
 	resumeCronJob: 'ilum-restore/resume-cronjob',
 	/** The provider bucket (labels cannot hold every bucket name). */
 	bucket: 'ilum-restore/bucket',
+	/** Set on every Job of a run once a client saw all of them succeed: that run is over. */
+	reported: 'ilum-restore/reported',
 } as const;
 
 export const managedBy = 'ilum-restore';
@@ -58,6 +60,8 @@ export interface JobCluster {
 	/** Deletes with propagationPolicy Background; a Job already gone is fine. */
 	deleteJob(namespace: string, name: string): Promise<void>;
 	listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
+	/** Merges annotations into a Job's metadata (a merge patch). */
+	annotateJob(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
 	/**
 	Follows a container's log (`pods/NAME/log?follow=true`, as `kubectl logs -f`): `onLine` for each
 	line; resolves when the server ends the stream (the container ended) or the signal aborts.
@@ -238,13 +242,12 @@ export type FoundRun = {
 };
 
 /**
-A rerun after an interruption: the newest earlier run (by the Jobs' labels) that is not finished
-(a Job still active or failed, or all succeeded while the backup CronJob it suspended is still
-suspended: it was killed before its end) and restores one of these buckets is adopted; otherwise a
-new run id.
+A rerun after an interruption: the newest earlier run (by the Jobs' labels) that is not over (a
+Job still active or failed, or all succeeded but never reported: the client was killed before the
+end) and restores one of these buckets is adopted; otherwise a new run id.
 A run still active with other mirror flags (`--remove`, `--overwrite-changed`) refuses (exit 3).
 */
-export async function findRun(cluster: JobCluster, request: {namespace: string; buckets: readonly string[]; options: MirrorOptions; cronJobSuspended?: boolean; now?: number}): Promise<FoundRun> {
+export async function findRun(cluster: JobCluster, request: {namespace: string; buckets: readonly string[]; options: MirrorOptions; now?: number}): Promise<FoundRun> {
 	const jobs = await cluster.listJobs(request.namespace, runSelector());
 	const runs = new Map<string, V1Job[]>();
 	for (const job of jobs) {
@@ -267,9 +270,9 @@ export async function findRun(cluster: JobCluster, request: {namespace: string; 
 		}
 
 		const unfinished = [...newest.values()].filter(job => !jobSucceeded(job));
-		// Every Job succeeded but the run never got to its end (killed before resuming the CronJob it suspended): adopt it too.
-		const endPending = request.cronJobSuspended === true && list.some(job => job.metadata?.annotations?.[annotations.resumeCronJob]);
-		if ((unfinished.length === 0 && !endPending) || ![...newest.keys()].some(bucket => wanted.has(bucket))) {
+		// Every Job succeeded but no client saw the run through (it was killed meanwhile): adopt it too, to report it and end it.
+		const reported = [...newest.values()].every(job => job.metadata?.annotations?.[annotations.reported]);
+		if ((unfinished.length === 0 && reported) || ![...newest.keys()].some(bucket => wanted.has(bucket))) {
 			continue;
 		}
 
@@ -336,7 +339,12 @@ export async function * runMirrorJobs(cluster: JobCluster, targets: readonly Mir
 	const {namespace, signal} = settings;
 	const queue: InClusterEvent[] = [];
 	let wake: (() => void) | undefined;
+	const succeeded = new Set<string>();
 	const push = (event: InClusterEvent) => {
+		if (event.type === 'job-succeeded') {
+			succeeded.add(event.bucket);
+		}
+
 		queue.push(event);
 		wake?.();
 	};
@@ -399,6 +407,12 @@ export async function * runMirrorJobs(cluster: JobCluster, targets: readonly Mir
 
 		if (failure) {
 			throw failure;
+		}
+
+		if (!signal.aborted && targets.every(target => succeeded.has(target.bucket))) {
+			// The run is over: a later rerun starts a new one instead of adopting this one.
+			const at = new Date().toISOString();
+			await Promise.all([...known.values()].map(async name => cluster.annotateJob(namespace, name, {[annotations.reported]: at}).catch(() => undefined)));
 		}
 
 		if (signal.aborted) {

@@ -28,6 +28,13 @@ class FakeCluster implements JobCluster {
 		this.jobs = this.jobs.filter(job => job.metadata?.name !== name);
 	}
 
+	async annotateJob(_namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+		const job = this.jobs.find(item => item.metadata?.name === name);
+		if (job) {
+			job.metadata!.annotations = {...job.metadata!.annotations, ...annotations};
+		}
+	}
+
 	async listPods(_namespace: string, selector: string): Promise<V1Pod[]> {
 		return this.pods.filter(pod => matches(pod.metadata?.labels ?? {}, selector));
 	}
@@ -190,10 +197,16 @@ test('a rerun adopts the run: active Jobs are followed, failed ones retried as a
 	assert.ok(events.some(event => event.type === 'job-followed' && event.job === active.metadata!.name));
 	assert.equal(events.filter(event => event.type === 'job-succeeded').length, 2);
 
-	// Every Job succeeded and the CronJob is active again: that run is over, the next restore is a new run.
-	const next = await findRun(cluster, {namespace: 'ilum', buckets: ['ilum-data'], options: settings.options, cronJobSuspended: false});
+	// Every Job succeeded and was seen to: that run is over (marked reported), the next restore is a new run.
+	assert.ok(cluster.jobs.every(job => job.metadata?.annotations?.['ilum-restore/reported']));
+	const next = await findRun(cluster, {namespace: 'ilum', buckets: ['ilum-data'], options: settings.options});
 	assert.notEqual(next.runId, 'rtest000001');
 	assert.equal(next.resumed, false);
+
+	// Succeeded while no client watched (killed): adopted, to be reported.
+	delete cluster.jobs[0]!.metadata!.annotations!['ilum-restore/reported'];
+	const unreported = await findRun(cluster, {namespace: 'ilum', buckets: ['ilum-data'], options: settings.options});
+	assert.equal(unreported.runId, 'rtest000001');
 });
 
 test('abort deletes the run\'s Jobs (or leaves them with keepOnAbort); a pod stuck on its configuration fails its bucket', async () => {
