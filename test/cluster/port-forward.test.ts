@@ -100,6 +100,19 @@ test('a port nobody listens on: the kubelet\'s line on the error channel, then t
 	assert.match(error, /^error forwarding port 9999 to pod ilum-objectstorage-0, uid [\w-]+: .*connection refused/);
 });
 
+test('a pod that is not running (a finished backup Job\'s): the kubelet\'s line on the error channel', async () => {
+	const done = drill.world.store.list('pods', 'ilum').items.find(pod => pod.status?.phase === 'Succeeded');
+	assert.ok(done, 'a finished Job pod in the world');
+	const config = loadKubeConfig({kubeconfig: drill.world.kubeconfigPath});
+	const server = config.getCurrentCluster()!.server.replace(/^http/, 'ws');
+	const ws = new WebSocket(`${server}/api/v1/namespaces/ilum/pods/${done.metadata.name}/portforward?ports=9000`, ['v4.channel.k8s.io']);
+	const messages: Buffer[] = [];
+	ws.on('message', (data: Buffer) => messages.push(data));
+	await new Promise(resolve => ws.once('close', resolve));
+	const error = messages.slice(2).filter(message => message[0] === 1).map(message => message.subarray(1).toString()).join('');
+	assert.equal(error, `error forwarding port 9000 to pod ${done.metadata.name}, uid ${done.metadata.uid}: sandbox container is not running (pod phase Succeeded)`);
+});
+
 test('the StatefulSet scaled to zero: one line says no pod is ready; scaled back, the next connection reaches the new pod', async () => {
 	const forward = await forwardAs();
 	const client = s3Through(forward);

@@ -1267,7 +1267,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 				async dial(port) {
 					const phase = String(store.get('pods', namespace, name!)?.status?.phase ?? 'Unknown');
 					if (!running()) {
-						throw new Error(`failed to find sandbox for pod ${name}: the pod is not running (phase ${phase})`);
+						throw new Error(`sandbox container is not running (pod phase ${phase})`);
 					}
 
 					if (!options.dialPod) {
