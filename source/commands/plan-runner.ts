@@ -150,7 +150,8 @@ async function printDryRun(context: CommandContext, mode: PlanMode, plan: Restor
 	return reasons.length > 0 ? exitCodes.refused : exitCodes.ok;
 }
 
-async function ask(question: string): Promise<string> {
+/** One line typed at the terminal (the prompt on stderr), trimmed. */
+export async function ask(question: string): Promise<string> {
 	const prompt = readline.createInterface({input: process.stdin, output: process.stderr});
 	try {
 		return (await prompt.question(question)).trim();

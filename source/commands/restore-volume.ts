@@ -1,5 +1,4 @@
 import process from 'node:process';
-import readline from 'node:readline/promises';
 import {KubeVolumeRestoreCluster, MutationError, type VolumeRestoreCluster} from '../cluster/mutations.js';
 import {loadKubeConfig} from '../config/kube.js';
 import {exitCodes, refusal, usageError, UserError} from '../errors.js';
@@ -12,7 +11,7 @@ import {describeUnfinished, listUnfinished, type JournalState} from '../restore/
 import {reachProvider} from '../layers/provider-route.js';
 import {s3EndpointOf} from '../storage/s3-client.js';
 import type {Command, CommandContext} from './command.js';
-import {runPlan} from './plan-runner.js';
+import {ask, runPlan} from './plan-runner.js';
 
 /**
 `ilum-restore restore volume <snapshot> (--dry-run | --yes)`: put a VolumeSnapshot's data back
@@ -176,13 +175,4 @@ async function runRestoreVolume(context: CommandContext, deps: RestoreVolumeDeps
 function timeoutsFromEnv() {
 	const value = Number(process.env['ILUM_RESTORE_WAIT_TIMEOUT_MS']);
 	return Number.isFinite(value) && value > 0 ? {snapshot: value, pods: value, claim: value, ready: value, provider: value} : undefined;
-}
-
-async function ask(question: string): Promise<string> {
-	const prompt = readline.createInterface({input: process.stdin, output: process.stderr});
-	try {
-		return (await prompt.question(question)).trim();
-	} finally {
-		prompt.close();
-	}
 }
