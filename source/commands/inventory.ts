@@ -62,6 +62,11 @@ export function formatInventory(inventory: Inventory, now: number): string {
 	const cronLines = cron
 		? [`CronJob ${cron.name}: ${cron.schedule}${cron.suspended ? ', suspended' : ''}${cron.remove ? ', with --remove' : ''}; last run ${formatAge(cron.lastScheduleTime, now)} ago, last success ${cron.lastSuccessfulTime ? `${formatAge(cron.lastSuccessfulTime, now)} ago` : 'never'}`, `to ${cron.destination.endpoint ?? '(endpoint unknown)'} ${cron.destination.target ?? ''}`.trimEnd()]
 		: [mirrors.cronProblem ?? 'no backup CronJob'];
+	if (mirrors.provider) {
+		const way = mirrors.provider.via ?? mirrors.provider.endpoint ?? '';
+		cronLines.push(`provider ${way}${mirrors.provider.reachable ? '' : ` does not answer: ${mirrors.provider.error ?? ''}`}`.trimEnd());
+	}
+
 	if (mirrors.compareProblem) {
 		cronLines.push(`buckets not compared: ${mirrors.compareProblem}`);
 	}

@@ -61,6 +61,12 @@ test('inventory --json, told nothing about S3, computes bucket drift through the
 	assert.ok(drill.world.api.requests().some(request => request.subresource === 'portforward' && request.code === 101), 'the API server forwarded');
 });
 
+test('inventory without --json names the way to the provider', async () => {
+	const result = await runCli(['inventory', '--kubeconfig', drill.world.kubeconfigPath, '--state-dir', stateDir], {env: env(), timeoutMs: 120_000});
+	assert.equal(result.code, 0, result.stderr);
+	assert.match(result.stdout, /\n {2}provider port-forward ilum\/svc\/ilum-objectstorage:9000 -> pod ilum-objectstorage-0\n/);
+});
+
 test('a user without pods/portforward gets one line: refused, grant it or use --s3-endpoint with kubectl port-forward', async () => {
 	const result = await runCli(['inventory', '--json', '--kubeconfig', drill.world.kubeconfigPath, '--context', 'drill-viewer', '--state-dir', stateDir], {env: env(), timeoutMs: 120_000});
 	assert.equal(result.code, 0, result.stderr);
