@@ -42,7 +42,7 @@ Stops `server` when the world stops. With a state dir, its cluster is saved ther
 (clients' commits move PostgreSQL's WAL position: checked every second, saved once it held still
 for a check, so not in the middle of a client's transaction) and when the world stops.
 */
-function keep(context: ResumeContext, server: PostgresServer, options: {savedNow?: boolean} = {}) {
+function keep(context: ResumeContext, server: PostgresServer, options: {savedNow?: boolean} = {}): () => Promise<void> {
 	servers.add(server);
 	const {stateDir} = context;
 	let timer: NodeJS.Timeout | undefined;
@@ -84,7 +84,7 @@ function keep(context: ResumeContext, server: PostgresServer, options: {savedNow
 		timer.unref();
 	}
 
-	context.onStop(async () => {
+	return async () => {
 		clearInterval(timer);
 		await saving;
 		servers.delete(server);
@@ -93,7 +93,7 @@ function keep(context: ResumeContext, server: PostgresServer, options: {savedNow
 		}
 
 		await server.stop();
-	});
+	};
 }
 
 /** Stops the catalog servers the seeder started (the world calls this when it stops). */
@@ -220,17 +220,17 @@ operation's files at that operation's time, and the snapshot times come from thi
 export const ducklakeTablesSeeder: Seeder = {
 	name: 'ducklake-tables',
 	async seed(context: SeedContext) {
+		// PGlite starts in a worker thread while the other seeders' steps run; the first DuckLake
+		// step waits for it. Nothing here touches the world until then (the steps keep the order).
 		const key = await cacheKey(context);
-		const [server, cached] = await Promise.all([startPgliteServer({unref: true, thread: true}), readCache<DuckLakeSeed>('ducklake-tables', key)]);
-		keep(context, server);
-		const ref = `ducklake:postgres:${server.conninfo}`;
-		const dataPath = `s3://${ducklakeBucket}/${ducklakePrefix}/`;
-		context.store.create('configmaps', {
-			apiVersion: 'v1',
-			kind: 'ConfigMap',
-			metadata: {name: ducklakeConfigMap, namespace: context.namespace, labels: {'app.kubernetes.io/part-of': 'ilum', 'ilum.cloud/table-format': 'ducklake'}},
-			data: {ref, dataPath, tables: 'main.orders,analytics.daily_kpis,main.job_events'},
+		const ready = Promise.all([startPgliteServer({unref: true, thread: true}), readCache<DuckLakeSeed>('ducklake-tables', key)])
+			.then(([server, cached]) => ({server, cached, stop: keep(context, server)}));
+		// Awaited by the first step; a failure before then is not an unhandled rejection.
+		ready.catch(() => undefined);
+		context.onStop(async () => {
+			await (await ready.catch(() => undefined))?.stop();
 		});
+		const dataPath = `s3://${ducklakeBucket}/${ducklakePrefix}/`;
 		const list = operations();
 		const start = context.timeline.dataFrom + (20 * 60_000);
 		const end = context.timeline.now - (10 * 60_000);
@@ -242,29 +242,34 @@ export const ducklakeTablesSeeder: Seeder = {
 			volume.put(ducklakeBucket, objectRecord({key: `${ducklakePrefix}/${key}`, body, lastModified: new Date(time)}));
 		};
 
-		if (cached && cached.operations.length === list.length) {
-			// Snapshot 0 (the catalog's creation) at the first operation; each other at its operation's time.
-			const times = [{id: 0, t: new Date(timeOf(0)).toISOString()}];
-			for (const [index, operation] of cached.operations.entries()) {
-				if (operation.snapshot !== undefined) {
-					times.push({id: operation.snapshot, t: new Date(timeOf(index)).toISOString()});
-				}
-			}
-
-			await importCatalog(server, cached.tables, times);
-			context.log(`ducklake catalog: ${ref} (data in ${dataPath}; from the cache)`);
-			for (const [index, operation] of cached.operations.entries()) {
-				context.at(timeOf(index), time => {
-					for (const [file, body] of operation.files) {
-						put(file, Buffer.from(body, 'base64'), time);
+		/** At the first operation: the ConfigMap naming the catalog; from the cache, the whole catalog. */
+		const open = async () => {
+			const {server, cached} = await ready;
+			const ref = `ducklake:postgres:${server.conninfo}`;
+			context.store.create('configmaps', {
+				apiVersion: 'v1',
+				kind: 'ConfigMap',
+				metadata: {name: ducklakeConfigMap, namespace: context.namespace, labels: {'app.kubernetes.io/part-of': 'ilum', 'ilum.cloud/table-format': 'ducklake'}},
+				data: {ref, dataPath, tables: 'main.orders,analytics.daily_kpis,main.job_events'},
+			});
+			const fromCache = cached?.operations.length === list.length ? cached : undefined;
+			if (fromCache) {
+				// Snapshot 0 (the catalog's creation) at the first operation; each other at its operation's time.
+				const times = [{id: 0, t: new Date(timeOf(0)).toISOString()}];
+				for (const [index, operation] of fromCache.operations.entries()) {
+					if (operation.snapshot !== undefined) {
+						times.push({id: operation.snapshot, t: new Date(timeOf(index)).toISOString()});
 					}
-				});
+				}
+
+				await importCatalog(server, fromCache.tables, times);
 			}
 
-			return;
-		}
+			context.log(`ducklake catalog: ${ref} (data in ${dataPath}${fromCache ? '; from the cache' : ''})`);
+			return {server, fromCache};
+		};
 
-		context.log(`ducklake catalog: ${ref} (data in ${dataPath})`);
+		let opened: ReturnType<typeof open> | undefined;
 		let writer: DuckLakeWriter | undefined;
 		let staging: string | undefined;
 		let now = timeOf(0);
@@ -290,13 +295,13 @@ export const ducklakeTablesSeeder: Seeder = {
 				return [];
 			},
 		};
-		const open = async (time: number) => {
+		const openWriter = async (server: PostgresServer, time: number) => {
 			if (writer) {
 				return writer;
 			}
 
 			const uuid = () => context.rng.uuid();
-			// Written in-process (no TCP round trip per statement); clients use the server.
+			// Written through the server's own session (no TCP round trip per statement); clients use the server.
 			const sql = server.local();
 			await createDuckLakeCatalog(sql, {dataPath, time: new Date(time), uuid});
 			staging = await fs.mkdtemp(path.join(os.tmpdir(), 'ilum-drill-ducklake-'));
@@ -316,9 +321,19 @@ export const ducklakeTablesSeeder: Seeder = {
 		for (const [index, {table, operation}] of list.entries()) {
 			const last = index === list.length - 1;
 			context.at(timeOf(index), async time => {
+				opened ??= open();
+				const {server, fromCache} = await opened;
+				if (fromCache) {
+					for (const [file, body] of fromCache.operations[index]!.files) {
+						put(file, Buffer.from(body, 'base64'), time);
+					}
+
+					return;
+				}
+
 				now = time;
 				files = [];
-				const current = await open(time);
+				const current = await openWriter(server, time);
 				const snapshot = await operation.run(current);
 				recorded.push({snapshot, files});
 				if (snapshot === undefined) {
@@ -362,7 +377,7 @@ export const ducklakeTablesSeeder: Seeder = {
 		const port = Number(/\bport=(\d+)/.exec(ref)?.[1] ?? 0);
 		const start = async (at: number) => startPgliteServer({port: at, loadDataDir: new Blob([new Uint8Array(saved)]), unref: true, thread: true});
 		const server = await start(port).catch(async () => start(0));
-		keep(context, server, {savedNow: true});
+		context.onStop(keep(context, server, {savedNow: true}));
 		const now = `ducklake:postgres:${server.conninfo}`;
 		if (now !== ref) {
 			context.store.update('configmaps', {...configMap, data: {...configMap.data, ref: now}});
