@@ -11,7 +11,7 @@ import {describeBackupCron} from '../layers/mirrors/cron.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {
 	InClusterAborted, describeEvent, findRun, isObjectLine, jobName, labels, restoreJobManifest, runMirrorJobs,
-	type InClusterEvent, type JobCluster, type MirrorJobTarget, type MirrorOptions,
+	backupSecretName, providerSecretName, type InClusterEvent, type JobCluster, type MirrorJobTarget, type MirrorOptions, type SecretKeys,
 } from '../layers/mirrors/in-cluster.js';
 import {cronJobImage, inClusterCopy} from '../layers/mirrors/in-cluster-strategy.js';
 import type {MirrorCopyStrategy} from '../restore/mirror-plan.js';
@@ -90,8 +90,9 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 	const image = cronJobImage(cronJob);
 
 	await checkNoInitJobRunning(kube.mirrorCluster, namespace);
+	const secretKeys = await readSecretKeys(kube, namespace);
 	const found = await findRun(kube.jobs, {namespace, buckets, options});
-	const settings = {namespace, runId: found.runId, options, cronJob, image};
+	const settings = {namespace, runId: found.runId, options, cronJob, image, secretKeys};
 
 	if (values['dryRun'] || !values['yes']) {
 		const manifests = targets.map(target => restoreJobManifest(target, settings));
@@ -265,6 +266,23 @@ export function transferredBytes(line: string): number | undefined {
 	return match ? Math.round(Number(match[1]) * (units[match[2]!] ?? 1)) : undefined;
 }
 
+/**
+The key names of the two Secrets the Jobs read (never their values), and a clear failure before
+any Job is created when one is missing (a pod would otherwise wait in CreateContainerConfigError).
+A Secret this identity may not read is left to the Jobs.
+*/
+async function readSecretKeys(kube: Kube, namespace: string): Promise<SecretKeys> {
+	const read = async (name: string) => kube.readSecret(namespace, name).then(secret => secret ? Object.keys(secret) : null, () => undefined);
+	const [provider, backup] = await Promise.all([read(providerSecretName), read(backupSecretName)]);
+	for (const [name, keys] of [[providerSecretName, provider], [backupSecretName, backup]] as const) {
+		if (keys === null) {
+			throw new UserError(`The Secret ${namespace}/${name} does not exist: the restore Jobs read ${name === backupSecretName ? 'the mirror\'s endpoint and keys' : 'the provider\'s keys'} from it`, {hint: `create it (kubectl -n ${namespace} create secret generic ${name} ...), or run without --in-cluster`});
+		}
+	}
+
+	return {...(provider ? {provider} : {}), ...(backup ? {backup} : {})};
+}
+
 function record(outcomes: Map<string, BucketOutcome>, event: InClusterEvent): void {
 	const outcome = outcomes.get(event.bucket);
 	if (!outcome) {
@@ -310,6 +328,7 @@ export function inClusterStrategy(values: Flags, json: boolean): MirrorCopyStrat
 		namespace,
 		cluster: async () => (await connected()).jobs,
 		cronJob: async () => (await connected()).mirrorCluster.getCronJob(namespace, backupCronJobName).catch(() => undefined),
+		secretKeys: async () => readSecretKeys(await connected(), namespace),
 		keepOnAbort: Boolean(values['keepJobs']),
 		pollMs: 500,
 		progressMs: json ? 500 : 1000,

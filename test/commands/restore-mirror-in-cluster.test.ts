@@ -232,6 +232,14 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		assert.ok(lost.every(key => afterContinue.has(key)), 'the deleted objects are back');
 		assert.deepEqual((await restoreJobs(drill)).filter(job => !beforeKill.has(job.name)).map(job => job.name), [backingOff.job]);
 		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the CronJob the killed run suspended is resumed');
+
+		// 8. No backup Secret: said before any Job is created.
+		const jobCount = (await restoreJobs(drill)).length;
+		world.store.delete('secrets', ilum.namespace, ilum.backupSecret);
+		const noSecret = await runCli(base, {env});
+		assert.equal(noSecret.code, 1, noSecret.stderr);
+		assert.match(noSecret.stderr, /The Secret ilum\/ilum-backup-credentials does not exist: the restore Jobs read the mirror's endpoint and keys from it/);
+		assert.equal((await restoreJobs(drill)).length, jobCount, 'no Job created');
 	} finally {
 		for (const child of children) {
 			if (child.exitCode === null && child.signalCode === null) {

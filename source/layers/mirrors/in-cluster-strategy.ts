@@ -1,7 +1,7 @@
 import type {V1CronJob} from '@kubernetes/client-node';
 import type {MirrorCopyRequest, MirrorCopyStrategy} from '../../restore/mirror-plan.js';
 import type {ProgressEvent} from './copy.js';
-import {InClusterAborted, describeEvent, findRun, isObjectLine, labels, runMirrorJobs, type InClusterEvent, type JobCluster} from './in-cluster.js';
+import {InClusterAborted, describeEvent, findRun, isObjectLine, labels, runMirrorJobs, type InClusterEvent, type JobCluster, type SecretKeys} from './in-cluster.js';
 
 /**
 The in-cluster Jobs as the copy step of the mirror restore plan (`restore/mirror-plan.ts`'s
@@ -22,6 +22,8 @@ export type InClusterCopyOptions = {
 	/** The backup CronJob (where the Jobs' env comes from, its image). */
 	readonly cronJob?: () => Promise<V1CronJob | undefined>;
 	readonly image?: string;
+	/** The Secrets' key names (see `mirrorEnvironment`); may refuse when a Secret is missing. */
+	readonly secretKeys?: () => Promise<SecretKeys>;
 	readonly keepOnAbort?: boolean;
 	readonly pollMs?: number;
 	readonly progressMs?: number;
@@ -68,6 +70,7 @@ export function inClusterCopy(options: InClusterCopyOptions): MirrorCopyStrategy
 async function * copyWithJobs(request: MirrorCopyRequest, options: InClusterCopyOptions): AsyncGenerator<ProgressEvent> {
 	const cluster = await options.cluster();
 	const cronJob = await options.cronJob?.();
+	const secretKeys = await options.secretKeys?.();
 	const names = request.buckets.map(bucket => bucket.name);
 	const mirrorOptions = {remove: false, overwrite: request.overwriteChanged};
 	const found = await findRun(cluster, {namespace: request.namespace, buckets: names, options: mirrorOptions});
@@ -124,6 +127,7 @@ async function * copyWithJobs(request: MirrorCopyRequest, options: InClusterCopy
 			runId: found.runId,
 			options: mirrorOptions,
 			cronJob,
+			...(secretKeys ? {secretKeys} : {}),
 			image: options.image ?? cronJobImage(cronJob),
 			existing: found.jobs,
 			signal: request.signal,

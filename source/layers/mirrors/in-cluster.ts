@@ -94,6 +94,8 @@ export type JobSettings = {
 	readonly ttlSecondsAfterFinished?: number;
 	/** Set on the Jobs when this run suspended the backup CronJob (see `annotations.resumeCronJob`). */
 	readonly resumeCronJob?: string;
+	/** The Secrets' key names, when readable (see `mirrorEnvironment`). */
+	readonly secretKeys?: SecretKeys;
 };
 
 /** A run id: a sortable base-36 time plus two random characters (`r` + 10 characters). */
@@ -132,9 +134,19 @@ type SecretRef = {name: string; key: string};
 Where the Jobs' mc finds its endpoints and keys, read as the backup CronJob does: its container's
 env entries that reference `ilum-backup-credentials` (endpoint, access and secret key) and
 `ilum-objectstorage-credentials`, and the provider's URL from its `mc alias set ... http://...`.
-Defaults are the chart's keys (`endpoint`, `access-key`, `secret-key`) and `http://ilum-objectstorage:9000`.
+Without such entries, the first usual key name the Secret has (`access-key`, `root-user`,
+`RUSTFS_ACCESS_KEY` ..., when its key names could be read), else the chart's keys (`endpoint`,
+`access-key`, `secret-key`); the provider's URL defaults to `http://ilum-objectstorage:9000`.
 */
-export function mirrorEnvironment(cronJob: V1CronJob | undefined): {env: V1EnvVar[]; providerUrl: string} {
+/** The names (never the values) of the keys each Secret has, when they could be read: they pick among the usual key names. */
+export type SecretKeys = {readonly provider?: readonly string[]; readonly backup?: readonly string[]};
+
+const accessKeyNames = ['access-key', 'accesskey', 'accessKey', 'root-user', 'rootUser', 'RUSTFS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'MINIO_ROOT_USER'];
+const secretKeyNames = ['secret-key', 'secretkey', 'secretKey', 'root-password', 'rootPassword', 'RUSTFS_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD'];
+
+export function mirrorEnvironment(cronJob: V1CronJob | undefined, secretKeys: SecretKeys = {}): {env: V1EnvVar[]; providerUrl: string} {
+	const choose = (keys: readonly string[] | undefined, names: readonly string[], fallback: string) => names.find(name => keys?.includes(name)) ?? fallback;
+	const endpointKey = secretKeys.backup?.find(key => /endpoint|url|host/i.test(key) && !/source|src/i.test(key)) ?? 'endpoint';
 	const container = cronJob?.spec?.jobTemplate?.spec?.template?.spec?.containers?.find(candidate => (candidate.env ?? []).some(variable => variable.valueFrom?.secretKeyRef?.name === backupSecretName)) ?? cronJob?.spec?.jobTemplate?.spec?.template?.spec?.containers?.[0];
 	const entries = container?.env ?? [];
 	const pick = (secret: string, pattern: RegExp): V1EnvVar | undefined => entries.find(variable => variable.valueFrom?.secretKeyRef?.name === secret && pattern.test(variable.name));
@@ -147,12 +159,12 @@ export function mirrorEnvironment(cronJob: V1CronJob | undefined): {env: V1EnvVa
 	const secretRef = (name: string, ref: SecretRef): V1EnvVar => ({name, valueFrom: {secretKeyRef: {name: ref.name, key: ref.key}}});
 	const env: V1EnvVar[] = [
 		endpointVariable?.value === undefined
-			? secretRef('BACKUP_ENDPOINT', ref(endpointVariable, {name: backupSecretName, key: 'endpoint'}))
+			? secretRef('BACKUP_ENDPOINT', ref(endpointVariable, {name: backupSecretName, key: endpointKey}))
 			: {name: 'BACKUP_ENDPOINT', value: endpointVariable.value},
-		secretRef('BACKUP_ACCESS_KEY', ref(pick(backupSecretName, /access|user|key_?id/i), {name: backupSecretName, key: 'access-key'})),
-		secretRef('BACKUP_SECRET_KEY', ref(pick(backupSecretName, /secret|password/i), {name: backupSecretName, key: 'secret-key'})),
-		secretRef('ILUM_ACCESS_KEY', ref(pick(providerSecretName, /access|user|key_?id/i), {name: providerSecretName, key: 'access-key'})),
-		secretRef('ILUM_SECRET_KEY', ref(pick(providerSecretName, /secret|password/i), {name: providerSecretName, key: 'secret-key'})),
+		secretRef('BACKUP_ACCESS_KEY', ref(pick(backupSecretName, /access|user|key_?id/i), {name: backupSecretName, key: choose(secretKeys.backup, accessKeyNames, 'access-key')})),
+		secretRef('BACKUP_SECRET_KEY', ref(pick(backupSecretName, /secret|password/i), {name: backupSecretName, key: choose(secretKeys.backup, secretKeyNames, 'secret-key')})),
+		secretRef('ILUM_ACCESS_KEY', ref(pick(providerSecretName, /access|user|key_?id/i), {name: providerSecretName, key: choose(secretKeys.provider, accessKeyNames, 'access-key')})),
+		secretRef('ILUM_SECRET_KEY', ref(pick(providerSecretName, /secret|password/i), {name: providerSecretName, key: choose(secretKeys.provider, secretKeyNames, 'secret-key')})),
 	];
 	const script = [...(container?.command ?? []), ...(container?.args ?? [])].join(' ');
 	const providerUrl = /alias\s+set\s+\S+\s+["']?(https?:\/\/[^\s"'$]+)/.exec(script)?.[1] ?? /host\s+add\s+\S+\s+["']?(https?:\/\/[^\s"'$]+)/.exec(script)?.[1] ?? 'http://ilum-objectstorage:9000';
@@ -178,7 +190,7 @@ export const optionsValue = (options: MirrorOptions) => [options.remove ? 'remov
 
 /** The Job restoring one bucket. */
 export function restoreJobManifest(target: MirrorJobTarget, settings: JobSettings, attempt = 1): V1Job {
-	const {env, providerUrl} = mirrorEnvironment(settings.cronJob);
+	const {env, providerUrl} = mirrorEnvironment(settings.cronJob, settings.secretKeys);
 	const podLabels = {
 		[labels.managedBy]: managedBy,
 		[labels.component]: component,

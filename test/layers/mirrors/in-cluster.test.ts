@@ -1,7 +1,7 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
 import type {V1CronJob, V1Job, V1Pod} from '@kubernetes/client-node';
-import {InClusterAborted, findRun, jobName, labels, restoreJobManifest, runMirrorJobs, type InClusterEvent, type JobCluster} from '../../../source/layers/mirrors/in-cluster.js';
+import {InClusterAborted, findRun, jobName, labels, mirrorEnvironment, restoreJobManifest, runMirrorJobs, type InClusterEvent, type JobCluster} from '../../../source/layers/mirrors/in-cluster.js';
 import {backupCronJob} from '../../../source/drill/seed/ilum.js';
 
 /** Jobs and pods in memory; `logs` per pod are served by followLog until the pod ends. */
@@ -132,6 +132,14 @@ test('the Job manifest: labels, the runbook mc command with the flags mapped, cr
 
 	const plain = restoreJobManifest({bucket: 'ilum-data', source: {bucket: 'ilum-data'}}, settings);
 	assert.match(plain.spec!.template.spec!.containers[0]!.args![0]!, /mc mirror --preserve 'backup\/ilum-data' 'ilum\/ilum-data'\n/);
+});
+
+test('without the CronJob\'s env, the Secrets\' own key names are referenced (never their values)', () => {
+	const {env} = mirrorEnvironment(undefined, {provider: ['root-user', 'root-password'], backup: ['url', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']});
+	const refs = Object.fromEntries(env.map(variable => [variable.name, variable.valueFrom?.secretKeyRef?.key]));
+	assert.deepEqual(refs, {BACKUP_ENDPOINT: 'url', BACKUP_ACCESS_KEY: 'AWS_ACCESS_KEY_ID', BACKUP_SECRET_KEY: 'AWS_SECRET_ACCESS_KEY', ILUM_ACCESS_KEY: 'root-user', ILUM_SECRET_KEY: 'root-password'});
+	const defaults = Object.fromEntries(mirrorEnvironment(undefined).env.map(variable => [variable.name, variable.valueFrom?.secretKeyRef?.key]));
+	assert.deepEqual(defaults, {BACKUP_ENDPOINT: 'endpoint', BACKUP_ACCESS_KEY: 'access-key', BACKUP_SECRET_KEY: 'secret-key', ILUM_ACCESS_KEY: 'access-key', ILUM_SECRET_KEY: 'secret-key'});
 });
 
 test('Job names stay within 63 characters and distinct for long bucket names', () => {
