@@ -477,12 +477,25 @@ export class SnapshotScanner {
 			return {restorable: false, reason: problem};
 		}
 
+		// One pass over the manifests: most were read (and checked) for an earlier snapshot.
 		let pending: Array<Promise<ManifestRead>> | undefined;
-		let indices = this.columns.list.values;
+		let unchecked: Manifest[] | undefined;
+		let clean = true;
+		const indices = this.columns.list.values;
 		for (let position = range.start; position < range.end; position++) {
 			const manifest = this.manifests[indices[position]!]!;
-			if (manifest.read === undefined && manifest.relative !== undefined) {
-				(pending ??= []).push(this.load(manifest));
+			const {read} = manifest;
+			if (read === undefined) {
+				if (manifest.relative === undefined) {
+					clean = false;
+				} else {
+					(pending ??= []).push(this.load(manifest));
+					(unchecked ??= []).push(manifest);
+				}
+			} else if (!read.ok || manifest.missing! > 0) {
+				clean = false;
+			} else if (manifest.missing === undefined) {
+				(unchecked ??= []).push(manifest);
 			}
 		}
 
@@ -491,13 +504,18 @@ export class SnapshotScanner {
 		}
 
 		const files = this.files ?? (this.files = await this.table.listing);
-		indices = this.columns.list.values;
-		for (let position = range.start; position < range.end; position++) {
-			const manifest = this.manifests[indices[position]!]!;
-			const {read} = manifest;
-			if (!read?.ok || (manifest.missing ?? this.missingOf(manifest, read.live, files)) > 0) {
-				return this.problems(indices.subarray(range.start, range.end), files);
+		if (clean && unchecked) {
+			for (const manifest of unchecked) {
+				const {read} = manifest;
+				if (!read!.ok || this.missingOf(manifest, read!.live, files) > 0) {
+					clean = false;
+					break;
+				}
 			}
+		}
+
+		if (!clean) {
+			return this.problems(this.columns.list.values.subarray(range.start, range.end), files);
 		}
 
 		return restorable;
