@@ -63,21 +63,9 @@ test('R in a Delta table\'s history restores it to the chosen version, driven by
 		assert.match(plan, /commit it will write: _delta_log\/\d{20}\.json/);
 		assert.match(plan, /\[type orders\]/);
 		const mutatingBefore = world.api.stats().mutating;
-		// The first key can arrive before the wizard reads keys: send Enter again until it moves on.
-		for (let attempt = 0; attempt < 5; attempt++) {
-			// eslint-disable-next-line no-await-in-loop
-			await screen.sendKeys('Enter');
-			try {
-				// eslint-disable-next-line no-await-in-loop
-				await screen.waitForScreen(/Preflight/, {timeout: 5000});
-				break;
-			} catch (error) {
-				if (attempt === 4) {
-					throw error;
-				}
-			}
-		}
-
+		// The first key, sent the moment the plan shows: the wizard reads it (it is drawn only once it reads keys).
+		await screen.sendKeys('Enter');
+		await screen.waitForScreen(/Preflight/, {timeout: 120_000});
 		await screen.waitForScreen('All checks passed', {timeout: 120_000});
 		await screen.sendKeys('Enter');
 		await screen.waitForScreen('Type orders to confirm', {timeout: 120_000});
