@@ -123,6 +123,7 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 		...(sides.cluster ? {cluster: sides.cluster} : {}),
 		copy: copyStrategy(values, concurrency, json),
 		concurrency,
+		uploadJournal: uploadJournalFile(resolveStateDir(values['stateDir'])),
 		// The checks just ran while reading the facts (a resumed run asks again).
 		...(resume ? {} : {checkedAt: Date.now()}),
 		progressMs: json ? 500 : 1000,

@@ -158,6 +158,8 @@ export type MirrorRestoreDeps = {
 	at once); later (a plan read in the wizard, a resume) they are asked again.
 	*/
 	readonly checkedAt?: number;
+	/** The journal of multipart uploads (`uploadJournalFile` of the run's state dir), for the default local copy and the deletion pass. */
+	readonly uploadJournal?: string;
 };
 
 /** The stable key of a mirror restore: one unfinished journal per set of buckets. */
@@ -359,7 +361,7 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 
 		return pair;
 	});
-	const strategy = deps.copy ?? localCopy({concurrency: deps.concurrency, progressMs: deps.progressMs});
+	const strategy = deps.copy ?? localCopy({concurrency: deps.concurrency, progressMs: deps.progressMs, ...(deps.uploadJournal ? {uploadJournal: deps.uploadJournal} : {})});
 	const signal = deps.signal ?? new AbortController().signal;
 	const {cluster} = deps;
 	const cron = facts.cronJob;
@@ -484,7 +486,7 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 				return false;
 			},
 			async * run() {
-				const results = yield * stoppable(follow(copyMirror(pairs, {overwriteChanged: facts.overwriteChanged, remove: true, verify: false, signal, ...(deps.concurrency ? {concurrency: deps.concurrency} : {}), progressMs: deps.progressMs ?? 500}), 'delete'), signal);
+				const results = yield * stoppable(follow(copyMirror(pairs, {overwriteChanged: facts.overwriteChanged, remove: true, verify: false, signal, ...(deps.concurrency ? {concurrency: deps.concurrency} : {}), ...(deps.uploadJournal ? {uploadJournal: deps.uploadJournal} : {}), progressMs: deps.progressMs ?? 500}), 'delete'), signal);
 				const deleted = results.reduce((total, result) => total + result.deleted, 0);
 				return {detail: `${deleted} objects deleted`, deleted, buckets: results};
 			},

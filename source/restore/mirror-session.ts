@@ -5,6 +5,7 @@ import {describeBackupCron} from '../layers/mirrors/cron.js';
 import type {MirrorPair} from '../layers/mirrors/copy.js';
 import {backupCronJobName, checkNoInitJobRunning, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {describeSide, planBucket, preflightPairs} from '../layers/mirrors/restore-plan.js';
+import {uploadJournalFile} from '../layers/mirrors/uploads.js';
 import type {AccessChecker} from './executor.js';
 import {findUnfinished, type JournalState} from './journal.js';
 import {buildMirrorRestorePlan, mirrorRestoreTarget, readCronJobFacts, uncountedPlan, type MirrorCopyStrategy, type MirrorRestoreFacts, type MirrorSideFacts} from './mirror-plan.js';
@@ -123,6 +124,8 @@ export async function prepareMirrorRestore(options: MirrorRestoreRequest & {
 		...(options.copy ? {copy: options.copy} : {}),
 		...(options.concurrency ? {concurrency: options.concurrency} : {}),
 		...(options.copySignal ? {signal: options.copySignal} : {}),
+		// Interrupted multipart uploads are journaled in this state dir (a resume takes them up).
+		uploadJournal: uploadJournalFile(options.stateDir),
 		progressMs: 250,
 	});
 	const session = createSession({
