@@ -418,7 +418,9 @@ function apiProblem(error: unknown, what: string): PortForwardError {
 		return new PortForwardError(problem, `${what}: ${message || `HTTP ${error.code}`}`);
 	}
 
-	return new PortForwardError('forward-failed', `${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+	// fetch failures carry the network reason (ECONNREFUSED, ENOTFOUND) in their cause.
+	const code = (error as {cause?: {code?: string}} | undefined)?.cause?.code;
+	return new PortForwardError('forward-failed', `${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}${code ? ` (${code})` : ''}`);
 }
 
 function escapeXml(text: string): string {

@@ -5,6 +5,7 @@ import {createCluster} from '../cluster/cluster.js';
 import {loadKubeConfig} from '../config/kube.js';
 import {exitCodes, refusal, usageError, UserError} from '../errors.js';
 import {credentialsFrom, providerSecretName} from '../layers/connect.js';
+import {reachProvider, type ProviderRoute} from '../layers/provider-route.js';
 import {writeJson} from '../output.js';
 import {applyBucketSettings, listBuckets, readBucketSettings, type BucketSettingsFile} from '../posture/bucket-settings.js';
 import {AuditLog} from '../restore/audit.js';
@@ -13,32 +14,55 @@ import {createS3Client, s3EndpointOf} from '../storage/s3-client.js';
 import type {Command, CommandContext} from './command.js';
 
 /**
-The provider's S3 client: `--s3-endpoint` / `AWS_ENDPOINT_URL`, credentials from the cluster's
-Secret when it can be read, else the AWS variables.
+The provider's S3 client: `--s3-endpoint` / `AWS_ENDPOINT_URL`, else the way the console finds it
+(the Service's in-cluster name, else a port-forward through the API server: `close()` ends it);
+credentials from the cluster's Secret when it can be read, else the AWS variables.
 */
 async function providerClient(context: CommandContext) {
 	const {flags} = context;
-	const endpoint = s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined});
-	if (!endpoint) {
-		throw usageError('The provider\'s S3 endpoint is unknown', 'pass --s3-endpoint (a port-forward to ilum-objectstorage:9000 works) or set AWS_ENDPOINT_URL');
-	}
-
+	let endpoint = s3EndpointOf({endpoint: flags['s3Endpoint'] as string | undefined});
+	let route: ProviderRoute | undefined;
 	let env: NodeJS.ProcessEnv = process.env;
 	let identity = process.env['USER'] ?? 'unknown-user';
 	try {
 		const config = loadKubeConfig({kubeconfig: flags['kubeconfig'] as string | undefined, context: flags['context'] as string | undefined});
 		identity = `${config.getCurrentUser()?.name ?? 'unknown-user'}@${config.getCurrentContext()}`;
+		if (!endpoint) {
+			route = await reachProvider({config, namespace: String(flags['namespace'] ?? 'ilum')});
+			endpoint = route.endpoint;
+			if (!endpoint) {
+				// The route's problem already says what to do instead.
+				throw new UserError(`The provider's S3 endpoint is unknown: ${route.problem ?? 'no way to it'}`, {exitCode: exitCodes.usage});
+			}
+		}
+
 		const keys = credentialsFrom(await createCluster(config).readSecret(String(flags['namespace'] ?? 'ilum'), providerSecretName).catch(() => undefined));
 		if (keys) {
 			env = {...process.env, AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey};
 		}
 	} catch (error) {
+		if (!endpoint) {
+			await route?.close();
+			// No kubeconfig to find the provider with: say what is missing, not what the kubeconfig lacks.
+			throw error instanceof UserError && error.exitCode === exitCodes.usage ? error : usageError('The provider\'s S3 endpoint is unknown', 'pass --s3-endpoint (a port-forward to ilum-objectstorage:9000 works) or set AWS_ENDPOINT_URL');
+		}
+
 		if (!process.env['AWS_ACCESS_KEY_ID']) {
+			await route?.close();
 			throw error;
 		}
 	}
 
-	return {client: createS3Client({endpoint, env}), endpoint, identity};
+	const client = createS3Client({endpoint, env});
+	return {
+		client,
+		endpoint: route?.kind === 'port-forward' ? route.describe() : endpoint,
+		identity,
+		async close() {
+			client.destroy();
+			await route?.close();
+		},
+	};
 }
 
 const s3Line = (error: unknown) => {
@@ -65,15 +89,21 @@ export const bucketsExportCommand: Command = {
 			throw usageError('Name the folder to write to with --out', 'ilum-restore buckets export --out ./bucket-settings');
 		}
 
-		const {client, endpoint} = await providerClient(context);
+		const {client, endpoint, close} = await providerClient(context);
 		let buckets: string[];
+		let results: Array<Awaited<ReturnType<typeof readBucketSettings>>>;
 		try {
-			buckets = await listBuckets(client);
-		} catch (error) {
-			throw new UserError(`Cannot list the buckets of ${endpoint}: ${s3Line(error)}`, {hint: 'check --s3-endpoint and the credentials'});
+			try {
+				buckets = await listBuckets(client);
+			} catch (error) {
+				throw new UserError(`Cannot list the buckets of ${endpoint}: ${s3Line(error)}`, {hint: 'check --s3-endpoint and the credentials'});
+			}
+
+			results = await Promise.all(buckets.map(async bucket => readBucketSettings(client, bucket)));
+		} finally {
+			await close();
 		}
 
-		const results = await Promise.all(buckets.map(async bucket => readBucketSettings(client, bucket)));
 		const failures = results.flatMap(result => result.settings.filter(setting => setting.state === 'error'));
 		if (failures.length > 0) {
 			throw new UserError(`Cannot read ${failures[0]!.setting} of bucket ${failures[0]!.bucket}: ${failures[0]!.detail}`, {hint: 'nothing was written; check the credentials\' permissions'});
@@ -161,17 +191,22 @@ export const bucketsImportCommand: Command = {
 			throw refusal('Refused: --read-only is set, so buckets import changes nothing', 'drop --read-only');
 		}
 
-		const {client, identity} = await providerClient(context);
+		const {client, identity, close} = await providerClient(context);
 		const audit = new AuditLog(resolveStateDir(context.flags['stateDir'] as string | undefined));
-		for (const file of wanted) {
-			try {
-				const applied = await applyBucketSettings(client, file);
-				audit.record({identity, action: 'buckets.import', target: file.bucket, outcome: 'succeeded', detail: applied.join(', ')});
-				context.stdout.write(`${file.bucket}: applied ${applied.join(', ')}\n`);
-			} catch (error) {
-				audit.record({identity, action: 'buckets.import', target: file.bucket, outcome: 'failed', detail: s3Line(error)});
-				throw new UserError(s3Line(error));
+		try {
+			for (const file of wanted) {
+				try {
+					// eslint-disable-next-line no-await-in-loop
+					const applied = await applyBucketSettings(client, file);
+					audit.record({identity, action: 'buckets.import', target: file.bucket, outcome: 'succeeded', detail: applied.join(', ')});
+					context.stdout.write(`${file.bucket}: applied ${applied.join(', ')}\n`);
+				} catch (error) {
+					audit.record({identity, action: 'buckets.import', target: file.bucket, outcome: 'failed', detail: s3Line(error)});
+					throw new UserError(s3Line(error));
+				}
 			}
+		} finally {
+			await close();
 		}
 
 		return exitCodes.ok;

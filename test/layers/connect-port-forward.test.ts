@@ -67,6 +67,14 @@ test('inventory without --json names the way to the provider', async () => {
 	assert.match(result.stdout, /\n {2}provider port-forward ilum\/svc\/ilum-objectstorage:9000 -> pod ilum-objectstorage-0\n/);
 });
 
+test('buckets export, told nothing about S3, reads every bucket through the forward and ends it', async () => {
+	const out = path.join(stateDir, 'bucket-settings');
+	const result = await runCli(['buckets', 'export', '--out', out, '--kubeconfig', drill.world.kubeconfigPath, '--state-dir', stateDir], {env: env(), timeoutMs: 120_000});
+	assert.equal(result.code, 0, result.stderr);
+	assert.match(result.stdout, /^7 buckets written to /);
+	assert.deepEqual(fs.readdirSync(out).sort(), Object.keys(providerCounts()).sort().map(bucket => `${bucket}.json`));
+});
+
 test('a user without pods/portforward gets one line: refused, grant it or use --s3-endpoint with kubectl port-forward', async () => {
 	const result = await runCli(['inventory', '--json', '--kubeconfig', drill.world.kubeconfigPath, '--context', 'drill-viewer', '--state-dir', stateDir], {env: env(), timeoutMs: 120_000});
 	assert.equal(result.code, 0, result.stderr);
