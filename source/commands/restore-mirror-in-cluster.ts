@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import readline from 'node:readline/promises';
+import type {KubeConfig} from '@kubernetes/client-node';
 import type {CommandContext, Flags} from './command.js';
 import {UserError, exitCodes, refusal, usageError} from '../errors.js';
 import {formatTable, writeJson} from '../output.js';
@@ -30,6 +31,7 @@ Jobs' exit status only (said so).
 const defaultBuckets = ['ilum-files', 'ilum-data', 'ilum-tables', 'ilum-mlflow', 'ilum-kestra', 'ilum-ducklake', 'ilum-langfuse'];
 
 type Kube = {
+	config: KubeConfig;
 	jobs: JobCluster;
 	mirrorCluster: MirrorCluster;
 	readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
@@ -69,13 +71,30 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 
 	const namespace: string = values['namespace'] ?? 'ilum';
 	const kube = await connect(values);
+	// The provider from here: --s3-endpoint (or AWS_ENDPOINT_URL), else as the console reaches it (the in-cluster name, else a port-forward).
+	const given: string | undefined = values['s3Endpoint'] ?? (process.env['AWS_ENDPOINT_URL_S3'] || process.env['AWS_ENDPOINT_URL'] || undefined);
+	const route = given ? undefined : await import('../layers/provider-route.js').then(async ({reachProvider}) => reachProvider({config: kube.config, namespace})).catch(() => undefined);
+	if (route?.problem) {
+		log(`ilum-restore: ${route.problem}`);
+	}
+
 	// Both endpoints reachable from here: the guided-restore engine (plan, gates, journal, verification from here) with the Jobs as its copy step.
-	const reachable = await outsideClients(values, kube, namespace, log);
+	const reachable = await outsideClients(values, kube, namespace, log, given ?? route?.endpoint);
 	if (reachable) {
 		await Promise.all([reachable.mirror.destroy(), reachable.provider.destroy()]);
-		const {runRestoreMirror} = await import('./restore-mirror-run.js');
-		return runRestoreMirror(context);
+		if (route?.endpoint) {
+			log(`ilum-restore: the provider from here: ${route.describe()}`);
+		}
+
+		try {
+			const {runRestoreMirror} = await import('./restore-mirror-run.js');
+			return await runRestoreMirror({...context, flags: {...values, s3Endpoint: given ?? route!.endpoint}});
+		} finally {
+			await route?.close();
+		}
 	}
+
+	await route?.close();
 
 	const cronJob = await kube.mirrorCluster.getCronJob(namespace, backupCronJobName);
 	const cron = cronJob ? describeBackupCron(cronJob) : undefined;
@@ -376,6 +395,7 @@ async function connect(values: Flags): Promise<Kube> {
 	const reads = createCluster(config);
 	const writes = new KubeVolumeRestoreCluster(config);
 	return {
+		config,
 		jobs: new KubeJobCluster(config),
 		mirrorCluster: {
 			listJobs: async ns => reads.listJobs(ns),
@@ -403,14 +423,13 @@ function keysOf(secret: Record<string, string> | undefined, accessKeyId?: string
 }
 
 /**
-Clients for both endpoints when this machine can reach them: the provider from --s3-endpoint or
-AWS_ENDPOINT_URL (there is no in-cluster URL to reach from here), the mirror from --mirror-endpoint,
+Clients for both endpoints when this machine can reach them: the provider at `providerEndpoint`
+(--s3-endpoint, AWS_ENDPOINT_URL, or the route found to it), the mirror from --mirror-endpoint,
 MIRROR_ENDPOINT_URL or the Secret; keys from the variables or the Secrets. Undefined (and said on
 stderr) when either is missing or does not answer.
 */
-async function outsideClients(values: Flags, kube: Kube, namespace: string, log: (line: string) => void): Promise<Outside | undefined> {
+async function outsideClients(values: Flags, kube: Kube, namespace: string, log: (line: string) => void, providerEndpoint: string | undefined): Promise<Outside | undefined> {
 	const env = process.env;
-	const providerEndpoint: string | undefined = values['s3Endpoint'] ?? (env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined);
 	const [providerSecret, mirrorSecret] = await Promise.all([
 		kube.readSecret(namespace, 'ilum-objectstorage-credentials').catch(() => undefined),
 		kube.readSecret(namespace, 'ilum-backup-credentials').catch(() => undefined),

@@ -59,6 +59,9 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 	// No AWS variables: the Jobs' credentials come from the Secrets (secretKeyRef), and so do the verification's.
 	const env = {...drill.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_ENDPOINT_URL: '', MIRROR_ENDPOINT_URL: ''};
 	const base = ['restore', 'mirror', '--in-cluster', '--yes', '--json', '--bucket', 'ilum-data', '--kubeconfig', world.kubeconfigPath];
+	// The mirror not reachable from this machine (a closed port): the Jobs alone, verified by mc's exit status.
+	const unreachable = ['--mirror-endpoint', 'http://127.0.0.1:9'];
+	const standalone = [...base, ...unreachable];
 	const children: Array<ReturnType<typeof spawn>> = [];
 	try {
 		const scenario = findScenario('bucket-wipe')!;
@@ -71,7 +74,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 
 		// 1. Wrong credentials in the backup Secret: mc fails, the Job fails (BackoffLimitExceeded), its log line is reported, exit 1.
 		setBackupAccessKey(drill, 'NOT-THE-KEY');
-		const failing = await runCli(base, {env, timeoutMs: 240_000});
+		const failing = await runCli(standalone, {env, timeoutMs: 240_000});
 		assert.equal(failing.code, 1, failing.stderr);
 		const failedEvents = lines(failing.stdout);
 		const failedJob = failedEvents.find(event => event.type === 'job-failed');
@@ -93,7 +96,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 
 		// 2. Secret fixed; the rerun retries the failed Job (attempt 2) and is killed once that Job exists.
 		setBackupAccessKey(drill, originalKey);
-		const child = spawn(process.execPath, [binPath, ...base], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
+		const child = spawn(process.execPath, [binPath, ...standalone], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
 		children.push(child);
 		let killedOutput = '';
 		child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -109,7 +112,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		assert.equal(retried.attempt, 2);
 
 		// 3. The next run follows that Job (no new one), the bucket comes back (checked through S3), the CronJob resumed.
-		const resumed = await runCli(base, {env, timeoutMs: 240_000});
+		const resumed = await runCli(standalone, {env, timeoutMs: 240_000});
 		assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout.slice(-3000));
 		const events = lines(resumed.stdout);
 		assert.ok(!events.some(event => event.type === 'job-created'), 'no Job created again');
@@ -119,7 +122,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		assert.equal(result.ok, true);
 		assert.equal(result.runId, runId);
 		assert.equal(result.verified, 'in-cluster-only');
-		assert.match(resumed.stderr, /no verification from here \(unknown: the provider endpoint/);
+		assert.match(resumed.stderr, /no verification from here: .*the Jobs' mc exit status is the check/);
 		assert.ok(result.buckets[0].bytes > 0, 'the bytes mc transferred');
 		// The run's report, which doctor's RTO estimate reads.
 		const reports = path.join(drill.env['HOME']!, '.local', 'state', 'ilum-restore', 'reports');
@@ -145,7 +148,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		assert.match(resumed.stderr, /resumed CronJob ilum\/ilum-objectstorage-backup/);
 
 		// 4. A new run over two buckets, nothing reachable from here: one Job per bucket, verified inside the cluster only.
-		const both = await runCli(['restore', 'mirror', '--in-cluster', '--yes', '--bucket', 'ilum-data', '--bucket', 'ilum-files', '--kubeconfig', world.kubeconfigPath], {env, timeoutMs: 240_000});
+		const both = await runCli(['restore', 'mirror', '--in-cluster', '--yes', '--bucket', 'ilum-data', '--bucket', 'ilum-files', '--kubeconfig', world.kubeconfigPath, ...unreachable], {env, timeoutMs: 240_000});
 		assert.equal(both.code, 0, both.stderr);
 		assert.match(both.stdout, /Verified inside the cluster only/);
 		assert.match(both.stderr, /ilum-files: Job \S+ succeeded/);
@@ -156,7 +159,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 
 		// 5. Ctrl-C while a Job runs (here: failing and backing off): the run's Jobs are deleted, the CronJob resumed.
 		setBackupAccessKey(drill, 'NOT-THE-KEY');
-		const interrupted = spawn(process.execPath, [binPath, 'restore', 'mirror', '--in-cluster', '--yes', '--json', '--bucket', 'ilum-tables', '--kubeconfig', world.kubeconfigPath], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
+		const interrupted = spawn(process.execPath, [binPath, 'restore', 'mirror', '--in-cluster', '--yes', '--json', '--bucket', 'ilum-tables', '--kubeconfig', world.kubeconfigPath, ...unreachable], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
 		children.push(interrupted);
 		let interruptedOut = '';
 		let interruptedErr = '';
@@ -233,10 +236,22 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		assert.deepEqual((await restoreJobs(drill)).filter(job => !beforeKill.has(job.name)).map(job => job.name), [backingOff.job]);
 		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the CronJob the killed run suspended is resumed');
 
-		// 8. No backup Secret: said before any Job is created.
+		// 8. No --s3-endpoint, but the provider reachable through a port-forward (as the console reaches it) and the mirror from its Secret:
+		// the engine path, verified from here.
+		await provider.send(new DeleteObjectsCommand({Bucket: 'ilum-data', Delete: {Objects: lost.map(Key => ({Key}))}}));
+		const forwarded = await runCli(base, {env, timeoutMs: 240_000});
+		assert.equal(forwarded.code, 0, forwarded.stderr + forwarded.stdout.slice(-3000));
+		assert.match(forwarded.stderr, /the provider from here: .*port-forward/);
+		const forwardedResult = lines(forwarded.stdout).at(-1)!;
+		assert.equal(forwardedResult.ok, true);
+		assert.ok(forwardedResult.buckets.some((bucket: any) => bucket.verify?.ok === true), JSON.stringify(forwardedResult));
+		const afterForward = await keys(provider, 'ilum-data');
+		assert.ok(lost.every(key => afterForward.has(key)), 'the deleted objects are back');
+
+		// 9. No backup Secret: said before any Job is created.
 		const jobCount = (await restoreJobs(drill)).length;
 		world.store.delete('secrets', ilum.namespace, ilum.backupSecret);
-		const noSecret = await runCli(base, {env});
+		const noSecret = await runCli(standalone, {env});
 		assert.equal(noSecret.code, 1, noSecret.stderr);
 		assert.match(noSecret.stderr, /The Secret ilum\/ilum-backup-credentials does not exist: the restore Jobs read the mirror's endpoint and keys from it/);
 		assert.equal((await restoreJobs(drill)).length, jobCount, 'no Job created');
