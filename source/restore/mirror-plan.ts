@@ -344,6 +344,13 @@ async function * stoppable<T>(run: AsyncGenerator<StepProgress, T>, signal: Abor
 	}
 }
 
+/** A fresh drift of one pair with the checksums, judged as the copy's own verification judges it. */
+async function driftOf(pair: MirrorPair, facts: Pick<MirrorRestoreFacts, 'overwriteChanged' | 'remove'>, signal: AbortSignal): Promise<VerifyResult> {
+	const summary = await summarizeDrift(bucketDrift(pair.source, pair.target, {signal, checksums: true}), {keep: 20});
+	const t = summary.totals;
+	return {ok: t.onlySource === 0 && (!facts.overwriteChanged || t.differs === 0) && (!facts.remove || t.onlyTarget === 0), totals: t, differences: summary.differences};
+}
+
 const cannot = (error: unknown): CheckResult => {
 	const hint = typeof error === 'object' && error !== null && 'hint' in error && typeof error.hint === 'string' ? error.hint : undefined;
 	return {ok: false, detail: error instanceof Error ? error.message : String(error), ...(hint ? {hint} : {})};
@@ -466,7 +473,32 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 			return false;
 		},
 		async * run() {
-			const results = yield * stoppable(follow(strategy.copy({namespace: ns, buckets: facts.buckets, pairs, overwriteChanged: facts.overwriteChanged, verify: facts.verify, signal}), 'copy'), signal);
+			let results = yield * stoppable(follow(strategy.copy({namespace: ns, buckets: facts.buckets, pairs, overwriteChanged: facts.overwriteChanged, verify: facts.verify, signal}), 'copy'), signal);
+			if (facts.verify && results.some(result => !result.verify)) {
+				// A strategy that did not verify (mc in a Job): the drift is taken here, so that what is
+				// still missing fails this step, and a resume copies again instead of verifying again.
+				const checked: MirrorBucketResult[] = [];
+				for (const result of results) {
+					const index = facts.buckets.findIndex(bucket => bucket.name === result.bucket);
+					if (result.verify || index < 0) {
+						checked.push(result);
+						continue;
+					}
+
+					yield {message: 'verifying (drift against the mirror)', object: `bucket/${result.bucket}`};
+					// eslint-disable-next-line no-await-in-loop
+					const verify = await driftOf(pairs[index]!, {overwriteChanged: facts.overwriteChanged, remove: false}, signal);
+					yield {message: `verify: ${verify.ok ? 'no drift' : 'DRIFT'} (${verify.totals.same} same, ${verify.totals.onlySource} missing, ${verify.totals.differs} differ, ${verify.totals.unverifiable} unverifiable)`, object: `bucket/${result.bucket}`, kind: verify.ok ? 'info' : 'warning'};
+					checked.push({...result, verify});
+				}
+
+				results = checked;
+				const drifted = results.filter(result => result.verify && !result.verify.ok);
+				if (drifted.length > 0) {
+					throw new Error(`drift left after copying: ${drifted.map(result => `${result.bucket} (${result.verify!.totals.onlySource} missing, ${result.verify!.totals.differs} differ; first: ${result.verify!.differences[0]?.key ?? '?'})`).join('; ')}`);
+				}
+			}
+
 			const copied = results.reduce((total, result) => total + result.copied, 0);
 			const bytes = results.reduce((total, result) => total + result.bytes, 0);
 			return {detail: `${copied} objects (${formatBytes(bytes)}) copied`, strategy: strategy.name, copied, bytes, buckets: results};
@@ -500,17 +532,14 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 			async * run(context) {
 				const copied = context.results.get('copy') as {buckets?: MirrorBucketResult[]} | undefined;
 				// The copy's own verification holds unless deletions ran after it.
-				const reuse = !context.results.has('delete-extra') && !steps.some(step => step.id === 'delete-extra');
+				const reuse = !steps.some(step => step.id === 'delete-extra');
 				const buckets: Array<{bucket: string; ok: boolean; totals: VerifyResult['totals']; differences: VerifyResult['differences']}> = [];
 				for (const [index, bucket] of facts.buckets.entries()) {
 					let verify = reuse ? copied?.buckets?.find(result => result.bucket === bucket.name)?.verify : undefined;
 					if (!verify) {
 						yield {message: 'comparing the provider with the mirror', object: `bucket/${bucket.name}`};
-						const pair = pairs[index]!;
 						// eslint-disable-next-line no-await-in-loop
-						const summary = await summarizeDrift(bucketDrift(pair.source, pair.target, {signal: context.signal, checksums: true}), {keep: 20});
-						const t = summary.totals;
-						verify = {ok: t.onlySource === 0 && (!facts.overwriteChanged || t.differs === 0) && (!facts.remove || t.onlyTarget === 0), totals: t, differences: summary.differences};
+						verify = await driftOf(pairs[index]!, facts, context.signal);
 					}
 
 					buckets.push({bucket: bucket.name, ok: verify.ok, totals: verify.totals, differences: verify.differences});

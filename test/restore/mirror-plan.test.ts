@@ -251,3 +251,34 @@ test('the console\'s session continues an unfinished run of the same buckets: th
 		await stop();
 	}
 });
+
+test('a strategy that does not verify (mc in a Job) is verified by the copy step: what it left missing fails the copy, and the resumed run copies it', async () => {
+	const {mirror, provider, stateDir, stop} = await world();
+	try {
+		const facts = await readMirrorRestoreFacts(request(mirror, provider, undefined));
+		const lazy: MirrorCopyStrategy = {
+			name: 'lazy',
+			title: 'Copy (claims success)',
+			async * copy(copyRequest) {
+				const bucket = copyRequest.buckets[0]!.name;
+				yield {type: 'bucket-done', bucket, failedKeys: [], objectsTotal: 30, bytesTotal: 9000, objectsDone: 30, bytesDone: 9000, listingDone: true, deleted: 0, skipped: 0, changedKept: 0, onlyTargetKept: 0, retries: 0, failed: 0, unverified: 0, rate: 0, concurrency: 1, elapsedMs: 1} satisfies ProgressEvent;
+			},
+		};
+		const pairs = pairsFromFacts(facts, {provider: provider.client, mirror: mirror.client});
+		const first = await run({plan: buildMirrorRestorePlan(facts, {pairs, copy: lazy}), stateDir});
+		assert.equal(first.report.outcome, 'failed');
+		assert.match(first.report.reasons[0]!, /step 'copy' failed: drift left after copying: ilum-data \(30 missing, 0 differ; first: d\/000010\)/);
+		const resume = findUnfinished(stateDir, buildMirrorRestorePlan(facts, {pairs}).target)!;
+		let report: RestoreReport | undefined;
+		for await (const event of executePlan({plan: buildMirrorRestorePlan(facts, {pairs}), stateDir, identity: 'test', confirm: async gate => gate.confirmText, resume})) {
+			if (event.type === 'report') {
+				report = event.report;
+			}
+		}
+
+		assert.equal(report?.outcome, 'succeeded', report?.reasons.join('\n'));
+		assert.equal((await keys(provider.client, 'ilum-data')).length, 41);
+	} finally {
+		await stop();
+	}
+});
