@@ -270,6 +270,8 @@ export class ServicePortForward {
 			ws.binaryType = 'nodebuffer';
 			const early: Buffer[] = [];
 			ws.on('message', (raw: Buffer) => early.push(raw));
+			// Errors after the handshake close the socket; the pipe decides what the local connection sees.
+			ws.on('error', () => {});
 			let settled = false;
 			const settle = (error?: unknown) => {
 				if (settled) {

@@ -99,6 +99,13 @@ class SpdySession {
 		this.#write = write;
 		this.#end = end;
 		this.#target = target;
+		// A header block that does not inflate ends the session (never the server).
+		this.#inflate.on('error', () => {
+			this.close();
+		});
+		this.#deflate.on('error', () => {
+			this.close();
+		});
 		this.#watch = setInterval(() => {
 			if (!target.alive()) {
 				this.close();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import {spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 import {ListBucketsCommand, S3Client} from '@aws-sdk/client-s3';
@@ -79,4 +80,25 @@ test('kubectl 1.30 (SPDY/3.1 upgrade, no WebSocket): the AWS CLI lists the bucke
 	assert.match(listed, /ilum-tables/);
 	const upgrades = drill.world.api.requests().filter(request => request.subresource === 'portforward');
 	assert.ok(upgrades.some(request => request.method === 'POST' && request.code === 101), JSON.stringify(upgrades));
+});
+
+test('a SPDY client sending a header block that does not inflate loses its session, and the API server keeps serving', async () => {
+	const {url} = drill.world.api;
+	const {port} = new URL(url);
+	const socket = net.connect({host: '127.0.0.1', port: Number(port)});
+	await new Promise(resolve => socket.once('connect', resolve));
+	let answer = '';
+	socket.setEncoding('latin1').on('data', (chunk: string) => {
+		answer += chunk;
+	});
+	const closed = new Promise(resolve => socket.once('close', resolve));
+	socket.write('POST /as/admin/api/v1/namespaces/ilum/pods/ilum-objectstorage-0/portforward HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n\r\n');
+	await waitFor(() => answer.startsWith('HTTP/1.1 101 Switching Protocols'), `the upgrade: ${answer}`, 30_000);
+	// SYN_STREAM (version 3, type 1) for stream 1 whose header block is not zlib data.
+	const payload = Buffer.concat([Buffer.from([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from('not zlib at all')]);
+	const header = Buffer.from([0x80, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, payload.length]);
+	socket.write(Buffer.concat([header, payload]));
+	await closed;
+	const version = await fetch(`${url}/version`);
+	assert.equal(version.status, 200);
 });
