@@ -1,6 +1,6 @@
 import type {HistoryEntry, TableHistory, TableRetention} from '../types.js';
 import {ancestry, idString} from './metadata.js';
-import {SnapshotScanner, type SnapshotCheck} from './scan.js';
+import {SnapshotScanner} from './scan.js';
 import type {OpenTable} from './table.js';
 
 /** The table's snapshots, oldest first, each with whether every file it needs is still in storage. */
@@ -22,7 +22,6 @@ export async function icebergHistory(table: OpenTable, concurrency?: number): Pr
 		refsBySnapshot.set(metadata.mainSnapshotId, names);
 	}
 
-	// A pool of workers rather than one promise per snapshot: few objects live at once, little GC.
 	// The snapshot-log says when main moved to each snapshot: beyond its own commit, rollbacks.
 	const madeCurrent = new Map<string, string[]>();
 	for (const entry of (metadata.raw['snapshot-log'] ?? []) as any[]) {
@@ -35,15 +34,7 @@ export async function icebergHistory(table: OpenTable, concurrency?: number): Pr
 		}
 	}
 
-	const checks: SnapshotCheck[] = Array.from({length: snapshots.length});
-	let next = 0;
-	await Promise.all(Array.from({length: Math.min(concurrency ?? 32, snapshots.length)}, async () => {
-		while (next < snapshots.length) {
-			const index = next++;
-			// eslint-disable-next-line no-await-in-loop
-			checks[index] = await scanner.check(snapshots[index]!);
-		}
-	}));
+	const checks = await scanner.checkAll(snapshots);
 	const confirmed = await table.confirm();
 	if (confirmed !== table) {
 		return icebergHistory(confirmed, concurrency);

@@ -470,6 +470,51 @@ export class SnapshotScanner {
 		return manifest.missing;
 	}
 
+	/**
+	`check` for many snapshots at once, as fast as storage allows: every manifest list is asked for at
+	once (reads queue behind the concurrency limit, so storage never waits for decoding), each
+	manifest as soon as a list names it, and the listing is waited for only at the end.
+	*/
+	async checkAll(snapshots: readonly SnapshotInfo[]): Promise<SnapshotCheck[]> {
+		const reads = snapshots.map(async snapshot => {
+			const found = await this.manifestsOf(snapshot);
+			if (found.manifests) {
+				const indices = this.columns.list.values;
+				let pending: Array<Promise<ManifestRead>> | undefined;
+				for (let position = found.manifests.start; position < found.manifests.end; position++) {
+					const manifest = this.manifests[indices[position]!]!;
+					if (manifest.read === undefined && manifest.relative !== undefined) {
+						(pending ??= []).push(this.load(manifest));
+					}
+				}
+
+				if (pending) {
+					await Promise.all(pending);
+				}
+			}
+
+			return found;
+		});
+		const found = await Promise.all(reads);
+		const files = this.files ?? (this.files = await this.table.listing);
+		return found.map(({manifests: range, problem}) => {
+			if (!range) {
+				return {restorable: false, reason: problem};
+			}
+
+			const indices = this.columns.list.values;
+			for (let position = range.start; position < range.end; position++) {
+				const manifest = this.manifests[indices[position]!]!;
+				const {read} = manifest;
+				if (!read?.ok || (manifest.missing ?? this.missingOf(manifest, read.live, files)) > 0) {
+					return this.problems(indices.subarray(range.start, range.end), files);
+				}
+			}
+
+			return restorable;
+		});
+	}
+
 	/** Restorable when the manifest list, every manifest and every live data and delete file exist. */
 	async check(snapshot: SnapshotInfo): Promise<SnapshotCheck> {
 		const {manifests: range, problem} = await this.manifestsOf(snapshot);

@@ -128,10 +128,9 @@ async function readIfExists(store: FileStore, file: string): Promise<Uint8Array 
 	}
 }
 
-async function readMetadataFile(store: FileStore, relative: string) {
-	let bytes: Uint8Array;
+async function readMetadataBytes(store: FileStore, relative: string): Promise<Uint8Array> {
 	try {
-		bytes = await store.read(relative);
+		return await store.read(relative);
 	} catch (error) {
 		if (error instanceof FileNotFoundError) {
 			throw new UserError(`${store.root}/${relative}: the current metadata file is missing`, {hint: 'the catalog points at a file that is gone'});
@@ -139,7 +138,10 @@ async function readMetadataFile(store: FileStore, relative: string) {
 
 		throw error;
 	}
+}
 
+async function readMetadataFile(store: FileStore, relative: string) {
+	const bytes = await readMetadataBytes(store, relative);
 	const file = `${store.root}/${relative}`;
 	return readMetadata(decodeMetadataBytes(bytes, file), file);
 }
@@ -254,7 +256,19 @@ export async function openTableFast(ref: TableRef, options: IcebergOptions = {})
 }
 
 async function openPath(ref: TableRef, store: FileStore, options: IcebergOptions, pinned?: string): Promise<OpenTable> {
-	const listing = listAll(store);
+	// A local listing stats every file: the metadata read queued behind thousands of stats would hold
+	// up everything else, so it starts once the current metadata file is read. Remote listings
+	// (pages of a thousand) start at once, alongside.
+	let started: Promise<Map<string, FileInfo>> | undefined;
+	const startListing = () => {
+		started ??= listAll(store);
+		return started;
+	};
+
+	if (!(store instanceof LocalFileStore)) {
+		startListing();
+	}
+
 	let hint: string | undefined;
 	let hintText: string | undefined;
 	for (const name of ['metadata/version-hint.text', 'metadata/version-hint.txt']) {
@@ -284,7 +298,7 @@ async function openPath(ref: TableRef, store: FileStore, options: IcebergOptions
 
 	let notes: string[] = [];
 	if (!file) {
-		const files = await listing;
+		const files = await startListing();
 		const located = locateCurrent(files, hintText);
 		if (!located) {
 			throw new UserError(`${store.root}: not an Iceberg table (no metadata/*.metadata.json)`, {hint: [...files.keys()].some(name => name.startsWith('_delta_log/')) ? 'this is a Delta table' : 'name the table folder, the one holding metadata/'});
@@ -294,7 +308,12 @@ async function openPath(ref: TableRef, store: FileStore, options: IcebergOptions
 		notes = located.notes;
 	}
 
-	const metadata = bytes ? readMetadata(decodeMetadataBytes(bytes, `${store.root}/${file}`), `${store.root}/${file}`) : await readMetadataFile(store, file);
+	if (!bytes) {
+		bytes = await readMetadataBytes(store, file);
+	}
+
+	const listing = startListing();
+	const metadata = readMetadata(decodeMetadataBytes(bytes, `${store.root}/${file}`), `${store.root}/${file}`);
 	const mapper = new PathMapper(metadata.location);
 	const table: OpenTable = {
 		ref,
