@@ -83,3 +83,15 @@ test('without an endpoint, or with one that does not answer, the snapshot is tak
 	assert.match(unreachable.stdout, /the provider does not answer at http:\/\/127\.0\.0\.1:9[^"]*no bucket summary/);
 	assert.equal(annotationOf(takenName(events)!), undefined);
 });
+
+test('snapshot create --quiesce lists the buckets before the pause (the provider is offline after it)', async () => {
+	await noBackupRunning(drill.world);
+	const objects = await countObjects(drill.s3('provider'), 'ilum-data');
+	const created = await runCli(['snapshot', 'create', '--quiesce', '--yes', '--json', '--s3-endpoint', drill.world.provider.endpoint, '--state-dir', stateDir], {env});
+	assert.equal(created.code, 0, created.stderr);
+	const events = lines(created.stdout);
+	assert.equal(events.at(-1)?.outcome, 'succeeded');
+	const order = events.filter(line => line.type === 'step-start').map(line => line.step);
+	assert.ok(order.indexOf('bucket-summary') >= 0 && order.indexOf('bucket-summary') < order.indexOf('quiesce'), order.join(', '));
+	assert.equal(parseBucketSummary(annotationOf(takenName(events)!))?.buckets['ilum-data']?.objects, objects);
+});
