@@ -23,8 +23,11 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
 	const live = new LiveInventory(sources, {readOnly});
 	live.start();
 	const current = {live, sources};
+	// Every connection made (each holds clients and maybe a port-forward): all closed at the end.
+	const opened = [sources];
 	const reconnect = async (target: {namespace?: string; context?: string}) => {
 		const next = await connectLayers({flags: {...flags, namespace: target.namespace ?? current.sources.namespace, context: target.context ?? flags['context']}, world: target.context ? undefined : world && {...world, close: undefined}});
+		opened.push(next);
 		current.sources = next;
 		current.live = new LiveInventory(next, {readOnly});
 		return current.live;
@@ -44,9 +47,9 @@ export async function runConsole(options: ConsoleOptions): Promise<number> {
 	} finally {
 		options.signal.removeEventListener('abort', stop);
 		await current.live.stop();
-		await sources.close?.();
-		if (current.sources !== sources) {
-			await current.sources.close?.();
+		for (const each of opened) {
+			// eslint-disable-next-line no-await-in-loop
+			await each.close?.();
 		}
 	}
 
