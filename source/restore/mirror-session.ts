@@ -32,6 +32,8 @@ export type MirrorRestoreRequest = {
 	readonly verify: boolean;
 	readonly copyStrategy?: string;
 	readonly signal?: AbortSignal;
+	/** Running figures while a bucket is counted (objects compared so far on each side). */
+	readonly onPlanProgress?: (bucket: string, compared: {readonly source: number; readonly target: number}) => void;
 };
 
 const sideFacts = (client: FastS3Client, bucket: string, prefix: string | undefined): MirrorSideFacts => ({endpoint: client.endpoint.endpoint, bucket, ...(prefix ? {prefix} : {})});
@@ -70,7 +72,13 @@ export async function readMirrorRestoreFacts(request: MirrorRestoreRequest & {
 		// eslint-disable-next-line no-await-in-loop
 		const plan = request.count === false
 			? uncountedPlan(state.pair.name, {source: describeSide(state.pair.source), target: describeSide(state.pair.target), targetExists: state.targetExists})
-			: await planBucket(state.pair, {overwriteChanged: request.overwriteChanged, remove: request.remove, targetExists: state.targetExists, ...(signal ? {signal} : {})});
+			: await planBucket(state.pair, {
+				overwriteChanged: request.overwriteChanged,
+				remove: request.remove,
+				targetExists: state.targetExists,
+				...(signal ? {signal} : {}),
+				...(request.onPlanProgress ? {onProgress: (bucket: string, totals: {sourceObjects: number; targetObjects: number}) => request.onPlanProgress!(bucket, {source: totals.sourceObjects, target: totals.targetObjects})} : {}),
+			});
 		buckets.push({name: state.pair.name, source: sideFacts(request.mirror, state.pair.source.bucket, state.pair.source.prefix), target: sideFacts(request.provider, state.pair.target.bucket, state.pair.target.prefix), targetExists: state.targetExists, plan, ...(request.count === false ? {counted: false as const} : {})});
 	}
 
@@ -140,7 +148,14 @@ export async function prepareMirrorRestore(options: MirrorRestoreRequest & {
 }
 
 /** What the console's wizard asks for: some buckets (default: those the backup CronJob names), and the signal of its stop key. */
-export type MirrorRestoreSessionRequest = {readonly buckets: readonly string[]; readonly copySignal?: AbortSignal};
+export type MirrorRestoreSessionRequest = {
+	readonly buckets: readonly string[];
+	/** Stops the copy once the wizard runs (its stop key). */
+	readonly copySignal?: AbortSignal;
+	/** Stops the planning (the operator left before the plan was ready). */
+	readonly signal?: AbortSignal;
+	readonly onPlanProgress?: MirrorRestoreRequest['onPlanProgress'];
+};
 
 /** A session that owns S3 clients: `close()` releases them when the wizard is gone. */
 export type MirrorRestoreSession = RestoreSession & {readonly facts: MirrorRestoreFacts; close(): Promise<void>};
@@ -193,6 +208,8 @@ export function mirrorRestoreSource(options: {
 				checkAccess: async items => writes.reviewAccess(items),
 				concurrency,
 				...(request.copySignal ? {copySignal: request.copySignal} : {}),
+				...(request.signal ? {signal: request.signal} : {}),
+				...(request.onPlanProgress ? {onPlanProgress: request.onPlanProgress} : {}),
 			});
 			return {...session, close};
 		} catch (error) {

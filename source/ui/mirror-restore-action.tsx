@@ -3,7 +3,7 @@ import type {BucketFigures} from '../layers/mirror-figures.js';
 import type {RestoreReport} from '../restore/report.js';
 import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../restore/mirror-session.js';
 import type {ActionContext, ItemAction} from './actions.js';
-import {MirrorRestoreWizard} from './wizard/mirror-restore-wizard.js';
+import {MirrorRestoreScreen} from './wizard/mirror-restore-wizard.js';
 
 export type MirrorRestoreActionOptions = {
 	/** Builds the session for some buckets (`mirrorRestoreSource` of restore/mirror-session.ts, offered by connectLayers). */
@@ -80,17 +80,9 @@ export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestor
 
 			const {prepare, open, onClosed} = resolve(context);
 			const buckets = bucketsOf(item, context);
-			const copyStop = new AbortController();
-			let session: MirrorRestoreSession;
-			try {
-				session = await prepare!({buckets, copySignal: copyStop.signal});
-			} catch (error) {
-				return `restore of ${buckets.join(', ')} not started: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
-			}
-
-			const handle = open!(<MirrorRestoreWizard session={session} buckets={session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop} onExit={report => {
+			// The screen opens at once: counting big buckets takes a while, and Esc must stop it.
+			const handle = open!(<MirrorRestoreScreen prepare={prepare!} buckets={buckets} onExit={report => {
 				handle.close();
-				void session.close();
 				onClosed?.(report);
 			}}/>);
 			return undefined;

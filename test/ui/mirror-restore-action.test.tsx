@@ -84,9 +84,11 @@ test('Mirrors pane: R on a wiped bucket opens the mirror restore wizard; confirm
 		let frame = await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data')?.provider === 0 && !text.includes('counting'), {timeout: 120_000});
 		assert.equal(bucketCounts(frame, 'ilum-data')!.mirror, mirrored);
 		await selectBucket(ui, 'ilum-data');
+		const seen = ui.frames.length;
 		ui.stdin.write('R');
 		// The plan: per bucket, what is copied; the gate's text; the CronJob held.
 		frame = await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
+		assert.ok(ui.frames.slice(seen).some(text => text.includes('Planning: comparing each bucket with the mirror')), 'the screen opened at once, while the bucket was counted');
 		assert.match(frame, new RegExp(`ilum-data +${mirrored} \\(`), 'the plan row of ilum-data: every mirrored object to copy');
 		assert.match(frame, /Suspend the backup CronJob ilum-objectstorage-backup/);
 		assert.match(frame, /\[type restore\]/);

@@ -1,8 +1,10 @@
-import React, {useMemo, useSyncExternalStore} from 'react';
-import {Box, Text, useWindowSize} from 'ink';
+import React, {useEffect, useMemo, useRef, useState, useSyncExternalStore} from 'react';
+import {Box, Text, useInput, useWindowSize} from 'ink';
+import Spinner from 'ink-spinner';
 import type {EngineEvent} from '../../restore/executor.js';
 import type {RestoreReport} from '../../restore/report.js';
 import type {RestoreSession} from '../../restore/session.js';
+import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../../restore/mirror-session.js';
 import {applyMirrorEvent, initialMirrorProgress, mirrorProgressLines, type MirrorProgressState} from './mirror-progress.js';
 import {RestoreWizard} from './restore-wizard.js';
 
@@ -93,6 +95,99 @@ export function MirrorRestoreWizard({session, buckets, copyStop, onExit, width: 
 					{shown.map((line, index) => <Text key={`mirror-${index}`} color={line.tone ? toneColor[line.tone] : undefined}>{line.text.slice(0, width - 4)}</Text>)}
 				</Box>
 			) : null}
+		</Box>
+	);
+}
+
+export type MirrorRestoreScreenProps = {
+	/** Builds the session (counting every bucket: a full diff each, which takes a while on big buckets). */
+	readonly prepare: (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession>;
+	readonly buckets: readonly string[];
+	/** Called once the screen is left: with the report when a run happened. */
+	readonly onExit: (report?: RestoreReport) => void;
+	readonly width?: number;
+	readonly height?: number;
+};
+
+type Preparing =
+	| {readonly phase: 'planning'; readonly compared: Readonly<Record<string, {source: number; target: number}>>}
+	| {readonly phase: 'ready'; readonly session: MirrorRestoreSession}
+	| {readonly phase: 'error'; readonly message: string};
+
+/**
+What `R`/`A` in the Mirrors pane open at once: the buckets being counted (objects compared so far,
+Esc leaves and stops the counting), then the wizard over the session; an error stays on screen
+until Esc. The session's S3 clients are closed when the screen is left.
+*/
+export function MirrorRestoreScreen({prepare, buckets, onExit, width, height}: MirrorRestoreScreenProps) {
+	const [state, setState] = useState<Preparing>({phase: 'planning', compared: {}});
+	const copyStop = useRef(new AbortController());
+	const planning = useRef(new AbortController());
+	const session = useRef<MirrorRestoreSession | undefined>(undefined);
+	useEffect(() => {
+		const controller = planning.current;
+		let pending: Record<string, {source: number; target: number}> = {};
+		const timer = setInterval(() => {
+			const compared = pending;
+			setState(current => current.phase === 'planning' ? {phase: 'planning', compared} : current);
+		}, 200);
+		prepare({
+			buckets,
+			copySignal: copyStop.current.signal,
+			signal: controller.signal,
+			onPlanProgress(bucket, figures) {
+				pending = {...pending, [bucket]: figures};
+			},
+		}).then(prepared => {
+			if (controller.signal.aborted) {
+				void prepared.close();
+				return;
+			}
+
+			session.current = prepared;
+			setState({phase: 'ready', session: prepared});
+		}, (error: unknown) => {
+			if (!controller.signal.aborted) {
+				setState({phase: 'error', message: error instanceof Error ? error.message.split('\n')[0]! : String(error)});
+			}
+		}).finally(() => {
+			clearInterval(timer);
+		});
+		return () => {
+			clearInterval(timer);
+			controller.abort();
+		};
+	}, [prepare, buckets]);
+
+	const leave = (report?: RestoreReport) => {
+		planning.current.abort();
+		void session.current?.close();
+		onExit(report);
+	};
+
+	useInput((input, key) => {
+		if (key.escape || input === 'q' || (key.ctrl && input === 'c')) {
+			leave();
+		}
+	}, {isActive: state.phase !== 'ready'});
+
+	if (state.phase === 'ready') {
+		return <MirrorRestoreWizard session={state.session} buckets={state.session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop.current} onExit={leave} {...(width ? {width} : {})} {...(height ? {height} : {})}/>;
+	}
+
+	return (
+		<Box flexDirection='column' borderStyle='round' borderColor={state.phase === 'error' ? 'red' : 'cyan'} paddingX={1} {...(width ? {width} : {})}>
+			<Text bold color='cyan'>Restore {buckets.join(', ')} from the mirror</Text>
+			{state.phase === 'planning' ? (
+				<>
+					<Text><Spinner type='dots'/> Planning: comparing each bucket with the mirror (what to copy, overwrite, delete, skip)…</Text>
+					{buckets.map(bucket => {
+						const compared = state.compared[bucket];
+						return <Text key={bucket} dimColor={!compared}>  {bucket}{compared ? `: ${compared.source} objects on the mirror, ${compared.target} in the provider compared so far` : ''}</Text>;
+					})}
+				</>
+			) : <Text color='red'>Not started: {state.message}</Text>}
+			<Text dimColor>Esc: back{state.phase === 'planning' ? ' (stops the planning; nothing was changed)' : ' (nothing was changed)'}</Text>
 		</Box>
 	);
 }

@@ -11,7 +11,8 @@ import {pairsFromFacts, readMirrorRestoreFacts} from '../../../source/restore/mi
 import {createSession} from '../../../source/restore/session.js';
 import type {RestoreReport} from '../../../source/restore/report.js';
 import {applyMirrorEvent, initialMirrorProgress, mirrorProgressLines} from '../../../source/ui/wizard/mirror-progress.js';
-import {MirrorRestoreWizard} from '../../../source/ui/wizard/mirror-restore-wizard.js';
+import {MirrorRestoreScreen, MirrorRestoreWizard} from '../../../source/ui/wizard/mirror-restore-wizard.js';
+import type {MirrorRestoreSessionRequest} from '../../../source/restore/mirror-session.js';
 import {waitForFrame} from '../../helpers/frames.js';
 import {keys, renderSized} from '../../helpers/render-sized.js';
 import {seedObjects, startTestS3} from '../../helpers/s3-pair.js';
@@ -105,4 +106,39 @@ test('the wizard: gate, live bars while copying; Esc + y stops the copy at once 
 	ui.stdin.write(keys.enter);
 	await waitForFrame(ui.lastFrame, () => closed);
 	assert.equal(exited?.outcome, 'failed');
+});
+
+test('the screen R/A open at once: counting figures while planning, Esc stops the planning; a failure to start stays on screen until Esc', async () => {
+	let asked: MirrorRestoreSessionRequest | undefined;
+	let exits = 0;
+	const slow = renderSized(<MirrorRestoreScreen buckets={['ilum-data', 'ilum-files']} width={140} onExit={() => exits++} prepare={async request => {
+		asked = request;
+		request.onPlanProgress?.('ilum-data', {source: 1200, target: 300});
+		return new Promise((_resolve, reject) => {
+			request.signal?.addEventListener('abort', () => {
+				reject(new Error('aborted'));
+			});
+		});
+	}}/>, {columns: 160, rows: 30});
+	cleanups.push(() => {
+		slow.unmount();
+	});
+	await waitForFrame(slow.lastFrame, /ilum-data: 1200 objects on the mirror, 300 in the provider compared so far/);
+	assert.match(slow.lastFrame() ?? '', /Planning: comparing each bucket/);
+	assert.deepEqual(asked?.buckets, ['ilum-data', 'ilum-files']);
+	slow.stdin.write(keys.escape);
+	await waitForFrame(slow.lastFrame, () => exits === 1);
+	assert.equal(asked?.signal?.aborted, true, 'the planning was stopped');
+
+	let failedExits = 0;
+	const failing = renderSized(<MirrorRestoreScreen buckets={['ilum-data']} width={140} onExit={() => failedExits++} prepare={async () => {
+		throw new Error('an unfinished restore of mirror/ilum-data exists and it was started with other options (--remove was given)');
+	}}/>, {columns: 160, rows: 30});
+	cleanups.push(() => {
+		failing.unmount();
+	});
+	await waitForFrame(failing.lastFrame, /Not started: an unfinished restore of mirror\/ilum-data exists/);
+	assert.equal(failedExits, 0);
+	failing.stdin.write(keys.escape);
+	await waitForFrame(failing.lastFrame, () => failedExits === 1);
 });
