@@ -220,12 +220,12 @@ operation's files at that operation's time, and the snapshot times come from thi
 export const ducklakeTablesSeeder: Seeder = {
 	name: 'ducklake-tables',
 	async seed(context: SeedContext) {
-		// PGlite starts in a worker thread while the other seeders' steps run; the first DuckLake
-		// step waits for it. Nothing here touches the world until then (the steps keep the order).
+		// PGlite starts in a worker thread while the other seeders' steps run. From the cache, the
+		// steps only put each operation's files and the catalog goes in at the end; computing, the
+		// first step waits for it. Nothing here touches the world outside steps (they keep the order).
 		const key = await cacheKey(context);
-		const ready = Promise.all([startPgliteServer({unref: true, thread: true}), readCache<DuckLakeSeed>('ducklake-tables', key)])
-			.then(([server, cached]) => ({server, cached, stop: keep(context, server)}));
-		// Awaited by the first step; a failure before then is not an unhandled rejection.
+		const ready = startPgliteServer({unref: true, thread: true}).then(server => ({server, stop: keep(context, server)}));
+		// Awaited by a step; a failure before then is not an unhandled rejection.
 		ready.catch(() => undefined);
 		context.onStop(async () => {
 			await (await ready.catch(() => undefined))?.stop();
@@ -242,9 +242,8 @@ export const ducklakeTablesSeeder: Seeder = {
 			volume.put(ducklakeBucket, objectRecord({key: `${ducklakePrefix}/${key}`, body, lastModified: new Date(time)}));
 		};
 
-		/** At the first operation: the ConfigMap naming the catalog; from the cache, the whole catalog. */
-		const open = async () => {
-			const {server, cached} = await ready;
+		/** The ConfigMap naming the catalog (made once the server listens). */
+		const publish = (server: PostgresServer, fromCache: boolean) => {
 			const ref = `ducklake:postgres:${server.conninfo}`;
 			context.store.create('configmaps', {
 				apiVersion: 'v1',
@@ -252,21 +251,40 @@ export const ducklakeTablesSeeder: Seeder = {
 				metadata: {name: ducklakeConfigMap, namespace: context.namespace, labels: {'app.kubernetes.io/part-of': 'ilum', 'ilum.cloud/table-format': 'ducklake'}},
 				data: {ref, dataPath, tables: 'main.orders,analytics.daily_kpis,main.job_events'},
 			});
-			const fromCache = cached?.operations.length === list.length ? cached : undefined;
-			if (fromCache) {
-				// Snapshot 0 (the catalog's creation) at the first operation; each other at its operation's time.
+			context.log(`ducklake catalog: ${ref} (data in ${dataPath}${fromCache ? '; from the cache' : ''})`);
+		};
+
+		const cached = await readCache<DuckLakeSeed>('ducklake-tables', key);
+		if (cached?.operations.length === list.length) {
+			for (const [index, operation] of cached.operations.entries()) {
+				context.at(timeOf(index), time => {
+					for (const [file, body] of operation.files) {
+						put(file, Buffer.from(body, 'base64'), time);
+					}
+				});
+			}
+
+			// After the last operation's files: the catalog (snapshot 0, the catalog's creation, at the
+			// first operation; each other at its operation's time), then the ConfigMap.
+			context.at(timeOf(list.length - 1), async () => {
+				const {server} = await ready;
 				const times = [{id: 0, t: new Date(timeOf(0)).toISOString()}];
-				for (const [index, operation] of fromCache.operations.entries()) {
+				for (const [index, operation] of cached.operations.entries()) {
 					if (operation.snapshot !== undefined) {
 						times.push({id: operation.snapshot, t: new Date(timeOf(index)).toISOString()});
 					}
 				}
 
-				await importCatalog(server, fromCache.tables, times);
-			}
+				await importCatalog(server, cached.tables, times);
+				publish(server, true);
+			});
+			return;
+		}
 
-			context.log(`ducklake catalog: ${ref} (data in ${dataPath}${fromCache ? '; from the cache' : ''})`);
-			return {server, fromCache};
+		const open = async () => {
+			const {server} = await ready;
+			publish(server, false);
+			return server;
 		};
 
 		let opened: ReturnType<typeof open> | undefined;
@@ -322,15 +340,7 @@ export const ducklakeTablesSeeder: Seeder = {
 			const last = index === list.length - 1;
 			context.at(timeOf(index), async time => {
 				opened ??= open();
-				const {server, fromCache} = await opened;
-				if (fromCache) {
-					for (const [file, body] of fromCache.operations[index]!.files) {
-						put(file, Buffer.from(body, 'base64'), time);
-					}
-
-					return;
-				}
-
+				const server = await opened;
 				now = time;
 				files = [];
 				const current = await openWriter(server, time);
