@@ -67,7 +67,8 @@ export class ServicePortForward {
 
 	private constructor(options: ServicePortForwardOptions) {
 		this.#options = options;
-		this.#server = net.createServer(socket => {
+		// No Nagle on the local side: S3 requests are small writes waiting for an answer.
+		this.#server = net.createServer({noDelay: true}, socket => {
 			this.#accept(socket);
 		});
 	}

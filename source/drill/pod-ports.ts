@@ -35,7 +35,7 @@ export function podDialer(store: ObjectStore, data: DataPlane): (pod: KubeObject
 
 async function connect(host: string, port: number): Promise<Duplex> {
 	return new Promise((resolve, reject) => {
-		const socket = net.connect({host, port});
+		const socket = net.connect({host, port, noDelay: true});
 		socket.once('connect', () => {
 			socket.off('error', reject);
 			resolve(socket);
