@@ -256,6 +256,7 @@ manifests become columns of indices into one table of data files (only what a li
 export class SnapshotScanner {
 	private readonly table: OpenTable;
 	private readonly limit: ReturnType<typeof limiter>;
+	private readonly concurrency: number;
 	private readonly lists = new Map<string, Promise<ListRead>>();
 	private readonly manifestPaths = new PathTable();
 	/** By path index; two spellings of one file share the entry. */
@@ -282,6 +283,7 @@ export class SnapshotScanner {
 	*/
 	constructor(table: OpenTable, concurrency = 32) {
 		this.table = table;
+		this.concurrency = concurrency;
 		this.limit = limiter(concurrency);
 	}
 
@@ -476,26 +478,29 @@ export class SnapshotScanner {
 	manifest as soon as a list names it, and the listing is waited for only at the end.
 	*/
 	async checkAll(snapshots: readonly SnapshotInfo[]): Promise<SnapshotCheck[]> {
-		const reads = snapshots.map(async snapshot => {
-			const found = await this.manifestsOf(snapshot);
-			if (found.manifests) {
-				const indices = this.columns.list.values;
-				let pending: Array<Promise<ManifestRead>> | undefined;
-				for (let position = found.manifests.start; position < found.manifests.end; position++) {
-					const manifest = this.manifests[indices[position]!]!;
-					if (manifest.read === undefined && manifest.relative !== undefined) {
-						(pending ??= []).push(this.load(manifest));
+		// A window of lists in flight (twice the reads allowed at once, so storage never waits for
+		// decoding) rather than a promise per snapshot: few objects live at once, little GC.
+		const found: Array<{manifests?: Range; problem?: string}> = Array.from({length: snapshots.length});
+		const loads: Array<Promise<ManifestRead>> = [];
+		let next = 0;
+		await Promise.all(Array.from({length: Math.min(this.concurrency * 2, snapshots.length)}, async () => {
+			while (next < snapshots.length) {
+				const index = next++;
+				// eslint-disable-next-line no-await-in-loop
+				const result = await this.manifestsOf(snapshots[index]!);
+				found[index] = result;
+				if (result.manifests) {
+					const indices = this.columns.list.values;
+					for (let position = result.manifests.start; position < result.manifests.end; position++) {
+						const manifest = this.manifests[indices[position]!]!;
+						if (manifest.pending === undefined && manifest.relative !== undefined) {
+							loads.push(this.load(manifest));
+						}
 					}
 				}
-
-				if (pending) {
-					await Promise.all(pending);
-				}
 			}
-
-			return found;
-		});
-		const found = await Promise.all(reads);
+		}));
+		await Promise.all(loads);
 		const files = this.files ?? (this.files = await this.table.listing);
 		return found.map(({manifests: range, problem}) => {
 			if (!range) {
