@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -79,7 +80,7 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 	}
 
 	// Both endpoints reachable from here: the guided-restore engine (plan, gates, journal, verification from here) with the Jobs as its copy step.
-	const reachable = await outsideClients(values, kube, namespace, log, given ?? route?.endpoint);
+	const reachable = await outsideClients(values, kube, namespace, log, given ?? route?.endpoint, route?.kind !== 'port-forward');
 	if (reachable) {
 		await Promise.all([reachable.mirror.destroy(), reachable.provider.destroy()]);
 		if (route?.endpoint) {
@@ -428,7 +429,7 @@ Clients for both endpoints when this machine can reach them: the provider at `pr
 MIRROR_ENDPOINT_URL or the Secret; keys from the variables or the Secrets. Undefined (and said on
 stderr) when either is missing or does not answer.
 */
-async function outsideClients(values: Flags, kube: Kube, namespace: string, log: (line: string) => void, providerEndpoint: string | undefined): Promise<Outside | undefined> {
+async function outsideClients(values: Flags, kube: Kube, namespace: string, log: (line: string) => void, providerEndpoint: string | undefined, probeProvider: boolean): Promise<Outside | undefined> {
 	const env = process.env;
 	const [providerSecret, mirrorSecret] = await Promise.all([
 		kube.readSecret(namespace, 'ilum-objectstorage-credentials').catch(() => undefined),
@@ -442,6 +443,17 @@ async function outsideClients(values: Flags, kube: Kube, namespace: string, log:
 	if (missing.length > 0) {
 		log(`ilum-restore: no verification from here (unknown: ${missing.join(', ')}): the Jobs' mc exit status is the check`);
 		return undefined;
+	}
+
+	// A closed port or a name that does not resolve: said at once (the S3 client would retry for seconds).
+	// (Not a port-forward's own listener: a connection there opens a forward that outlives the check.)
+	for (const [what, url] of [['the mirror', mirrorEndpoint!], ...(probeProvider ? [['the provider', providerEndpoint!] as const] : [])] as const) {
+		// eslint-disable-next-line no-await-in-loop
+		const problem = await tcpProblem(url, 5000);
+		if (problem) {
+			log(`ilum-restore: no verification from here: ${what} at ${url} does not answer (${problem}); the Jobs' mc exit status is the check`);
+			return undefined;
+		}
 	}
 
 	const {FastS3Client} = await import('../storage/fast-s3.js');
@@ -459,4 +471,35 @@ async function outsideClients(values: Flags, kube: Kube, namespace: string, log:
 		log(`ilum-restore: no verification from here: ${error instanceof Error ? error.message : String(error)} (the Jobs' mc exit status is the check)`);
 		return undefined;
 	}
+}
+
+/** Why a TCP connection to the URL's host and port fails (undefined: it connects). */
+async function tcpProblem(url: string, timeoutMs: number): Promise<string | undefined> {
+	let host: string;
+	let port: number;
+	try {
+		const parsed = new URL(url);
+		host = parsed.hostname.replace(/^\[|\]$/g, '');
+		port = Number(parsed.port) || (parsed.protocol === 'https:' ? 443 : 80);
+	} catch {
+		return 'not a URL';
+	}
+
+	return new Promise(resolve => {
+		const socket = net.connect({host, port, timeout: timeoutMs});
+		const done = (problem: string | undefined) => {
+			socket.destroy();
+			resolve(problem);
+		};
+
+		socket.once('connect', () => {
+			done(undefined);
+		});
+		socket.once('timeout', () => {
+			done(`no answer in ${timeoutMs / 1000} s`);
+		});
+		socket.once('error', (error: NodeJS.ErrnoException) => {
+			done(error.code ?? error.message);
+		});
+	});
 }
