@@ -52,9 +52,11 @@ async function bucketNames(client: S3Client): Promise<string[]> {
 }
 
 test('the SDK lists the provider\'s buckets through the port-forward, and the forward names its pod', async () => {
+	const mutating = drill.world.api.stats().mutating;
 	const forward = await forwardAs();
 	assert.equal(await forward.check(), 'ilum-objectstorage-0');
 	const names = await bucketNames(s3Through(forward));
+	assert.equal(drill.world.api.stats().mutating, mutating, 'a port-forward changes nothing (a --read-only console may use it)');
 	assert.ok(names.includes('ilum-data') && names.includes('ilum-files'), names.join(','));
 	assert.match(forward.describe(), /svc\/ilum-objectstorage:9000 -> pod ilum-objectstorage-0/);
 	const portforwards = drill.world.api.requests().filter(request => request.subresource === 'portforward');

@@ -68,7 +68,7 @@ export type RequestRecord = {method: string; path: string; contentType?: string;
 export type KubeApiStats = {
 	requests: number;
 	byVerb: Record<string, number>;
-	/** Requests that could change state: create/update/patch/delete/deletecollection, not dry-run, not access reviews. */
+	/** Requests that could change state: create/update/patch/delete/deletecollection, not dry-run, not access reviews or port-forwards. */
 	mutating: number;
 	forbidden: number;
 };
@@ -913,7 +913,8 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		stats.requests++;
 		if (context.verb) {
 			stats.byVerb[context.verb] = (stats.byVerb[context.verb] ?? 0) + 1;
-			const review = context.route?.def.virtual;
+			// Access reviews and port-forwards are creates that change nothing.
+			const review = context.route?.def.virtual || context.route?.subresource === 'portforward';
 			if ((mutatingVerbs as readonly string[]).includes(context.verb) && !review && !context.dryRun) {
 				stats.mutating++;
 			}
