@@ -240,7 +240,14 @@ export class UploadRecovery {
 	/** Finds the target's interrupted uploads of ours; aborts those that cannot be resumed. */
 	static async start(journal: UploadJournal, target: BucketSide, options: {signal?: AbortSignal} = {}): Promise<UploadRecovery> {
 		const recovery = new UploadRecovery(journal, target);
-		await recovery.scan(options.signal);
+		try {
+			await recovery.scan(options.signal);
+		} catch (error) {
+			options.signal?.throwIfAborted();
+			// Not a reason to fail the copy (e.g. no permission to list uploads): said, and left for a later run.
+			recovery.report.notes.push(`could not check the interrupted uploads of ${target.bucket}: ${error instanceof Error ? error.message : String(error)}`);
+		}
+
 		return recovery;
 	}
 
