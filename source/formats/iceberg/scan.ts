@@ -80,7 +80,7 @@ list repeats most of its parent's) and the entries manifests carry over from mer
 string each: an open-addressing table keyed by a hash of the path's last bytes (where the UUIDs
 are), checked byte for byte against one arena holding the paths seen.
 */
-class PathTable {
+export class PathTable {
 	private slots: Int32Array = new Int32Array(1024);
 	private arena = Buffer.allocUnsafeSlow(64 * 1024);
 	private arenaView = new DataView(this.arena.buffer, this.arena.byteOffset, this.arena.byteLength);
