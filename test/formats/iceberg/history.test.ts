@@ -130,16 +130,16 @@ test('a corrupt manifest, a missing one and a missing delete file: each snapshot
 	const scan = await new IcebergFormat().history({ref: copy.dir});
 	const deletes = scan.entries.find(entry => entry.id === '752781918366351945')!;
 	const deleteFile = (await fs.readdir(path.join(copy.dir, 'data'))).find(name => name.includes('delete'));
-	const history = scan.entries.map(entry => [entry.restorable, entry.reason]);
+	const history = scan.entries.map(entry => [entry.restorable, entry.reason] as const);
 	assert.equal(history.length, 6);
 	assert.deepEqual(history[0], [true, undefined]);
 	for (const [restorable, reason] of history.slice(1, 5)) {
 		assert.equal(restorable, false);
-		assert.match(reason!, /^unreadable 1 manifest: metadata\/969de65c-8915-4ae5-8d54-a82701195c55-m0\.avro: (truncated|corrupt) Avro/);
+		assert.match(reason ?? '', /^unreadable 1 manifest: metadata\/969de65c-8915-4ae5-8d54-a82701195c55-m0\.avro: (truncated|corrupt) Avro/);
 	}
 
 	assert.equal(deletes.restorable, false);
-	assert.match(history[5]![1]!, /^missing 1 manifest: metadata\/ea749da1-7b98-4dca-a4eb-f7d5d62f9dde-m0\.avro; unreadable 1 manifest: /);
+	assert.match(history[5]![1] ?? '', /^missing 1 manifest: metadata\/ea749da1-7b98-4dca-a4eb-f7d5d62f9dde-m0\.avro; unreadable 1 manifest: /);
 	assert.ok(deleteFile, 'the fixture has a delete file');
 	await fs.rm(path.join(copy.dir, 'data', deleteFile));
 	const again = await new IcebergFormat().history({ref: copy.dir});
