@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
+import {DeleteObjectsCommand, ListObjectsV2Command} from '@aws-sdk/client-s3';
 import {connectLayers} from '../../source/layers/connect.js';
 import {gatherInventory, type LayerSources} from '../../source/layers/inventory.js';
 import type {BucketFigures} from '../../source/layers/mirror-figures.js';
@@ -43,6 +44,9 @@ function providerCounts(): Record<string, number> {
 const counts = (buckets: readonly BucketFigures[]) => Object.fromEntries(buckets.map(bucket => [bucket.bucket, bucket.provider.objects]));
 
 test('inventory --json, told nothing about S3, computes bucket drift through the port-forward and says so', async () => {
+	// Some drift to find: objects gone from the provider since the last mirror run.
+	const page = await drill.s3('provider').send(new ListObjectsV2Command({Bucket: 'ilum-files', MaxKeys: 3}));
+	await drill.s3('provider').send(new DeleteObjectsCommand({Bucket: 'ilum-files', Delete: {Objects: (page.Contents ?? []).map(object => ({Key: object.Key!}))}}));
 	const result = await runCli(['inventory', '--json', '--kubeconfig', drill.world.kubeconfigPath, '--state-dir', stateDir], {env: env(), timeoutMs: 120_000});
 	assert.equal(result.code, 0, result.stderr);
 	const inventory = JSON.parse(result.stdout);
@@ -59,6 +63,13 @@ test('inventory --json, told nothing about S3, computes bucket drift through the
 	}
 
 	assert.ok(drill.world.api.requests().some(request => request.subresource === 'portforward' && request.code === 101), 'the API server forwarded');
+
+	// The same drift as computed with the endpoint named directly.
+	const direct = await runCli(['inventory', '--json', '--kubeconfig', drill.world.kubeconfigPath, '--s3-endpoint', drill.world.provider.endpoint, '--state-dir', stateDir], {env: env(), timeoutMs: 120_000});
+	assert.equal(direct.code, 0, direct.stderr);
+	const figures = (list: BucketFigures[]) => list.map(bucket => [bucket.bucket, bucket.provider.objects, bucket.mirror.objects, bucket.missingOnMirror, bucket.missingInProvider, bucket.changed]);
+	assert.deepEqual(figures(buckets), figures(JSON.parse(direct.stdout).mirrors.buckets));
+	assert.ok(buckets.find(bucket => bucket.bucket === 'ilum-files')!.missingInProvider >= 3, 'the deleted objects show as gone from the provider');
 });
 
 test('inventory without --json names the way to the provider', async () => {
