@@ -112,6 +112,8 @@ try {
 	process.stdout.write(`ilum-restore history:       ${time.toFixed(0)} ms wall, ${median(times.map(item => item.cpu)).toFixed(0)} ms CPU (medians of ${runs})\n`);
 	process.stdout.write(`load average ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores: wall times on a busy machine swing widely\n`);
 	process.stdout.write(`ratio ${(time / bound).toFixed(2)}x (target <= 1.5x), ${time < 2000 ? 'under' : 'OVER'} 2 s\n`);
+	const cpuRatio = median(times.map(item => item.cpu)) / median(bounds.map(item => item.cpu));
+	process.stdout.write(`CPU ratio ${cpuRatio.toFixed(2)}x (steadier than wall time when other processes take the cores)\n`);
 } finally {
 	if (kept === undefined) {
 		await fs.rm(dir, {recursive: true, force: true});
