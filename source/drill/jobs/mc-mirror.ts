@@ -40,6 +40,8 @@ export type MirrorResult = {
 	unchanged: number;
 	bytes: number;
 	errors: string[];
+	/** "Overwrite not allowed" lines: printed as errors, but mc goes on and exits 0 for them. */
+	notOverwritten: string[];
 };
 
 type Listed = {key: string; size: number; etag: string; lastModified: number};
@@ -48,8 +50,9 @@ type Listed = {key: string; size: number; etag: string; lastModified: number};
 `mc mirror SRC DST` between two S3 endpoints, with mc's semantics:
 - objects missing on the target are copied;
 - objects that differ (size; the MD5 ETag; for multipart ETags, a different ETag on a newer source) are replaced when
-  `--overwrite` or `--remove` is given, else reported ("Overwrite not allowed") and the mirror
-  ends with an error, as mc does;
+  `--overwrite` or `--remove` is given, else reported ("Overwrite not allowed") and left alone:
+  mc prints the error and goes on, and such lines alone do not make it exit non-zero (its
+  mirror loop `continue`s on overwriteNotAllowedErr);
 - with `--remove`, target objects absent from the source are deleted;
 - the target bucket is created when missing; a missing source bucket is an error.
 Copies go through GET and PUT (multipart in 8 MiB parts above 8 MiB, so ETags match the source's
@@ -57,7 +60,7 @@ when it was written the same way).
 */
 export async function mcMirror(source: MirrorSide, target: MirrorSide, options: MirrorOptions = {}): Promise<MirrorResult> {
 	const log = options.log ?? (() => {});
-	const result: MirrorResult = {copied: 0, removed: 0, unchanged: 0, bytes: 0, errors: []};
+	const result: MirrorResult = {copied: 0, removed: 0, unchanged: 0, bytes: 0, errors: [], notOverwritten: []};
 	const sourceObjects = await listAll(source, options.signal);
 	try {
 		await target.client.send(new HeadBucketCommand({Bucket: target.bucket}), {abortSignal: options.signal});
@@ -82,7 +85,7 @@ export async function mcMirror(source: MirrorSide, target: MirrorSide, options: 
 			if (options.overwrite || options.remove) {
 				toCopy.push(object);
 			} else {
-				result.errors.push(`Overwrite not allowed for \`${target.label}/${relative}\`. Use \`--overwrite\` to override this behavior.`);
+				result.notOverwritten.push(`Overwrite not allowed for \`${target.label}/${relative}\`. Use \`--overwrite\` to override this behavior.`);
 			}
 		} else {
 			result.unchanged++;

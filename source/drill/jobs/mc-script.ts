@@ -638,7 +638,7 @@ class Shell {
 						log,
 					},
 				);
-				for (const error of result.errors) {
+				for (const error of [...result.notOverwritten, ...result.errors]) {
 					log(`mc: <ERROR> ${error}`);
 				}
 

@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
+import {GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
 import {runContainer, runScript} from '../../../source/drill/jobs/mc-script.js';
 import {S3Endpoint} from '../../../source/drill/s3/s3-endpoint.js';
 import {VolumeData} from '../../../source/drill/s3/volume-data.js';
@@ -68,5 +68,45 @@ test('mc mirror over two endpoints: aliases from the script and from MC_HOST_, i
 		client.destroy();
 		await a.close();
 		await b.close();
+	}
+});
+
+test('mc mirror in the restore direction (the in-cluster Job\'s script): a changed object is kept and reported without --overwrite (exit 0), replaced with it', async () => {
+	const mirror = await VolumeData.empty();
+	const provider = await VolumeData.empty();
+	const m = await S3Endpoint.start({name: 'mirror', credentials: {accessKeyId: 'km', secretAccessKey: 'sm'}, volume: mirror});
+	const p = await S3Endpoint.start({name: 'provider', credentials: {accessKeyId: 'kp', secretAccessKey: 'sp'}, volume: provider});
+	const mirrorClient = new S3Client({endpoint: m.url, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'km', secretAccessKey: 'sm'}});
+	const providerClient = new S3Client({endpoint: p.url, region: 'us-east-1', forcePathStyle: true, credentials: {accessKeyId: 'kp', secretAccessKey: 'sp'}});
+	try {
+		mirror.ensureBucket('ilum-data');
+		provider.ensureBucket('ilum-data');
+		await mirrorClient.send(new PutObjectCommand({Bucket: 'ilum-data', Key: 'a.csv', Body: 'mirrored', ContentType: 'text/csv'}));
+		await mirrorClient.send(new PutObjectCommand({Bucket: 'ilum-data', Key: 'lost.csv', Body: 'lost'}));
+		await providerClient.send(new PutObjectCommand({Bucket: 'ilum-data', Key: 'a.csv', Body: 'changed since the mirror ran'}));
+		const script = (flags: string) => `set -e
+mc alias set backup "$BACKUP_ENDPOINT" "$BACKUP_ACCESS_KEY" "$BACKUP_SECRET_KEY"
+mc alias set ilum 'http://ilum-objectstorage:9000' "$ILUM_ACCESS_KEY" "$ILUM_SECRET_KEY"
+mc mirror --preserve ${flags} 'backup/ilum-data' 'ilum/ilum-data'
+`;
+		const env = {BACKUP_ENDPOINT: m.url, BACKUP_ACCESS_KEY: 'km', BACKUP_SECRET_KEY: 'sm', ILUM_ACCESS_KEY: 'kp', ILUM_SECRET_KEY: 'sp'};
+		const resolve = (url: string) => url.replace('http://ilum-objectstorage:9000', p.url);
+		const body = async (key: string) => (await providerClient.send(new GetObjectCommand({Bucket: 'ilum-data', Key: key}))).Body!.transformToString();
+
+		const kept: string[] = [];
+		assert.equal(await runContainer(['/bin/sh', '-c'], [script('')], runtime(env, kept, resolve)), 0, kept.join('\n'));
+		assert.equal(await body('lost.csv'), 'lost', 'the missing object is restored');
+		assert.equal(await body('a.csv'), 'changed since the mirror ran', 'the changed object is kept');
+		assert.ok(kept.some(line => /mc: <ERROR> Overwrite not allowed for `ilum\/ilum-data\/a.csv`/.test(line)), kept.join('\n'));
+
+		const replaced: string[] = [];
+		assert.equal(await runContainer(['/bin/sh', '-c'], [script('--overwrite')], runtime(env, replaced, resolve)), 0, replaced.join('\n'));
+		assert.equal(await body('a.csv'), 'mirrored');
+		assert.equal((await providerClient.send(new HeadObjectCommand({Bucket: 'ilum-data', Key: 'a.csv'}))).ContentType, 'text/csv', '--preserve keeps the content type');
+	} finally {
+		mirrorClient.destroy();
+		providerClient.destroy();
+		await m.close();
+		await p.close();
 	}
 });
