@@ -34,7 +34,7 @@ test('drill run pv-loss recovered by keys through the console ends with a clean 
 		assert.match(drill.planScreen, /Take a safety VolumeSnapshot data-ilum-objectstorage-0-pre-restore-/);
 		assert.match(drill.gateScreen, /Confirm: Delete claim data-ilum-objectstorage-0/);
 		assert.match(drill.reportScreen, /SUCCEEDED: restore claim ilum\/data-ilum-objectstorage-0/, drill.reportScreen);
-		// Before the restore the corruption broke the Delta tables; after it (and r) they read again.
+		// Before the restore the corruption broke the Delta tables; after it they read again (the console re-reads them by itself, no r).
 		assert.match(drill.incidentScreen, /delta\/orders +delta +error/);
 		assert.match(drill.refreshedScreen, /delta\/orders +delta +\d+/);
 
