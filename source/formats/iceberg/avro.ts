@@ -277,7 +277,20 @@ type ParsedHeader = {
 const schemaKey = Buffer.from('avro.schema');
 const codecKey = Buffer.from('avro.codec');
 const knownCodecs = ['deflate', 'null', 'snappy', 'zstandard'].map(name => ({name, bytes: Buffer.from(name)}));
-const equalAt = (buffer: Buffer, start: number, end: number, expected: Buffer) => end - start === expected.length && buffer.compare(expected, 0, expected.length, start, end) === 0;
+/** Whether `buffer[start, end)` holds `expected` (short keys: a loop beats a native call). */
+export function equalAt(buffer: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+	if (end - start !== expected.length) {
+		return false;
+	}
+
+	for (let index = 0; index < expected.length; index++) {
+		if (buffer[start + index] !== expected[index]) {
+			return false;
+		}
+	}
+
+	return true;
+}
 
 /** The header of an object container file; metadata stays bytes (Iceberg's hold whole schemas) until asked for. */
 function parseHeader(data: Uint8Array): ParsedHeader {
@@ -404,7 +417,8 @@ which a few thousand differ.
 */
 
 // The block being read and the position in it: module state, set by `AvroRows.next()` (decoding is synchronous).
-let data: Buffer = Buffer.alloc(0);
+const emptyBlock = Buffer.alloc(0);
+let data: Buffer = emptyBlock;
 let at = 0;
 let end = 0;
 
@@ -756,7 +770,7 @@ function projection(schemaBytes: Buffer, selection: FieldSelection, key: string)
 		projections.set(key, known);
 	}
 
-	const found = known.find(item => item.bytes.equals(schemaBytes));
+	const found = known.find(item => item.bytes.length === schemaBytes.length && item.bytes.equals(schemaBytes));
 	if (found) {
 		return found.projection;
 	}
@@ -784,7 +798,7 @@ string. Absent or null leaves are undefined. `key` names the selection for the c
 export class AvroRows {
 	readonly codec: string;
 	/** The current block (decompressed, valid until the next `next()`): `start`/`end` positions point into it. */
-	block: Buffer = Buffer.alloc(0);
+	block: Buffer = emptyBlock;
 	private readonly cursor: Cursor;
 	private readonly sync: Buffer;
 	private readonly header: ParsedHeader;

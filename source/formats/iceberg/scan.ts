@@ -1,5 +1,5 @@
 import {FileNotFoundError, type FileInfo} from '../../storage/file-store.js';
-import {AvroRows, selectionLeaves, type FieldSelection} from './avro.js';
+import {AvroRows, equalAt, selectionLeaves, type FieldSelection} from './avro.js';
 import type {SnapshotInfo} from './metadata.js';
 import type {OpenTable} from './table.js';
 
@@ -369,7 +369,7 @@ export class SnapshotScanner {
 		const rows = new AvroRows(bytes, manifestSelection, 'manifest');
 		const columns = this.columns;
 		const first = columns.files.length;
-		let lastFormat = '';
+		let lastFormat: Buffer = Buffer.alloc(0);
 		let lastFormatIndex = -1;
 		try {
 			while (rows.next()) {
@@ -384,10 +384,12 @@ export class SnapshotScanner {
 
 				columns.files.push(this.dataIndex(rows.block, start, rows.end(filePath)));
 				columns.content.push(rows.number(content) ?? 0);
-				const format = rows.text(fileFormat) ?? '';
-				if (format !== lastFormat || lastFormatIndex === -1) {
-					lastFormat = format;
-					lastFormatIndex = this.formatIndex(format);
+				// Every entry names its format: decoded only when it differs from the one before.
+				const formatStart = rows.start(fileFormat);
+				if (lastFormatIndex === -1 || formatStart === undefined || !equalAt(rows.block, formatStart, rows.end(fileFormat), lastFormat)) {
+					const name = rows.text(fileFormat) ?? '';
+					lastFormat = Buffer.from(name);
+					lastFormatIndex = this.formatIndex(name);
 				}
 
 				columns.format.push(lastFormatIndex);
