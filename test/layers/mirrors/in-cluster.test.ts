@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type {V1CronJob, V1Job, V1Pod} from '@kubernetes/client-node';
 import {InClusterAborted, findRun, jobName, labels, mirrorEnvironment, restoreJobManifest, runMirrorJobs, type InClusterEvent, type JobCluster} from '../../../source/layers/mirrors/in-cluster.js';
 import {backupCronJob} from '../../../source/drill/seed/ilum.js';
+import {inClusterCopy} from '../../../source/layers/mirrors/in-cluster-strategy.js';
 
 /** Jobs and pods in memory; `logs` per pod are served by followLog until the pod ends. */
 class FakeCluster implements JobCluster {
@@ -284,4 +285,46 @@ test('one list of Jobs and one of pods per poll, whatever the number of buckets'
 	await run;
 	const polls = (Date.now() - started) / pollMs;
 	assert.ok(listCalls <= polls + 3, `${listCalls} list calls in ${polls.toFixed(1)} poll intervals (7 buckets)`);
+});
+
+test('as the engine\'s copy step: Job events become bucket-start, progress and bucket-done; a failed Job fails the step with its last line', async () => {
+	const plan = (objects: number) => ({bucket: 'ilum-data', source: 'ilum-data', target: 'ilum-data', createBucket: false, copy: {objects, bytes: objects * 10}, overwrite: {objects: 0, bytes: 0}, delete: {objects: 0, bytes: 0}, skipped: {objects: 5, bytes: 50}, changedKept: {objects: 0, bytes: 0}, onlyTargetKept: {objects: 0, bytes: 0}, unverifiable: 0});
+	const request = (signal: AbortSignal) => ({
+		namespace: 'ilum',
+		buckets: [{name: 'ilum-data', source: {endpoint: 'x', bucket: 'ilum-data'}, target: {endpoint: 'y', bucket: 'ilum-data'}, targetExists: true, plan: plan(2)}],
+		pairs: [],
+		overwriteChanged: false,
+		verify: true,
+		signal,
+	}) as unknown as Parameters<ReturnType<typeof inClusterCopy>['copy']>[0];
+	const seen: InClusterEvent[] = [];
+
+	for (const outcome of ['Complete', 'Failed'] as const) {
+		const cluster = new FakeCluster();
+		const strategy = inClusterCopy({namespace: 'ilum', cluster: async () => cluster, pollMs: 5, progressMs: 0, onEvent: event => seen.push(event)});
+		assert.equal(strategy.name, 'in-cluster');
+		assert.ok(strategy.access?.some(item => item.verb === 'create' && item.resource === 'jobs'));
+		const events: string[] = [];
+		const run = (async () => {
+			for await (const event of strategy.copy(request(new AbortController().signal))) {
+				events.push(event.type === 'progress' || event.type === 'bucket-done' ? `${event.type}:${event.objectsDone}/${event.objectsTotal}` : event.type);
+			}
+		})();
+		// eslint-disable-next-line no-await-in-loop
+		const job = await until(() => cluster.jobs[0], 'the Job');
+		cluster.runPod(job, 'Running', outcome === 'Complete'
+			? ['`backup/ilum-data/a` -> `ilum/ilum-data/a`', '`backup/ilum-data/b` -> `ilum/ilum-data/b`', 'Total: 20 B, Transferred: 20 B, Speed: 1 B/s']
+			: ['mc: <ERROR> Unable to list: Access Denied.']);
+		// eslint-disable-next-line no-await-in-loop
+		await until(() => seen.filter(event => event.type === 'log').length >= (outcome === 'Complete' ? 3 : 4) ? true : undefined, 'the log lines');
+		cluster.finish(job, outcome, outcome === 'Complete' ? 'CompletionsReached' : 'BackoffLimitExceeded', 'x');
+		if (outcome === 'Complete') {
+			// eslint-disable-next-line no-await-in-loop
+			await run;
+			assert.deepEqual(events, ['bucket-start', 'progress:1/2', 'progress:2/2', 'bucket-done:2/2']);
+		} else {
+			// eslint-disable-next-line no-await-in-loop
+			await assert.rejects(run, /ilum-data: Job \S+ failed \(BackoffLimitExceeded: x\); last log line: mc: <ERROR> Unable to list: Access Denied\./);
+		}
+	}
 });
