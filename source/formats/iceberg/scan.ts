@@ -74,6 +74,19 @@ const restorable: SnapshotCheck = Object.freeze({restorable: true});
 const shortList = (paths: readonly string[]) => paths.slice(0, 3).join(', ') + (paths.length > 3 ? ` (+${paths.length - 3} more)` : '');
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
+let lastBuffer: ArrayBufferLike | undefined;
+let lastView = new DataView(new ArrayBuffer(0));
+
+/** A DataView over the whole ArrayBuffer under a Buffer (blocks come from one reused buffer: one view). */
+function viewOf(buffer: Buffer): DataView {
+	if (buffer.buffer !== lastBuffer) {
+		lastBuffer = buffer.buffer;
+		lastView = new DataView(buffer.buffer);
+	}
+
+	return lastView;
+}
+
 /**
 Paths by their bytes, so that the hundred thousand entries of a long history's manifest lists (each
 list repeats most of its parent's) and the entries manifests carry over from merged ones cost no
@@ -168,7 +181,7 @@ export class PathTable {
 		}
 
 		const arena = this.arenaView;
-		const view = PathTable.view(buffer);
+		const view = viewOf(buffer);
 		const base = buffer.byteOffset;
 		let offset = length - 4;
 		for (; offset >= 0; offset -= 4) {
@@ -186,19 +199,6 @@ export class PathTable {
 		return true;
 	}
 
-	private static lastBuffer: ArrayBufferLike | undefined;
-	private static lastView: DataView = new DataView(new ArrayBuffer(0));
-
-	/** A DataView over the whole ArrayBuffer under a Buffer (blocks come from one reused buffer: one view). */
-	private static view(buffer: Buffer): DataView {
-		if (buffer.buffer !== PathTable.lastBuffer) {
-			PathTable.lastBuffer = buffer.buffer;
-			PathTable.lastView = new DataView(buffer.buffer);
-		}
-
-		return PathTable.lastView;
-	}
-
 	private static grow(array: Int32Array): Int32Array {
 		const larger = new Int32Array(array.length * 2);
 		larger.set(array);
@@ -208,7 +208,7 @@ export class PathTable {
 	private static hash(buffer: Buffer, start: number, end: number): number {
 		let hash = 0x81_1C_9D_C5 ^ (end - start);
 		if (end - start >= 32) {
-			const view = PathTable.view(buffer);
+			const view = viewOf(buffer);
 			for (let offset = buffer.byteOffset + end - 32; offset < buffer.byteOffset + end; offset += 4) {
 				hash = Math.imul(hash ^ view.getInt32(offset), 0x01_00_01_93);
 				hash ^= hash >>> 15;
