@@ -75,7 +75,7 @@ const shortList = (paths: readonly string[]) => paths.slice(0, 3).join(', ') + (
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 let lastBuffer: ArrayBufferLike | undefined;
-let lastView = new DataView(new ArrayBuffer(0));
+let lastView: DataView = new DataView(new ArrayBuffer(0));
 
 /** A DataView over the whole ArrayBuffer under a Buffer (blocks come from one reused buffer: one view). */
 function viewOf(buffer: Buffer): DataView {
