@@ -1,4 +1,5 @@
-import type {KubeConfig} from '@kubernetes/client-node';
+import type {KubeConfig, V1CronJob} from '@kubernetes/client-node';
+import type {InClusterEvent} from '../layers/mirrors/in-cluster.js';
 import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {describeBackupCron} from '../layers/mirrors/cron.js';
@@ -155,6 +156,9 @@ export type MirrorRestoreSessionRequest = {
 	/** Stops the planning (the operator left before the plan was ready). */
 	readonly signal?: AbortSignal;
 	readonly onPlanProgress?: MirrorRestoreRequest['onPlanProgress'];
+	/** Copy with Kubernetes Jobs in the cluster (as `restore mirror --in-cluster`): their pod phases and log lines go to `onJobEvent`. */
+	readonly inCluster?: boolean;
+	readonly onJobEvent?: (event: InClusterEvent) => void;
 };
 
 /** A session that owns S3 clients: `close()` releases them when the wizard is gone. */
@@ -210,6 +214,7 @@ export function mirrorRestoreSource(options: {
 				...(request.copySignal ? {copySignal: request.copySignal} : {}),
 				...(request.signal ? {signal: request.signal} : {}),
 				...(request.onPlanProgress ? {onPlanProgress: request.onPlanProgress} : {}),
+				...(request.inCluster ? {copy: await inClusterCopyFor(options.config, options.namespace, cronJob, reads.readSecret.bind(reads), request.onJobEvent), copyStrategy: 'in-cluster'} : {}),
 			});
 			return {...session, close};
 		} catch (error) {
@@ -217,4 +222,21 @@ export function mirrorRestoreSource(options: {
 			throw error;
 		}
 	};
+}
+
+/** The in-cluster Jobs as the copy step (engineer P's `inClusterCopy`), over this kube context. */
+async function inClusterCopyFor(config: KubeConfig, namespace: string, cronJob: V1CronJob | undefined, readSecret: (namespace: string, name: string) => Promise<Readonly<Record<string, string>> | undefined>, onEvent: ((event: InClusterEvent) => void) | undefined): Promise<MirrorCopyStrategy> {
+	const [{inClusterCopy}, {KubeJobCluster}, {backupSecretName, providerSecretName}] = await Promise.all([import('../layers/mirrors/in-cluster-strategy.js'), import('../layers/mirrors/in-cluster-kube.js'), import('../layers/mirrors/in-cluster.js')]);
+	const keys = async (name: string) => readSecret(namespace, name).then(secret => secret ? Object.keys(secret) : undefined, () => undefined);
+	return inClusterCopy({
+		namespace,
+		cluster: async () => new KubeJobCluster(config),
+		cronJob: async () => cronJob,
+		secretKeys: async () => {
+			const [provider, backup] = await Promise.all([keys(providerSecretName), keys(backupSecretName)]);
+			return {...(provider ? {provider} : {}), ...(backup ? {backup} : {})};
+		},
+		pollMs: 500,
+		...(onEvent ? {onEvent} : {}),
+	});
 }
