@@ -97,7 +97,8 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 
 	await route?.close();
 
-	const cronJob = await kube.mirrorCluster.getCronJob(namespace, backupCronJobName);
+	// Unreadable (RBAC): the Jobs take the chart's defaults, and the hold below says what it can.
+	const cronJob = await kube.mirrorCluster.getCronJob(namespace, backupCronJobName).catch(() => undefined);
 	const cron = cronJob ? describeBackupCron(cronJob) : undefined;
 	const targetOf = mirrorTargets(cron, values['mirrorRoot']);
 	const buckets = chooseBuckets(values, cron?.buckets ?? []);
