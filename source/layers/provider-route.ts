@@ -66,7 +66,7 @@ export async function reachProvider(options: ReachOptions): Promise<ProviderRout
 			const manual = `kubectl -n ${namespace} port-forward svc/${providerService.name} ${providerService.port}, then --s3-endpoint http://127.0.0.1:${providerService.port}`;
 			return {
 				kind: 'none',
-				describe: () => 'S3 not connected',
+				describe: () => 'not connected (see Mirrors)',
 				problem: problem === 'denied'
 					? `port-forward to svc/${providerService.name} refused: ${reason}: grant create pods/portforward (ilum-restore rbac) or run ${manual}`
 					: `port-forward to svc/${providerService.name} failed: ${reason}: run ${manual}`,

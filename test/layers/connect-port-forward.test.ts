@@ -93,6 +93,11 @@ test('a user without pods/portforward gets one line: refused, grant it or use --
 	const problem: string = inventory.mirrors.compareProblem;
 	assert.match(problem, /^port-forward to svc\/ilum-objectstorage refused: .*cannot create resource "pods\/portforward".*grant create pods\/portforward .*kubectl -n ilum port-forward svc\/ilum-objectstorage 9000, then --s3-endpoint http:\/\/127\.0\.0\.1:9000$/);
 	assert.doesNotMatch(problem, /\n/);
+	// The console's status line then says S3 is not connected, and the Mirrors pane says why.
+	const sources = await connectLayers({flags: {kubeconfig: drill.world.kubeconfigPath, context: 'drill-viewer', namespace: 'ilum', stateDir}, env: env()});
+	opened.push(sources);
+	assert.equal(sources.providerRoute?.(), 'not connected (see Mirrors)');
+	assert.equal(sources.compareProblem, problem);
 });
 
 test('after a pv-loss volume restore (itself verified through a forward), the same forward (a console left open) reaches the new pod and its restored data', async () => {
