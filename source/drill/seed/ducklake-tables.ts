@@ -223,7 +223,6 @@ export const ducklakeTablesSeeder: Seeder = {
 		// PGlite starts in a worker thread while the other seeders' steps run. From the cache, the
 		// steps only put each operation's files and the catalog goes in at the end; computing, the
 		// first step waits for it. Nothing here touches the world outside steps (they keep the order).
-		const key = await cacheKey(context);
 		const ready = startPgliteServer({unref: true, thread: true}).then(server => ({server, stop: keep(context, server)}));
 		// Awaited by a step; a failure before then is not an unhandled rejection.
 		ready.catch(() => undefined);
@@ -254,6 +253,7 @@ export const ducklakeTablesSeeder: Seeder = {
 			context.log(`ducklake catalog: ${ref} (data in ${dataPath}${fromCache ? '; from the cache' : ''})`);
 		};
 
+		const key = await cacheKey(context);
 		const cached = await readCache<DuckLakeSeed>('ducklake-tables', key);
 		if (cached?.operations.length === list.length) {
 			for (const [index, operation] of cached.operations.entries()) {
