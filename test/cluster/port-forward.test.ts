@@ -46,6 +46,15 @@ function s3Through(forward: ServicePortForward): S3Client {
 	return client;
 }
 
+/** Waits (with a deadline) for the server to close the WebSocket. */
+async function closedWithin(ws: WebSocket): Promise<void> {
+	let closed = false;
+	ws.once('close', () => {
+		closed = true;
+	});
+	await waitFor(() => closed || ws.readyState === WebSocket.CLOSED, 'the server to close the forward', 30_000);
+}
+
 async function bucketNames(client: S3Client): Promise<string[]> {
 	const answer = await client.send(new ListBucketsCommand({}));
 	return (answer.Buckets ?? []).map(bucket => bucket.Name ?? '').sort();
@@ -93,8 +102,7 @@ test('a port nobody listens on: the kubelet\'s line on the error channel, then t
 	const ws = new WebSocket(`${server}/api/v1/namespaces/ilum/pods/ilum-objectstorage-0/portforward?ports=9999`, ['v4.channel.k8s.io']);
 	const messages: Buffer[] = [];
 	ws.on('message', (data: Buffer) => messages.push(data));
-	const closed = new Promise(resolve => ws.once('close', resolve));
-	await closed;
+	await closedWithin(ws);
 	assert.equal(ws.protocol, 'v4.channel.k8s.io');
 	// Both channels first carry the port, little endian.
 	assert.deepEqual(messages.slice(0, 2).map(message => [...message]), [[0, 0x0f, 0x27], [1, 0x0f, 0x27]]);
@@ -110,7 +118,7 @@ test('a pod that is not running (a finished backup Job\'s): the kubelet\'s line 
 	const ws = new WebSocket(`${server}/api/v1/namespaces/ilum/pods/${done.metadata.name}/portforward?ports=9000`, ['v4.channel.k8s.io']);
 	const messages: Buffer[] = [];
 	ws.on('message', (data: Buffer) => messages.push(data));
-	await new Promise(resolve => ws.once('close', resolve));
+	await closedWithin(ws);
 	const error = messages.slice(2).filter(message => message[0] === 1).map(message => message.subarray(1).toString()).join('');
 	assert.equal(error, `error forwarding port 9000 to pod ${done.metadata.name}, uid ${done.metadata.uid}: sandbox container is not running (pod phase Succeeded)`);
 });

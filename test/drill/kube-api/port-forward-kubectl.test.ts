@@ -74,7 +74,11 @@ test('kubectl 1.30 (SPDY/3.1 upgrade, no WebSocket): the AWS CLI lists the bucke
 	aws.stdout.setEncoding('utf8').on('data', (chunk: string) => {
 		listed += chunk;
 	});
-	const code = await new Promise<number | null>(resolve => aws.once('close', resolve));
+	let code: number | null | undefined;
+	aws.once('close', exit => {
+		code = exit;
+	});
+	await waitFor(() => code !== undefined, 'the AWS CLI to finish', 120_000);
 	assert.equal(code, 0);
 	assert.match(listed, /ilum-data/);
 	assert.match(listed, /ilum-tables/);
@@ -91,14 +95,17 @@ test('a SPDY client sending a header block that does not inflate loses its sessi
 	socket.setEncoding('latin1').on('data', (chunk: string) => {
 		answer += chunk;
 	});
-	const closed = new Promise(resolve => socket.once('close', resolve));
+	let closed = false;
+	socket.once('close', () => {
+		closed = true;
+	});
 	socket.write('POST /as/admin/api/v1/namespaces/ilum/pods/ilum-objectstorage-0/portforward HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n\r\n');
 	await waitFor(() => answer.startsWith('HTTP/1.1 101 Switching Protocols'), `the upgrade: ${answer}`, 30_000);
 	// SYN_STREAM (version 3, type 1) for stream 1 whose header block is not zlib data.
 	const payload = Buffer.concat([Buffer.from([0, 0, 0, 1, 0, 0, 0, 0, 0, 0]), Buffer.from('not zlib at all')]);
 	const header = Buffer.from([0x80, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, payload.length]);
 	socket.write(Buffer.concat([header, payload]));
-	await closed;
+	await waitFor(() => closed, 'the server to end the session', 30_000);
 	const version = await fetch(`${url}/version`);
 	assert.equal(version.status, 200);
 });
