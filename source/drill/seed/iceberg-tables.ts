@@ -4,6 +4,7 @@ import {RestCatalogClient} from '../../formats/iceberg/rest-client.js';
 import {IcebergRestCatalogServer} from '../catalogs/iceberg-rest.js';
 import {IcebergTableWriter, restTarget, schemaJson, type WriterColumn} from '../catalogs/iceberg-writer.js';
 import type {ResumeContext, SeedContext, Seeder} from './context.js';
+import {VolumeFileStore} from './delta-tables.js';
 
 export const icebergBucket = 'ilum-tables';
 export const icebergWarehousePrefix = 'warehouse';
@@ -112,7 +113,9 @@ export const icebergTablesSeeder: Seeder = {
 				const created = await server.createTable([namespace], {name, schema: schemaJson(table === 'sales.orders' ? ordersColumns : runsColumns), properties: {'write.format.default': 'parquet'}});
 				const location = String(created.metadata['location']);
 				writer = await IcebergTableWriter.open({
-					store: new S3FileStore(client, icebergBucket, location.slice(`s3://${icebergBucket}/`.length)),
+					// Data files and manifests straight onto the provider's disk (as the S3 server would
+					// store them; no HTTP round trip per file); commits go through the REST catalog.
+					store: new VolumeFileStore(context.provider.volume, location.slice(`s3://${icebergBucket}/`.length).replace(/\/+$/, ''), () => context.clock.now()),
 					target: restTarget(catalog, [namespace], name),
 					columns: table === 'sales.orders' ? ordersColumns : runsColumns,
 					now: () => context.clock.now(),
