@@ -760,6 +760,198 @@ function nestedStep(type: any, selection: FieldSelection, prefix: string, leaves
 	return skipStep(type, cache);
 }
 
+/**
+The same reading compiled to one function per schema and selection: straight-line code with the
+varints inlined, no call per field. Only numbers from the schema (sizes, leaf and branch indices)
+go into the code. Recursive schemas (no straight line) keep the closures above.
+*/
+class ReaderSource {
+	private readonly onStack = new Set<unknown>();
+	private readonly leaves: readonly string[];
+
+	constructor(leaves: readonly string[]) {
+		this.leaves = leaves;
+	}
+
+	static long(target: string): string {
+		return `{let b=d[a++];let x=b&127;if(b>127){let m=128;do{b=d[a++];x+=(b&127)*m;m*=128;}while(b&128);}${target}=x%2===0?x/2:-(x+1)/2;}`;
+	}
+
+	skip(type: any): string {
+		const name: string = type.typeName;
+		switch (name) {
+			case 'null': {
+				return '';
+			}
+
+			case 'boolean': {
+				return 'a+=1;';
+			}
+
+			case 'float': {
+				return 'a+=4;';
+			}
+
+			case 'double': {
+				return 'a+=8;';
+			}
+
+			case 'fixed': {
+				return `a+=${Number(type.size) | 0};`;
+			}
+
+			case 'int':
+			case 'long':
+			case 'enum': {
+				return 'while(d[a++]&128);';
+			}
+
+			case 'string':
+			case 'bytes': {
+				return `{let l;${ReaderSource.long('l')}if(l<0)throw C("negative length");a+=l;}`;
+			}
+
+			case 'array':
+			case 'map': {
+				const item = name === 'array' ? this.skip(type.itemsType) : this.skip({typeName: 'string'}) + this.skip(type.valuesType);
+				return `for(;;){let c;${ReaderSource.long('c')}if(c===0)break;if(c<0){c=-c;let s;${ReaderSource.long('s')}if(s>=0){a+=s;continue;}}for(let k=0;k<c&&a<=n;k++){${item}}if(a>n)throw T();}`;
+			}
+
+			case 'union:unwrapped':
+			case 'union:wrapped': {
+				return this.union((type.types as any[]).map(branch => this.skip(branch)));
+			}
+
+			case 'record':
+			case 'error': {
+				return this.inRecord(type, () => (type.fields as any[]).map(field => this.skip(field.type)).join(''));
+			}
+
+			default: {
+				if (name.startsWith('logical:')) {
+					return this.skip(type.underlyingType);
+				}
+
+				throw new Error(`unsupported Avro type '${name}'`);
+			}
+		}
+	}
+
+	leaf(type: any, leaf: number): string {
+		const name: string = type.typeName;
+		const value = `v[${leaf}]`;
+		switch (name) {
+			case 'null': {
+				return `${value}=undefined;`;
+			}
+
+			case 'int':
+			case 'long':
+			case 'enum': {
+				return `{let r;${ReaderSource.long('r')}${value}=r;}`;
+			}
+
+			case 'boolean': {
+				return `${value}=d[a++];`;
+			}
+
+			case 'float': {
+				return `${value}=a+4<=n?d.readFloatLE(a):NaN;a+=4;`;
+			}
+
+			case 'double': {
+				return `${value}=a+8<=n?d.readDoubleLE(a):NaN;a+=8;`;
+			}
+
+			case 'string':
+			case 'bytes': {
+				return `{let l;${ReaderSource.long('l')}if(l<0)throw C("negative length");${value}=a;a+=l;e[${leaf}]=a;}`;
+			}
+
+			case 'fixed': {
+				return `${value}=a;a+=${Number(type.size) | 0};e[${leaf}]=a;`;
+			}
+
+			case 'union:unwrapped':
+			case 'union:wrapped': {
+				return this.union((type.types as any[]).map(branch => this.leaf(branch, leaf)));
+			}
+
+			default: {
+				if (name.startsWith('logical:')) {
+					return this.leaf(type.underlyingType, leaf);
+				}
+
+				throw new Error(`a projection reads only primitive fields, not '${name}'`);
+			}
+		}
+	}
+
+	record(type: any, selection: FieldSelection, prefix: string): string {
+		return this.inRecord(type, () => (type.fields as any[]).map(field => {
+			const keep = selection[field.name];
+			if (keep === true) {
+				return this.leaf(field.type, this.leaves.indexOf(prefix + field.name));
+			}
+
+			return keep ? this.nested(field.type, keep, `${prefix}${field.name}.`) : this.skip(field.type);
+		}).join(''));
+	}
+
+	private nested(type: any, selection: FieldSelection, prefix: string): string {
+		const name: string = type.typeName;
+		if (name === 'record' || name === 'error') {
+			return this.record(type, selection, prefix);
+		}
+
+		if (name.startsWith('union:')) {
+			return this.union((type.types as any[]).map(branch => this.nested(branch, selection, prefix)));
+		}
+
+		return this.skip(type);
+	}
+
+	private union(branches: readonly string[]): string {
+		return `{let i;${ReaderSource.long('i')}switch(i){${branches.map((code, index) => `case ${index}:{${code}}break;`).join('')}default:throw C("union branch out of range");}}`;
+	}
+
+	private inRecord(type: unknown, body: () => string): string {
+		if (this.onStack.has(type)) {
+			throw new Error('recursive schema');
+		}
+
+		this.onStack.add(type);
+		try {
+			return body();
+		} finally {
+			this.onStack.delete(type);
+		}
+	}
+}
+
+const corrupt = (kind: string) => new Error(`corrupt Avro block (${kind})`);
+const truncated = () => new Error('truncated Avro block');
+
+/** The compiled reader of a record type for a selection, or undefined when it has to stay closures. */
+function compiledReader(type: any, selection: FieldSelection, leaves: readonly string[], values: Array<number | undefined>, ends: number[]): Op | undefined {
+	let source: string;
+	try {
+		source = new ReaderSource(leaves).record(type, selection, '');
+	} catch (error) {
+		if ((error as Error).message === 'recursive schema') {
+			return undefined;
+		}
+
+		throw error;
+	}
+
+	// eslint-disable-next-line no-new-func, @typescript-eslint/no-implied-eval
+	const read = new Function('d', 'a', 'n', 'v', 'e', 'C', 'T', `${source}return a;`) as (d: Buffer, a: number, n: number, v: Array<number | undefined>, e: number[], C: typeof corrupt, T: typeof truncated) => number;
+	return () => {
+		at = read(data, at, end, values, ends, corrupt, truncated);
+	};
+}
+
 type Projection = {readonly read: Op; readonly values: Array<number | undefined>; readonly ends: number[]; readonly leaves: readonly string[]};
 const projections = new Map<string, Array<{bytes: Buffer; projection: Projection}>>();
 
@@ -783,8 +975,8 @@ function projection(schemaBytes: Buffer, selection: FieldSelection, key: string)
 	const leaves = selectionLeaves(selection);
 	const values: Array<number | undefined> = leaves.map(() => undefined);
 	const ends: number[] = leaves.map(() => 0);
-	const step = recordStep(type, selection, '', leaves, values, ends, new Map());
-	const made: Projection = {read: toOp(step), values, ends, leaves};
+	const read = compiledReader(type, selection, leaves, values, ends) ?? toOp(recordStep(type, selection, '', leaves, values, ends, new Map()));
+	const made: Projection = {read, values, ends, leaves};
 	known.unshift({bytes: Buffer.from(schemaBytes), projection: made});
 	known.length = Math.min(known.length, 16);
 	return made;

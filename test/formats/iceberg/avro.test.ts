@@ -79,3 +79,15 @@ test('Avro rows: array blocks written with their byte size (negative counts) are
 		truncated.next();
 	}, /truncated/);
 });
+
+test('Avro rows: a recursive schema is read too (its nested records skipped whole)', () => {
+	const schema = {type: 'record', name: 'Node', fields: [{name: 'value', type: 'long'}, {name: 'next', type: ['null', 'Node']}, {name: 'label', type: 'string'}]};
+	const records = [{value: 1, next: {value: 2, next: {value: 3, next: null, label: 'c'}, label: 'b'}, label: 'a'}, {value: -7, next: null, label: 'z'}];
+	const rows = new AvroRows(writeAvro(schema, records), {value: true, label: true}, 'test-recursive');
+	const seen: unknown[] = [];
+	while (rows.next()) {
+		seen.push([rows.number(0), rows.text(1)]);
+	}
+
+	assert.deepEqual(seen, [[1, 'a'], [-7, 'z']]);
+});
