@@ -2,9 +2,10 @@
 Records the readme's drill from a real run: `drill run pv-loss` recovered by keys in tmux (160x48),
 driven exactly as `test/e2e/drill-by-keys.test.ts` drives it, the pane captured with colours every
 ~0.5 s. Writes media/drill-pv-loss.gif (identical consecutive frames dropped, each frame shown as
-long as it lasted, pauses capped), media/drill-briefing.png and media/drill-debrief.png. Frames are
-rendered as the other screenshots are (test/media/ansi-to-svg.ts, then rsvg-convert); the GIF is
-put together by ImageMagick (`apt-get install -y imagemagick librsvg2-bin`).
+long as it lasted, pauses capped, the empty terminal before the briefing left out),
+media/drill-briefing.png and media/drill-debrief.png. Frames are rendered as the other
+screenshots are (test/media/ansi-to-svg.ts, then rsvg-convert); the GIF is put together by
+ImageMagick (`apt-get install -y imagemagick librsvg2-bin`).
 
     node --import tsx test/media/drill-recording.ts
 */
@@ -99,7 +100,13 @@ if (debrief) {
 
 // Distinct consecutive frames, each shown until the next one appeared (capped).
 const distinct: Frame[] = [];
+const blank = (ansi: string) => ansi.replaceAll(/\u001B\[[^a-zA-Z]*[a-zA-Z]/g, '').trim() === '';
 for (const frame of frames.toSorted((a, b) => a.at - b.at)) {
+	// The empty terminal while the world starts is left out: the GIF opens on the briefing.
+	if (distinct.length === 0 && blank(frame.ansi)) {
+		continue;
+	}
+
 	if (distinct.at(-1)?.ansi !== frame.ansi) {
 		distinct.push(frame);
 	}
