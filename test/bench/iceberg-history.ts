@@ -78,7 +78,8 @@ try {
 		const fresh = new LocalFileStore(dir);
 		await fresh.list('');
 		await fresh.read('metadata/version-hint.text');
-		const limit = limiter(16);
+		// The scanner's default: history reads up to 32 files at once.
+		const limit = limiter(32);
 		await Promise.all([...needed].map(async file => limit(async () => fresh.read(file))));
 		return {wall: performance.now() - t0, cpu: cpuSince()};
 	};
