@@ -6,6 +6,7 @@ with the same store and the same concurrency, in the same run. Target: within 1.
 The table is generated first (path-based, manifests merged past 100 as Iceberg does, placeholder
 data files: history lists data files, it does not read them).
 
+`RUNS=n` sets how many measured runs of each (9: medians steadier on a busy machine).
 `ICEBERG_BENCH_TABLE=/some/folder` keeps the generated table there and reuses it on the next run
 (for profiling: `node --cpu-prof --import tsx test/bench/iceberg-history.ts`).
 */
@@ -20,7 +21,7 @@ import {readAvro} from '../../source/formats/iceberg/avro.js';
 import {limiter} from '../../source/formats/iceberg/scan.js';
 
 const snapshots = Number(process.env['SNAPSHOTS'] ?? 2000);
-const runs = 5;
+const runs = Number(process.env['RUNS'] ?? 9);
 async function generate(store: LocalFileStore) {
 	const target = await createPathTable(store, {columns: [{id: 1, name: 'id', type: 'long'}], deferWrites: true});
 	const writer = await IcebergTableWriter.open({store, target, data: 'placeholder', mergeAfter: 100});
