@@ -102,6 +102,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
 	const objects = options.objects ?? 3000;
 	const log = options.log ?? (() => {});
 	const saved = options.stateDir ? await loadWorld(options.stateDir) : undefined;
+	if (!saved) {
+		for (const seeder of options.seeders ?? defaultSeeders) {
+			seeder.warmUp?.();
+		}
+	}
+
 	const now = options.now ?? Date.now();
 	const timeline = saved ? undefined : makeTimeline(now);
 	const clock = new Clock({start: saved ? Math.max(saved.clock, now) : timeline!.installedAt});

@@ -85,4 +85,10 @@ export type Seeder = {
 	runs besides data (catalog servers) and update the objects that name it (ConfigMaps).
 	*/
 	resume?(context: ResumeContext): Promise<void> | void;
+	/**
+	Called first thing when a fresh world starts (before its endpoints and the other seeders): start
+	slow work that needs nothing from the world, such as a server in a worker thread, for `seed` to
+	pick up. Must not throw; a world that never calls `seed` afterwards leaves it to be collected.
+	*/
+	warmUp?(): void;
 };

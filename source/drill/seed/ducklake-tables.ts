@@ -96,6 +96,12 @@ function keep(context: ResumeContext, server: PostgresServer, options: {savedNow
 	};
 }
 
+/** PGlite in a worker thread: about a second of CPU to start, beside the rest of the seeding. */
+const startServer = async () => startPgliteServer({unref: true, thread: true});
+
+/** Servers started by `warmUp` and not yet taken by a `seed`. */
+const warm: Array<Promise<PostgresServer>> = [];
+
 /** Stops the catalog servers the seeder started (the world calls this when it stops). */
 export async function stopDuckLakeCatalogServers(): Promise<void> {
 	const running = [...servers];
@@ -219,11 +225,17 @@ operation's files at that operation's time, and the snapshot times come from thi
 */
 export const ducklakeTablesSeeder: Seeder = {
 	name: 'ducklake-tables',
+	warmUp() {
+		const server = startServer();
+		// Picked up by the next seed() (any world's: they are all alike until then).
+		server.catch(() => undefined);
+		warm.push(server);
+	},
 	async seed(context: SeedContext) {
 		// PGlite starts in a worker thread while the other seeders' steps run. From the cache, the
 		// steps only put each operation's files and the catalog goes in at the end; computing, the
 		// first step waits for it. Nothing here touches the world outside steps (they keep the order).
-		const ready = startPgliteServer({unref: true, thread: true}).then(server => ({server, stop: keep(context, server)}));
+		const ready = (warm.shift() ?? startServer()).then(server => ({server, stop: keep(context, server)}));
 		// Awaited by a step; a failure before then is not an unhandled rejection.
 		ready.catch(() => undefined);
 		context.onStop(async () => {
