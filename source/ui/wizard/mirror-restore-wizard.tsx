@@ -5,6 +5,7 @@ import type {EngineEvent} from '../../restore/executor.js';
 import type {RestoreReport} from '../../restore/report.js';
 import type {RestoreSession} from '../../restore/session.js';
 import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../../restore/mirror-session.js';
+import {isMirrorProgress} from '../../restore/mirror-plan.js';
 import {applyMirrorEvent, initialMirrorProgress, mirrorProgressLines, type MirrorProgressState} from './mirror-progress.js';
 import {RestoreWizard} from './restore-wizard.js';
 
@@ -28,17 +29,27 @@ function progressStore(buckets: readonly string[]) {
 	let published = state;
 	const listeners = new Set<() => void>();
 	let timer: NodeJS.Timeout | undefined;
+	const publish = () => {
+		if (timer) {
+			clearTimeout(timer);
+			timer = undefined;
+		}
+
+		published = state;
+		for (const listener of listeners) {
+			listener();
+		}
+	};
+
 	return {
 		push(event: EngineEvent) {
 			state = applyMirrorEvent(state, event);
-			if (state !== published && !timer) {
-				timer = setTimeout(() => {
-					timer = undefined;
-					published = state;
-					for (const listener of listeners) {
-						listener();
-					}
-				}, 100);
+			// A bucket's last figures and the end of the run are shown at once (the report must not show stale bars).
+			const final = event.type === 'report' || event.type === 'step-end' || (event.type === 'step-progress' && isMirrorProgress(event.progress.data) && event.progress.data.done);
+			if (final) {
+				publish();
+			} else if (state !== published && !timer) {
+				timer = setTimeout(publish, 100);
 			}
 		},
 		subscribe(listener: () => void) {
@@ -97,6 +108,20 @@ export function MirrorRestoreWizard({session, buckets, copyStop, onExit, width: 
 			) : null}
 		</Box>
 	);
+}
+
+/**
+The wizard replaces the planning screen inside an open screen, so the console's own gate (a
+screen is drawn once its input handler is attached) does not cover it: the same here. Effects run
+children first; when this one runs the wizard's `useInput` is attached, and only then is it drawn
+(a key typed the instant the plan shows is read).
+*/
+function DrawnWhenListening({children}: {readonly children: React.ReactElement}) {
+	const [shown, setShown] = useState(false);
+	useEffect(() => {
+		setShown(true);
+	}, []);
+	return <Box flexDirection='column' display={shown ? 'flex' : 'none'}>{children}</Box>;
 }
 
 export type MirrorRestoreScreenProps = {
@@ -172,7 +197,7 @@ export function MirrorRestoreScreen({prepare, buckets, onExit, width, height}: M
 	}, {isActive: state.phase !== 'ready'});
 
 	if (state.phase === 'ready') {
-		return <MirrorRestoreWizard session={state.session} buckets={state.session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop.current} onExit={leave} {...(width ? {width} : {})} {...(height ? {height} : {})}/>;
+		return <DrawnWhenListening><MirrorRestoreWizard session={state.session} buckets={state.session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop.current} onExit={leave} {...(width ? {width} : {})} {...(height ? {height} : {})}/></DrawnWhenListening>;
 	}
 
 	return (

@@ -142,3 +142,35 @@ test('the screen R/A open at once: counting figures while planning, Esc stops th
 	failing.stdin.write(keys.escape);
 	await waitForFrame(failing.lastFrame, () => failedExits === 1);
 });
+
+test('Enter typed the instant the plan replaces the planning screen is read (the wizard is drawn once it listens)', async () => {
+	const mirror = await startTestS3();
+	const provider = await startTestS3();
+	const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-screen-'));
+	cleanups.push(async () => {
+		await Promise.all([mirror.stop(), provider.stop()]);
+		fs.rmSync(stateDir, {recursive: true, force: true});
+	});
+	await mirror.createBucket('ilum-data');
+	await seedObjects(mirror.client, 'ilum-data', {count: 5, size: 100, prefix: 'd/'});
+	const facts = await readMirrorRestoreFacts({provider: provider.client, mirror: mirror.client, namespace: 'ilum', buckets: ['ilum-data'], mirrorLocation: bucket => ({bucket}), overwriteChanged: false, remove: false, verify: true});
+	const prepare = async () => ({
+		...createSession({plan: buildMirrorRestorePlan(facts, {pairs: pairsFromFacts(facts, {provider: provider.client, mirror: mirror.client})}), stateDir, identity: 'op@test'}),
+		facts,
+		async close() {},
+	});
+	let typed = false;
+	const ui = renderSized(<MirrorRestoreScreen buckets={['ilum-data']} width={140} onExit={() => {}} prepare={prepare}/>, {columns: 160, rows: 50}, {
+		onFrame(frame) {
+			if (!typed && /Plan \(\d+ steps\)/.test(frame)) {
+				typed = true;
+				ui.stdin.write(keys.enter);
+			}
+		},
+	});
+	cleanups.push(() => {
+		ui.unmount();
+	});
+	await waitForFrame(ui.lastFrame, 'All checks passed');
+	assert.ok(typed);
+});
