@@ -52,6 +52,8 @@ type Route = {pod: string; port: number; at: number};
 type Tunnel = {ws: WebSocket; early: Buffer[]};
 
 const protocols = ['v4.channel.k8s.io'];
+/** Bytes a side may hold for a slow reader before it stops reading the other side. */
+const backlog = 1024 * 1024;
 
 export class ServicePortForward {
 	readonly #options: ServicePortForwardOptions;
@@ -344,7 +346,10 @@ export class ServicePortForward {
 					this.#problem = undefined;
 				}
 
-				if (!socket.write(data)) {
+				socket.write(data);
+				// Stop reading the tunnel only when the reader is well behind: pausing at every full
+				// 16 KiB buffer (each 64 KiB message) made the bytes stop and go.
+				if (socket.writableLength > backlog && !ws.isPaused) {
 					ws.pause();
 					socket.once('drain', () => {
 						ws.resume();

@@ -177,11 +177,15 @@ export function serveChannelForward(ws: WebSocket, target: ForwardTarget): void 
 		}
 
 		const backend = channel % 2 === 0 ? backends[channel / 2] : undefined;
-		if (backend && data.length > 0 && !backend.write(data)) {
-			ws.pause();
-			backend.once('drain', () => {
-				ws.resume();
-			});
+		if (backend && data.length > 0) {
+			backend.write(data);
+			// Stop reading the client only when the pod is well behind (not at every full 16 KiB buffer).
+			if (backend.writableLength > 1024 * 1024 && !ws.isPaused) {
+				ws.pause();
+				backend.once('drain', () => {
+					ws.resume();
+				});
+			}
 		}
 	});
 
