@@ -287,10 +287,11 @@ export class SnapshotScanner {
 		this.limit = limiter(concurrency);
 	}
 
-	private async read<T>(relative: string, decode: (bytes: Uint8Array) => T): Promise<{ok: true; value: T} | {ok: false; missing: boolean; error: string}> {
+	/** Reads and decodes one file; `decode` makes the result, a failed read or decode becomes one. */
+	private async read<T>(relative: string, decode: (bytes: Uint8Array) => T): Promise<T | {readonly ok: false; readonly missing: boolean; readonly error: string}> {
 		return this.limit(async () => {
 			try {
-				return {ok: true as const, value: decode(await this.table.store.read(relative))};
+				return decode(await this.table.store.read(relative));
 			} catch (error) {
 				if (error instanceof FileNotFoundError) {
 					return {ok: false as const, missing: true, error: 'missing'};
@@ -357,8 +358,8 @@ export class SnapshotScanner {
 					throw error;
 				}
 
-				return {start: first, end: list.length};
-			}).then(read => read.ok ? {ok: true as const, manifests: read.value} : read);
+				return {ok: true as const, manifests: {start: first, end: list.length}};
+			});
 			this.lists.set(relative, pending);
 		}
 
@@ -408,9 +409,9 @@ export class SnapshotScanner {
 	}
 
 	private load(manifest: Manifest): Promise<ManifestRead> {
-		manifest.pending ??= this.read(manifest.relative!, bytes => this.decodeManifest(bytes)).then(read => {
-			manifest.read = read.ok ? {ok: true, live: read.value} : read;
-			return manifest.read;
+		manifest.pending ??= this.read(manifest.relative!, bytes => ({ok: true as const, live: this.decodeManifest(bytes)})).then(read => {
+			manifest.read = read;
+			return read;
 		});
 		return manifest.pending;
 	}
