@@ -123,7 +123,9 @@ for (const [index, frame] of distinct.entries()) {
 }
 
 const gif = path.join(media, 'drill-pv-loss.gif');
-await run('convert', ['-loop', '0', ...args, '-layers', 'Optimize', gif], {maxBuffer: 64 * 1024 * 1024});
+// One palette for every frame (+remap, no dithering): with a palette per frame, pixels the frame
+// optimisation keeps from the previous frame come out in other colours (specks on the debrief).
+await run('convert', ['-loop', '0', ...args, '+dither', '+remap', '-layers', 'Optimize', gif], {maxBuffer: 64 * 1024 * 1024});
 const {size} = await fs.stat(gif);
 process.stderr.write(`wrote media/drill-pv-loss.gif: ${distinct.length} frames of ${frames.length} captured, ${(size / 1024 / 1024).toFixed(1)} MiB\n`);
 await fs.rm(home, {recursive: true, force: true});
