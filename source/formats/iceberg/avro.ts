@@ -294,7 +294,7 @@ export function equalAt(buffer: Uint8Array, start: number, end: number, expected
 
 /** The header of an object container file; metadata stays bytes (Iceberg's hold whole schemas) until asked for. */
 function parseHeader(data: Uint8Array): ParsedHeader {
-	const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+	const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 	if (buffer.length < 4 || buffer[0] !== 0x4F || buffer[1] !== 0x62 || buffer[2] !== 0x6A || buffer[3] !== 0x01) {
 		throw new Error('not an Avro file');
 	}
