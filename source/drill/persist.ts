@@ -245,8 +245,10 @@ export async function loadWorld(directory: string): Promise<(WorldImage & {blobF
 /**
 Runs `save` after changes, debounced: `touch()` after every change; the save runs once no change
 came for `quietMs`, or `maxDelayMs` after the first unsaved change, whichever is first. Saves never
-overlap (a change during one schedules the next). `close()` waits for a running save and runs a
-last one if changes are unsaved.
+overlap (a change during one schedules the next). A big world's save takes long (its objects'
+records are written whole): the longest wait grows to 10 times the last save's duration, so saving
+takes at most about a tenth of the time while changes keep coming. `close()` waits for a running
+save and runs a last one if changes are unsaved.
 */
 export class Autosave {
 	readonly #save: () => Promise<void>;
@@ -257,6 +259,7 @@ export class Autosave {
 	#timer: NodeJS.Timeout | undefined;
 	#running: Promise<void> | undefined;
 	#closed = false;
+	#lastDurationMs = 0;
 	/** Completed saves (tests and logs). */
 	saves = 0;
 
@@ -282,7 +285,8 @@ export class Autosave {
 			return;
 		}
 
-		const wait = Math.max(0, Math.min(this.#quietMs, this.#dirtySince + this.#maxDelayMs - Date.now()));
+		const maxDelay = Math.max(this.#maxDelayMs, 10 * this.#lastDurationMs);
+		const wait = Math.max(0, Math.min(Math.max(this.#quietMs, this.#lastDurationMs), this.#dirtySince + maxDelay - Date.now()));
 		this.#timer = setTimeout(() => {
 			this.#timer = undefined;
 			void this.#run();
@@ -297,12 +301,15 @@ export class Autosave {
 
 		this.#dirtySince = undefined;
 		this.#running = (async () => {
+			const started = Date.now();
 			try {
 				await this.#save();
 				this.saves++;
 			} catch (error) {
 				this.#onError(error);
 			}
+
+			this.#lastDurationMs = Date.now() - started;
 		})();
 		await this.#running;
 		this.#running = undefined;
