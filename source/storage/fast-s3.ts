@@ -93,8 +93,12 @@ export class FastS3Client {
 	private readonly basePath: string;
 	private readonly timeoutMs: number;
 
+	/** The options it was built with (to build the same client elsewhere, e.g. in a worker thread). */
+	readonly options: FastS3Options;
+
 	constructor(endpoint: S3Endpoint, options: FastS3Options = {}) {
 		this.endpoint = endpoint;
+		this.options = options;
 		const url = new URL(endpoint.endpoint);
 		this.host = url.host;
 		this.basePath = url.pathname.replace(/\/+$/, '');
