@@ -23,7 +23,7 @@ ${loaded.map(command => `    ${command.path.join(' ').padEnd(commandWidth)}  ${c
 ${Object.entries(globalFlags).map(([name, spec]) => `    ${flagLabel(name, spec).padEnd(24)} ${spec.description}`).join('\n')}
 
   Exit codes
-    0 ok, 1 failed, 2 usage error, 3 refused by a safety check
+    0 ok, 1 failed, 2 usage error, 3 refused by a safety check, 130 stopped on request (resumable)
 
   Run 'ilum-restore <command> --help' for a command's options.
 `;

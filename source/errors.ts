@@ -1,7 +1,8 @@
 /**
 The one way a command fails on purpose: a single line that says what is wrong and what to do.
 
-`exitCode` follows the CLI's convention: 1 failed, 2 usage error, 3 refused by a safety check.
+`exitCode` follows the CLI's convention: 1 failed, 2 usage error, 3 refused by a safety check,
+130 stopped at the operator's request (Ctrl-C: 128 + SIGINT, as shells report it; resumable).
 Anything thrown that is not a `UserError` is a bug and is reported with its stack.
 */
 export class UserError extends Error {
@@ -26,6 +27,8 @@ export const exitCodes = {
 	failed: 1,
 	usage: 2,
 	refused: 3,
+	/** A restore stopped on request (Ctrl-C / SIGTERM): not a failure, the journal keeps the place for `--resume`. */
+	stopped: 130,
 } as const;
 
 /** A usage error (exit 2). */

@@ -112,7 +112,7 @@ export async function runPlan(context: CommandContext, mode: PlanMode, options: 
 		context.stderr.write(`ilum-restore: refused: ${report.reasons.join('; ')}\n`);
 	}
 
-	const code = report?.outcome === 'succeeded' ? exitCodes.ok : (report?.outcome === 'refused' ? exitCodes.refused : exitCodes.failed);
+	const code = report?.outcome === 'succeeded' ? exitCodes.ok : (report?.outcome === 'refused' ? exitCodes.refused : (report?.outcome === 'stopped' ? exitCodes.stopped : exitCodes.failed));
 	return {code, ...(report ? {report} : {})};
 }
 

@@ -213,7 +213,7 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 			audit.record({identity: kube.identity, action: 'restore.mirror', target, outcome: 'stopped', runId: found.runId, detail: aborted.deleted.length > 0 ? `interrupted; deleted Jobs ${aborted.deleted.join(', ')}` : `interrupted; Jobs left running: ${aborted.left.join(', ')}`});
 			if (aborted.left.length > 0 && values['keepJobs']) {
 				// The Jobs go on: so does the hold. The rerun that follows them resumes the CronJob at its end.
-				throw new UserError(`Interrupted: the Jobs ${aborted.left.join(', ')} are left running and the backup CronJob stays suspended`, {hint: `run the same command again to follow them (it resumes ${backupCronJobName} at the end), or kubectl -n ${namespace} delete jobs -l ${labels.run}=${found.runId}`});
+				throw new UserError(`Interrupted: the Jobs ${aborted.left.join(', ')} are left running and the backup CronJob stays suspended`, {exitCode: exitCodes.stopped, hint: `run the same command again to follow them (it resumes ${backupCronJobName} at the end), or kubectl -n ${namespace} delete jobs -l ${labels.run}=${found.runId}`});
 			}
 
 			if (hold.suspendedByUs) {
@@ -221,7 +221,7 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 				log(`ilum-restore: resumed CronJob ${namespace}/${backupCronJobName}`);
 			}
 
-			throw new UserError(`Interrupted: deleted the Jobs ${aborted.deleted.join(', ') || '(none yet)'}; the objects copied so far are in place`, {hint: 'run the same command again to copy the rest'});
+			throw new UserError(`Interrupted: deleted the Jobs ${aborted.deleted.join(', ') || '(none yet)'}; the objects copied so far are in place`, {exitCode: exitCodes.stopped, hint: 'run the same command again to copy the rest'});
 		}
 
 		const failed = [...outcomes.values()].filter(outcome => outcome.outcome !== 'succeeded');

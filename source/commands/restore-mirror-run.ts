@@ -20,6 +20,8 @@ import {describePlan, formatPlan} from '../restore/plan.js';
 import type {RestoreReport} from '../restore/report.js';
 import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
 import {uploadJournalFile} from '../layers/mirrors/uploads.js';
+import type {KubeConfig} from '@kubernetes/client-node';
+import type {ProviderRoute} from '../layers/provider-route.js';
 import {inClusterStrategy} from './restore-mirror-in-cluster.js';
 
 /**
@@ -29,7 +31,16 @@ copy, verify, report.
 */
 const defaultBuckets = ['ilum-files', 'ilum-data', 'ilum-tables', 'ilum-mlflow', 'ilum-kestra', 'ilum-ducklake', 'ilum-langfuse'];
 
-type Sides = {provider: S3Endpoint; mirror: S3Endpoint; cluster?: MirrorCluster; namespace: string; identity: string; checkAccess?: AccessChecker};
+type Sides = {
+	provider: S3Endpoint;
+	mirror: S3Endpoint;
+	cluster?: MirrorCluster;
+	namespace: string;
+	identity: string;
+	checkAccess?: AccessChecker;
+	/** How the provider is reached when no endpoint was given (the in-cluster name or a port-forward): closed when the command ends. */
+	route?: ProviderRoute;
+};
 
 export async function runRestoreMirror(context: CommandContext): Promise<number> {
 	const {flags: values} = context;
@@ -54,10 +65,15 @@ export async function runRestoreMirror(context: CommandContext): Promise<number>
 	const mirror = new FastS3Client(sides.mirror, {connections: concurrency * 2});
 	const provider = new FastS3Client(sides.provider, {connections: concurrency * 2});
 	try {
+		if (sides.route) {
+			context.stderr.write(`ilum-restore: provider ${sides.route.describe()}\n`);
+		}
+
 		return await restore(context, values, sides, mirror, provider, concurrency);
 	} finally {
 		// Everything is finished (or failed): no need to wait for idle keep-alive sockets.
 		await Promise.all([mirror.destroy(), provider.destroy()]);
+		await sides.route?.close();
 	}
 }
 
@@ -134,9 +150,9 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 
 	if (dryRun) {
 		if (json) {
-			writeJson(stdout, {type: 'result', dryRun: true, buckets: plans, plan: description, ...(resume ? {resume: {runId: resume.runId, completed: [...resume.completed.keys()]}} : {})});
+			writeJson(stdout, {type: 'result', dryRun: true, provider: providerWay(sides), buckets: plans, plan: description, ...(resume ? {resume: {runId: resume.runId, completed: [...resume.completed.keys()]}} : {})});
 		} else {
-			stdout.write(formatMirrorPlanTable(facts).join('\n') + '\n\n' + formatPlan(description));
+			stdout.write(`provider ${providerWay(sides).via}\n` + formatMirrorPlanTable(facts).join('\n') + '\n\n' + formatPlan(description));
 			stdout.write('Dry run: nothing was changed.\n');
 		}
 
@@ -208,6 +224,7 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 		type: 'result',
 		outcome: report.outcome,
 		ok,
+		provider: providerWay(sides),
 		buckets: facts.buckets.filter(bucket => copied.has(bucket.name)).map(bucket => {
 			const result = copied.get(bucket.name)!;
 			const check = verified.get(bucket.name);
@@ -233,11 +250,11 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 		if (report.outcome === 'refused') {
 			stderr.write(`ilum-restore: refused: ${report.reasons.join('; ')}\n`);
 		} else {
-			stdout.write(ok ? 'Restore complete: every bucket verified.\n' : `Restore incomplete: ${report.reasons[0] ?? report.outcome}; run the same command with --resume to continue.\n`);
+			stdout.write(ok ? 'Restore complete: every bucket verified.\n' : `${report.outcome === 'stopped' ? 'Restore stopped' : 'Restore incomplete'}: ${report.reasons[0] ?? report.outcome}; run the same command with --resume to continue.\n`);
 		}
 	}
 
-	return ok ? exitCodes.ok : (report.outcome === 'refused' ? exitCodes.refused : exitCodes.failed);
+	return ok ? exitCodes.ok : (report.outcome === 'refused' ? exitCodes.refused : (report.outcome === 'stopped' ? exitCodes.stopped : exitCodes.failed));
 }
 
 /**
@@ -292,10 +309,11 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 	let cluster: (MirrorCluster & {readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>}) | undefined;
 	let identity = `${os.userInfo().username}@local`;
 	let checkAccess: AccessChecker | undefined;
+	let config: KubeConfig | undefined;
 	const kubeconfigPath: string | undefined = values['kubeconfig'] ?? (env['KUBECONFIG'] || undefined);
 	if (kubeconfigPath || fs.existsSync(path.join(os.homedir(), '.kube', 'config'))) {
 		const {loadKubeConfig} = await import('../config/kube.js');
-		const config = loadKubeConfig({kubeconfig: values['kubeconfig'], context: values['context']});
+		config = loadKubeConfig({kubeconfig: values['kubeconfig'], context: values['context']});
 		const [{createCluster}, {KubeVolumeRestoreCluster}] = await Promise.all([import('../cluster/cluster.js'), import('../cluster/mutations.js')]);
 		const reads = createCluster(config);
 		const writes = new KubeVolumeRestoreCluster(config);
@@ -316,11 +334,11 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 		])
 		: [undefined, undefined];
 	const region = env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1';
-	const providerEndpoint = values['s3Endpoint'] ?? (env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined);
+	const givenEndpoint: string | undefined = values['s3Endpoint'] ?? (env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'] || undefined);
 	const providerKeys = credentialsOf(env['AWS_ACCESS_KEY_ID'], env['AWS_SECRET_ACCESS_KEY']) ?? secretCredentials(providerSecret);
 	const mirrorEndpoint = values['mirrorEndpoint'] ?? (env['MIRROR_ENDPOINT_URL'] || undefined) ?? endpointInSecret(mirrorSecret);
 	const mirrorKeys = credentialsOf(env['MIRROR_ACCESS_KEY_ID'], env['MIRROR_SECRET_ACCESS_KEY']) ?? secretCredentials(mirrorSecret) ?? providerKeys;
-	if (!providerEndpoint) {
+	if (!givenEndpoint && !config) {
 		throw usageError('The provider endpoint is unknown', 'pass --s3-endpoint (a port-forward or public URL of the object storage) or set AWS_ENDPOINT_URL');
 	}
 
@@ -336,21 +354,42 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 		throw usageError('No credentials for the mirror', 'set MIRROR_ACCESS_KEY_ID and MIRROR_SECRET_ACCESS_KEY, or allow reading the Secret ilum-backup-credentials');
 	}
 
-	for (const url of [providerEndpoint, mirrorEndpoint]) {
-		if (!/^https?:\/\/[^/]+/.test(url)) {
+	for (const url of [givenEndpoint, mirrorEndpoint]) {
+		if (url !== undefined && !/^https?:\/\/[^/]+/.test(url)) {
 			throw usageError(`Not an http(s) URL: ${url}`, 'give endpoints as http://host:port or https://host');
 		}
 	}
 
+	// No endpoint given: as the console reaches the provider (its in-cluster name when it answers, else a port-forward through the API server).
+	let route: ProviderRoute | undefined;
+	let providerEndpoint = givenEndpoint;
+	if (!providerEndpoint && config) {
+		const {reachProvider} = await import('../layers/provider-route.js');
+		route = await reachProvider({config, namespace});
+		if (!route.endpoint) {
+			await route.close();
+			// The route's problem says what to do instead (grant pods/portforward, or kubectl port-forward and --s3-endpoint).
+			throw new UserError(`The provider's S3 endpoint is unknown: ${route.problem ?? 'no way to it'}`, {exitCode: exitCodes.usage});
+		}
+
+		providerEndpoint = route.endpoint;
+	}
+
 	void context;
 	return {
-		provider: {endpoint: providerEndpoint, region, ...providerKeys, sessionToken: env['AWS_SESSION_TOKEN'] || undefined},
+		...(route ? {route} : {}),
+		provider: {endpoint: providerEndpoint!, region, ...providerKeys, sessionToken: env['AWS_SESSION_TOKEN'] || undefined},
 		mirror: {endpoint: mirrorEndpoint, region: env['MIRROR_REGION'] || region, ...mirrorKeys},
 		cluster,
 		namespace,
 		identity,
 		...(checkAccess ? {checkAccess} : {}),
 	};
+}
+
+/** The way to the provider for the output: the endpoint, and the route when one was found (`port-forward ilum/svc/ilum-objectstorage:9000 -> pod ...`). */
+function providerWay(sides: Sides): {endpoint: string; via: string} {
+	return {endpoint: sides.provider.endpoint, via: sides.route?.describe() ?? sides.provider.endpoint};
 }
 
 function credentialsOf(accessKeyId: string | undefined, secretAccessKey: string | undefined) {

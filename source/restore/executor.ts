@@ -3,7 +3,7 @@ import process from 'node:process';
 import {AuditLog} from './audit.js';
 import {acquireLock, describeUnfinished, findUnfinished, Journal, journalFile, type JournalState, type StepOutcome} from './journal.js';
 import {
-	assertValidPlan, describePlan, formatAccess, type AccessRequirement, type PlanDescription, type RestorePlan, type Step, type StepContext, type StepProgress,
+	assertValidPlan, describePlan, formatAccess, isStopRequest, type AccessRequirement, type PlanDescription, type RestorePlan, type Step, type StepContext, type StepProgress,
 } from './plan.js';
 import {saveReport, type RestoreReport, type StepRecord} from './report.js';
 
@@ -168,6 +168,9 @@ export async function * executePlan(options: ExecuteOptions): AsyncGenerator<Eng
 		return saveReport(stateDir, report);
 	};
 
+	/** The undo lines of the mutations done so far, last first. */
+	const doneUndo = () => plan.steps.filter(step => step.kind === 'mutation' && (completedBefore.has(step.id) || records.get(step.id)?.outcome === 'done' || records.get(step.id)?.outcome === 'already')).toReversed().map(step => step.kind === 'mutation' ? `${step.title}: ${step.undo}` : '');
+
 	const refuse = async function * (reasons: string[]): AsyncGenerator<EngineEvent, RestoreReport> {
 		audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'refused', runId, detail: reasons.join('; ')});
 		yield {type: 'refused', reasons};
@@ -307,6 +310,20 @@ export async function * executePlan(options: ExecuteOptions): AsyncGenerator<Eng
 					records.set(step.id, {id: step.id, kind: step.kind, title: step.title, outcome: 'not-run', startedAt: stepStartedAt, detail: 'stopped on request'});
 					yield {type: 'stopped', reason: 'stop requested', next: step.id};
 					const report = finish('stopped', [`stopped on request during ${step.kind} '${step.id}' (nothing half-changed); run the same command with --resume to continue`]);
+					yield {type: 'report', report};
+					return report;
+				}
+
+				if (step.kind === 'mutation' && options.signal?.aborted && isStopRequest(error)) {
+					// The operator's stop cut this mutation short (a mirror copy): partly done, resumable; not a failure.
+					const detail = message(error);
+					journal.append({type: 'stopped', runId, at: endedAt, reason: `stop requested during ${step.id}: ${detail}`, step: step.id});
+					audit.record({identity, action: `step.${step.id}`, target: plan.target, outcome: 'stopped', runId, detail});
+					audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'stopped', runId, detail: `during mutation ${step.id}`});
+					records.set(step.id, {id: step.id, kind: step.kind, title: step.title, outcome: 'stopped', startedAt: stepStartedAt, endedAt, detail});
+					yield {type: 'step-end', step: step.id, outcome: 'stopped', detail, durationMs: Date.now() - began};
+					yield {type: 'stopped', reason: 'stop requested', next: step.id};
+					const report = finish('stopped', [`stopped on request during '${step.id}' (${detail})`, 'the journal keeps the place: run the same command with --resume to continue (in the console: open the same restore again)'], {undo: [`${step.title}: partly done; ${step.undo}`, ...doneUndo()]});
 					yield {type: 'report', report};
 					return report;
 				}

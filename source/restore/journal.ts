@@ -16,7 +16,8 @@ export type JournalRecord =
 	| {type: 'start'; runId: string; at: string; step: string}
 	| {type: 'done'; runId: string; at: string; step: string; outcome: StepOutcome; detail?: string; result?: unknown}
 	| {type: 'failed'; runId: string; at: string; step: string; error: string}
-	| {type: 'stopped'; runId: string; at: string; reason: string}
+	/** A stop at the operator's request; `step`: the mutation it cut short (partly done), absent when it came between steps. */
+	| {type: 'stopped'; runId: string; at: string; reason: string; step?: string}
 	| {type: 'end'; runId: string; at: string; outcome: RunOutcome};
 
 /** `done`: ran now; `already`: its effect was there (resume after a crash mid-step); `passed`: a check. */
@@ -35,6 +36,8 @@ export type JournalState = {
 	readonly interrupted: readonly string[];
 	/** The last failure, if the run stopped on one. */
 	readonly lastFailure?: {step: string; error: string; at: string};
+	/** The last stop at the operator's request, if the run ended on one (after any failure). */
+	readonly lastStop?: {step?: string; reason: string; at: string};
 	/** The time of the last record. */
 	readonly lastAt: string;
 	/** How many times the run was started (1 + resumes). */
@@ -106,6 +109,7 @@ export function findUnfinished(stateDir: string, target: string): JournalState |
 	const completed = new Map<string, {outcome: StepOutcome; result?: unknown; at: string}>();
 	const started = new Set<string>();
 	let lastFailure: JournalState['lastFailure'];
+	let lastStop: JournalState['lastStop'];
 	let attempts = 0;
 	for (const record of records) {
 		switch (record.type) {
@@ -129,6 +133,17 @@ export function findUnfinished(stateDir: string, target: string): JournalState |
 			case 'failed': {
 				started.delete(record.step);
 				lastFailure = {step: record.step, error: record.error, at: record.at};
+				lastStop = undefined;
+				break;
+			}
+
+			case 'stopped': {
+				if (record.step) {
+					// The mutation ended there (partly done): not a crash in the middle of it.
+					started.delete(record.step);
+				}
+
+				lastStop = {...(record.step ? {step: record.step} : {}), reason: record.reason, at: record.at};
 				break;
 			}
 
@@ -145,6 +160,7 @@ export function findUnfinished(stateDir: string, target: string): JournalState |
 		completed,
 		interrupted: [...started],
 		lastFailure,
+		...(lastStop ? {lastStop} : {}),
 		lastAt: records.at(-1)!.at,
 		attempts,
 		records,
@@ -158,7 +174,9 @@ export function describeUnfinished(state: JournalState): string {
 	const next = steps.find(step => !state.completed.has(step.id));
 	const where = state.interrupted.length > 0
 		? `interrupted during step '${state.interrupted[0]}'`
-		: (state.lastFailure ? `failed at step '${state.lastFailure.step}' (${state.lastFailure.error})` : `stopped before step '${next?.id ?? '(none)'}'`);
+		: (state.lastStop?.step
+			? `stopped on request during step '${state.lastStop.step}' (partly done; a resume finishes it)`
+			: (state.lastFailure && !state.lastStop ? `failed at step '${state.lastFailure.step}' (${state.lastFailure.error})` : `stopped before step '${next?.id ?? '(none)'}'`));
 	return `an unfinished restore of ${state.begin.target} (run ${state.runId}, started ${state.begin.at} by ${state.begin.identity}) is ${where}; ${doneCount} of ${steps.length} steps done`;
 }
 

@@ -36,6 +36,30 @@ export type StepProgress = {
 	readonly data?: unknown;
 };
 
+/**
+Thrown by a mutation that stopped part-way because the operator asked it to (Ctrl-C, the wizard's
+stop): what it did so far is in place and a resume finishes it. The engine records the run as
+`stopped` (resumable), not `failed`. Only the copy of a mirror restore stops mid-step today; other
+mutations run to their end.
+*/
+export class StoppedError extends Error {
+	constructor(message: string, options?: {cause?: unknown}) {
+		super(message, options);
+		this.name = 'StoppedError';
+	}
+}
+
+/** A `StoppedError`, or an `AbortError` (a signal's), anywhere in the error's cause chain. */
+export function isStopRequest(error: unknown): boolean {
+	for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+		if (current instanceof StoppedError || current.name === 'AbortError') {
+			return true;
+		}
+	}
+
+	return false;
+}
+
 /** The outcome of a precondition: passed or not, and why, in words the operator can act on. */
 export type CheckResult = {
 	readonly ok: boolean;

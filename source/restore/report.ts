@@ -7,8 +7,11 @@ export type StepRecord = {
 	readonly id: string;
 	readonly kind: StepKind;
 	readonly title: string;
-	/** `skipped-done`: completed by an earlier attempt (resume); `not-run`: the run ended before it. */
-	readonly outcome: 'done' | 'already' | 'passed' | 'skipped-done' | 'failed' | 'not-run';
+	/**
+	`skipped-done`: completed by an earlier attempt (resume); `not-run`: the run ended before it;
+	`stopped`: a mutation cut short at the operator's request (partly done; a resume finishes it).
+	*/
+	readonly outcome: 'done' | 'already' | 'passed' | 'skipped-done' | 'failed' | 'not-run' | 'stopped';
 	readonly startedAt?: string;
 	readonly endedAt?: string;
 	readonly detail?: string;
@@ -23,7 +26,10 @@ export type RestoreReport = {
 	readonly identity: string;
 	readonly startedAt: string;
 	readonly endedAt: string;
-	/** `refused`: preflight or a gate said no, nothing was changed by this attempt. */
+	/**
+	`refused`: preflight or a gate said no, nothing was changed by this attempt. `stopped`: the
+	operator asked to stop (Ctrl-C, the wizard's stop); the journal keeps the place, `--resume` goes on.
+	*/
 	readonly outcome: 'succeeded' | 'failed' | 'refused' | 'stopped';
 	/** Why it was refused or failed; empty when it succeeded. */
 	readonly reasons: readonly string[];

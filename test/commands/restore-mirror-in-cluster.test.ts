@@ -177,7 +177,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		await waitFor(() => interruptedOut.includes('"type":"log"'), 'the Job to run', 120_000);
 		const stopped = lines(interruptedOut).find(event => event.type === 'job-created')!;
 		interrupted.kill('SIGINT');
-		assert.equal(await interruptedExit, 1, interruptedErr);
+		assert.equal(await interruptedExit, 130, `stopped on request: 130 (resumable), not a failure\n${interruptedErr}`);
 		assert.match(interruptedErr, new RegExp(`Interrupted: deleted the Jobs ${stopped.job}`));
 		assert.equal(world.store.get('jobs', ilum.namespace, stopped.job), undefined, 'the Job is gone');
 		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the CronJob resumed after the interruption');

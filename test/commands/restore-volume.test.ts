@@ -316,7 +316,7 @@ test('Ctrl-C (SIGINT) stops after the current step; the same command with --resu
 			resolve(exitCode);
 		});
 	});
-	assert.equal(code, 1, stderr);
+	assert.equal(code, 130, `stopped on request: exit 130 (resumable), not 1\n${stderr}`);
 	assert.match(stderr, /stopped on request/);
 	const journal = readJournal(path.join(stateDir, 'journals', 'volume__ilum__data-ilum-objectstorage-0.jsonl'));
 	assert.ok(journal.some(record => record.type === 'done' && record.step === 'scale-down'), 'the step that was running when Ctrl-C came was finished');

@@ -246,7 +246,7 @@ function PreflightScreen({state, readOnly}: {readonly state: ReturnType<typeof i
 }
 
 function StepLine({step, now}: {readonly step: StepView; readonly now: number}) {
-	const color = step.status === 'failed' ? 'red' : (step.status === 'running' ? 'cyan' : (step.status === 'pending' || step.status === 'not-run' ? 'gray' : 'green'));
+	const color = step.status === 'failed' ? 'red' : (step.status === 'stopped' ? 'yellow' : (step.status === 'running' ? 'cyan' : (step.status === 'pending' || step.status === 'not-run' ? 'gray' : 'green')));
 	const bar = step.status === 'running' ? progressLine(step, now) : undefined;
 	const stall = stallWarning(step, now);
 	const elapsed = step.status === 'running' && step.startedAt !== undefined ? ` ${Math.round((now - step.startedAt) / 1000)} s` : '';
@@ -259,12 +259,13 @@ function StepLine({step, now}: {readonly step: StepView; readonly now: number}) 
 			{bar ? <Text color='cyan'>{'    '}{bar}</Text> : null}
 			{stall ? <Text color='yellow'>{'    ⚠ '}{stall}</Text> : null}
 			{step.status === 'failed' && step.detail ? <Text color='red'>{'    '}{step.detail}</Text> : null}
+			{step.status === 'stopped' && step.detail ? <Text color='yellow'>{'    '}{step.detail}</Text> : null}
 		</Box>
 	);
 }
 
 function ProgressScreen({state, now, rows}: {readonly state: ReturnType<typeof initialWizardState>; readonly now: number; readonly rows: number}) {
-	const isDone = (step: StepView) => !['pending', 'running', 'not-run', 'failed'].includes(step.status);
+	const isDone = (step: StepView) => !['pending', 'running', 'not-run', 'failed', 'stopped'].includes(step.status);
 	const done = state.steps.filter(step => isDone(step)).length;
 	// Too many steps for the rows: the finished ones fold into one line (the last two stay).
 	const budget = Math.max(4, rows - state.events.length);

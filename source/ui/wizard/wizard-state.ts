@@ -223,5 +223,5 @@ export function progressLine(step: StepView, now: number, width = 20): string | 
 }
 
 export const statusIcon = (status: StepStatus): string => ({
-	pending: '·', running: '▸', done: '✓', already: '✓', passed: '✓', 'skipped-done': '✓', failed: '✗', 'not-run': '○',
+	pending: '·', running: '▸', done: '✓', already: '✓', passed: '✓', 'skipped-done': '✓', failed: '✗', 'not-run': '○', stopped: '■',
 } as Record<string, string>)[status] ?? '?';

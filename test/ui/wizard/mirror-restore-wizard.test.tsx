@@ -9,6 +9,7 @@ import type {EngineEvent} from '../../../source/restore/executor.js';
 import {buildMirrorRestorePlan, type MirrorCopyProgress, type MirrorCopyStrategy} from '../../../source/restore/mirror-plan.js';
 import {pairsFromFacts, readMirrorRestoreFacts} from '../../../source/restore/mirror-session.js';
 import {createSession} from '../../../source/restore/session.js';
+import {describeUnfinished, findUnfinished} from '../../../source/restore/journal.js';
 import type {RestoreReport} from '../../../source/restore/report.js';
 import {applyMirrorEvent, initialMirrorProgress, mirrorProgressLines} from '../../../source/ui/wizard/mirror-progress.js';
 import {MirrorRestoreScreen, MirrorRestoreWizard} from '../../../source/ui/wizard/mirror-restore-wizard.js';
@@ -105,7 +106,14 @@ test('the wizard: gate, live bars while copying; Esc + y stops the copy at once 
 	assert.ok(copyStop.signal.aborted);
 	ui.stdin.write(keys.enter);
 	await waitForFrame(ui.lastFrame, () => closed);
-	assert.equal(exited?.outcome, 'failed');
+	assert.equal(exited?.outcome, 'stopped', 'a stop at the operator\'s request is not a failure');
+	const copyRecord = exited!.steps.find(step => step.id === 'copy');
+	assert.equal(copyRecord?.outcome, 'stopped');
+	// The journal keeps the place: the same restore opened again resumes it (not a crash mid-step, not a failure).
+	const unfinished = findUnfinished(stateDir, exited!.target);
+	assert.ok(unfinished, 'the run is resumable');
+	assert.match(describeUnfinished(unfinished), /stopped on request during step 'copy'/);
+	assert.deepEqual(unfinished.interrupted, []);
 });
 
 test('the screen R/A open at once: counting figures while planning, Esc stops the planning; a failure to start stays on screen until Esc', async () => {
