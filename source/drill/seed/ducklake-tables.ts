@@ -293,11 +293,7 @@ export const ducklakeTablesSeeder: Seeder = {
 			return;
 		}
 
-		const open = async () => {
-			const {server} = await ready;
-			publish(server, false);
-			return server;
-		};
+		const open = async () => (await ready).server;
 
 		let opened: ReturnType<typeof open> | undefined;
 		let writer: DuckLakeWriter | undefined;
@@ -373,6 +369,9 @@ export const ducklakeTablesSeeder: Seeder = {
 					if (tables) {
 						await writeCache('ducklake-tables', key, {tables, operations: recorded} satisfies DuckLakeSeed);
 					}
+
+					// As from the cache: the ConfigMap after the last operation.
+					publish(server, false);
 				}
 			});
 		}
