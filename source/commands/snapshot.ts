@@ -3,6 +3,7 @@ import {KubeVolumeRestoreCluster} from '../cluster/mutations.js';
 import {KubeProtectionWrites} from '../cluster/protection.js';
 import {loadKubeConfig} from '../config/kube.js';
 import {refusal, usageError, UserError} from '../errors.js';
+import {reachProvider, type ProviderRoute} from '../layers/provider-route.js';
 import {providerProbe} from '../layers/volumes/restore-plan.js';
 import {volumeInventory, type ProviderVolume} from '../layers/volumes/volume-inventory.js';
 import {parseDuration} from '../posture/assess.js';
@@ -90,9 +91,10 @@ export const snapshotCreateCommand: Command = {
 		Takes a VolumeSnapshot of the provider's claim and waits until it is ready. --quiesce pauses
 		writes first by scaling the provider to 0 (every writer goes through it), and scales it back
 		afterwards, also when interrupted (Ctrl-C: at once; a killed run: --resume or --abandon).
-		With the provider's S3 endpoint (--s3-endpoint or AWS_ENDPOINT_URL) it lists the buckets just
-		before the cut and writes their objects and bytes on the snapshot (ilum.cloud/bucket-summary):
-		a restore from it then verifies exactly that every bucket came back.
+		It lists the provider's buckets just before the cut and writes their objects and bytes on the
+		snapshot (ilum.cloud/bucket-summary): a restore from it then verifies exactly that every bucket
+		came back. The provider is reached at --s3-endpoint (or AWS_ENDPOINT_URL), else as the console
+		reaches it (its in-cluster name, else a port-forward through the API server).
 	`,
 	flags: {
 		...planFlags,
@@ -116,56 +118,75 @@ export const snapshotCreateCommand: Command = {
 			return 0;
 		}
 
-		const endpoint = s3EndpointOf({endpoint: context.flags['s3Endpoint'] as string | undefined});
-		let facts: SnapshotCreateFacts;
-		if (resume) {
-			facts = resume.begin.facts as SnapshotCreateFacts;
-		} else {
-			const classes = await clients.deps.cluster.listVolumeSnapshotClasses();
-			const forDriver = classes.filter(item => item.driver === provider.driver);
-			const chosen = forDriver.find(item => item.metadata.annotations?.['snapshot.storage.kubernetes.io/is-default-class'] === 'true') ?? forDriver[0];
-			if (!chosen && !mode.dryRun) {
-				throw refusal(`No VolumeSnapshotClass for driver ${provider.driver ?? '(unknown)'}: a snapshot cannot be taken`, `ilum-restore snapshot class create -n ${ns} --yes`);
+		const given = s3EndpointOf({endpoint: context.flags['s3Endpoint'] as string | undefined});
+		// No endpoint given: the provider as the console reaches it (closed when the command ends).
+		// Finding no way is not a reason to take no snapshot: it is taken without the summary (the plan says so).
+		const route = given ? undefined : await reachProvider({config: clients.config, namespace: ns}).catch((error: unknown) => {
+			context.stderr.write(`ilum-restore: no way to the provider's S3 endpoint (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n`);
+			return undefined;
+		});
+		try {
+			const endpoint = given ?? route?.endpoint;
+			if (route?.problem) {
+				context.stderr.write(`ilum-restore: ${route.problem}\n`);
+			} else if (route) {
+				context.stderr.write(`ilum-restore: provider ${route.describe()}\n`);
 			}
 
-			let quiesce: SnapshotCreateFacts['quiesce'];
-			if (context.flags['quiesce']) {
-				if (!provider.statefulSet) {
-					throw refusal(`--quiesce: no StatefulSet owns claim ${provider.claim}, so writes cannot be paused`, 'take a crash-consistent snapshot without --quiesce');
+			let facts: SnapshotCreateFacts;
+			if (resume) {
+				facts = resume.begin.facts as SnapshotCreateFacts;
+			} else {
+				const classes = await clients.deps.cluster.listVolumeSnapshotClasses();
+				const forDriver = classes.filter(item => item.driver === provider.driver);
+				const chosen = forDriver.find(item => item.metadata.annotations?.['snapshot.storage.kubernetes.io/is-default-class'] === 'true') ?? forDriver[0];
+				if (!chosen && !mode.dryRun) {
+					throw refusal(`No VolumeSnapshotClass for driver ${provider.driver ?? '(unknown)'}: a snapshot cannot be taken`, `ilum-restore snapshot class create -n ${ns} --yes`);
 				}
 
-				const statefulSet = await clients.deps.cluster.getStatefulSet(ns, provider.statefulSet);
-				const labels = statefulSet?.spec?.selector?.matchLabels ?? {};
-				const replicas = statefulSet?.spec?.replicas ?? 1;
-				if (replicas === 0) {
-					throw refusal(`--quiesce: StatefulSet ${provider.statefulSet} already runs 0 replicas, so there are no writes to pause`, 'take the snapshot without --quiesce');
+				let quiesce: SnapshotCreateFacts['quiesce'];
+				if (context.flags['quiesce']) {
+					if (!provider.statefulSet) {
+						throw refusal(`--quiesce: no StatefulSet owns claim ${provider.claim}, so writes cannot be paused`, 'take a crash-consistent snapshot without --quiesce');
+					}
+
+					const statefulSet = await clients.deps.cluster.getStatefulSet(ns, provider.statefulSet);
+					const labels = statefulSet?.spec?.selector?.matchLabels ?? {};
+					const replicas = statefulSet?.spec?.replicas ?? 1;
+					if (replicas === 0) {
+						throw refusal(`--quiesce: StatefulSet ${provider.statefulSet} already runs 0 replicas, so there are no writes to pause`, 'take the snapshot without --quiesce');
+					}
+
+					quiesce = {statefulSet: provider.statefulSet, replicas, selector: Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',')};
 				}
 
-				quiesce = {statefulSet: provider.statefulSet, replicas, selector: Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',')};
+				facts = {namespace: ns, name: `${provider.claim}-${stamp()}`, claim: provider.claim, ...(chosen?.metadata.name ? {className: chosen.metadata.name} : {}), ...(quiesce ? {quiesce} : {}), ...(endpoint ? {s3Endpoint: endpoint} : {})};
 			}
 
-			facts = {namespace: ns, name: `${provider.claim}-${stamp()}`, claim: provider.claim, ...(chosen?.metadata.name ? {className: chosen.metadata.name} : {}), ...(quiesce ? {quiesce} : {}), ...(endpoint ? {s3Endpoint: endpoint} : {})};
-		}
-
-		// The snapshot carries a summary of the provider's buckets (what a restore from it verifies
-		// against) when the provider's S3 endpoint is known; a resumed run lists where it is now.
-		if (facts.s3Endpoint && endpoint) {
-			facts = {...facts, s3Endpoint: endpoint};
-		}
-
-		const probe = facts.s3Endpoint ? await providerProbe(clients.deps.cluster, ns, facts.s3Endpoint) : undefined;
-		const result = await runPlan(context, mode, {plan: snapshotCreatePlan(facts, {...clients.deps, ...(probe ? {probe} : {})}), identity: clients.identity, checkAccess: clients.checkAccess, ...(resume ? {resume} : {})});
-		if (!mode.dryRun && result.report && result.report.outcome !== 'succeeded' && result.report.outcome !== 'refused' && facts.quiesce) {
-			// Interrupted or failed between the pause and the end: writers come back now, and the
-			// run is closed (resuming it later would snapshot a provider that is writing again).
-			await resumeWriters(context, clients, facts);
-			const state = findUnfinished(mode.stateDir, target);
-			if (state) {
-				abandonUnfinished(mode.stateDir, state, clients.identity);
+			// The snapshot carries a summary of the provider's buckets (what a restore from it verifies
+			// against) when the provider's S3 endpoint is known; a resumed run lists where it is now.
+			if (facts.s3Endpoint && endpoint) {
+				facts = {...facts, s3Endpoint: endpoint};
 			}
-		}
 
-		return result.code;
+			const listing = facts.s3Endpoint ? await providerProbe(clients.deps.cluster, ns, facts.s3Endpoint) : undefined;
+			// Messages name the way taken (`port-forward ilum/svc/ilum-objectstorage:9000 -> pod ...`), not a local port.
+			const probe = listing && route && route.endpoint === facts.s3Endpoint ? {endpoint: route.describe(), summarize: async (signal?: AbortSignal) => listing.summarize(signal)} : listing;
+			const result = await runPlan(context, mode, {plan: snapshotCreatePlan(facts, {...clients.deps, ...(probe ? {probe} : {})}), identity: clients.identity, checkAccess: clients.checkAccess, ...(resume ? {resume} : {})});
+			if (!mode.dryRun && result.report && result.report.outcome !== 'succeeded' && result.report.outcome !== 'refused' && facts.quiesce) {
+				// Interrupted or failed between the pause and the end: writers come back now, and the
+				// run is closed (resuming it later would snapshot a provider that is writing again).
+				await resumeWriters(context, clients, facts);
+				const state = findUnfinished(mode.stateDir, target);
+				if (state) {
+					abandonUnfinished(mode.stateDir, state, clients.identity);
+				}
+			}
+
+			return result.code;
+		} finally {
+			await route?.close();
+		}
 	},
 };
 

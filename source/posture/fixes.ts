@@ -236,7 +236,7 @@ export function snapshotCreatePlan(facts: SnapshotCreateFacts, deps: FixDeps): R
 		summary: `Take VolumeSnapshot ${facts.name} of ${facts.claim}${quiesce ? ' with writes paused' : ''}`,
 		facts,
 		blastRadius: quiesce ? [`the object storage (StatefulSet ${quiesce.statefulSet}) is offline from the pause until the snapshot is cut and the pods are ready again`] : ['none: the provider keeps serving (the snapshot is crash-consistent)'],
-		warnings: probe ? [] : [`no S3 endpoint for the provider (--s3-endpoint or AWS_ENDPOINT_URL): the snapshot carries no bucket summary; ${noSummary}`],
+		warnings: probe ? [] : [`no S3 endpoint for the provider (--s3-endpoint, AWS_ENDPOINT_URL, or a port-forward through the API server): the snapshot carries no bucket summary; ${noSummary}`],
 		access: [
 			{verb: 'create', group: snapshotGroup, resource: 'volumesnapshots', namespace: ns},
 			...(quiesce ? [{verb: 'patch', group: 'apps', resource: 'statefulsets', subresource: 'scale', namespace: ns, name: quiesce.statefulSet}] : []),

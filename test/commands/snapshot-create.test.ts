@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {DeleteObjectsCommand, ListObjectsV2Command} from '@aws-sdk/client-s3';
+import {adminToken, viewerToken} from '../../source/drill/world.js';
 import {bucketSummaryAnnotation, parseBucketSummary} from '../../source/restore/bucket-summary.js';
 import {countObjects, noBackupRunning} from '../helpers/drill-data.js';
 import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
@@ -12,15 +13,24 @@ import {runCli} from '../helpers/run-cli.js';
 /*
 `snapshot create` writes what the provider holds on the snapshot (ilum.cloud/bucket-summary), as
 the volume restore's safety snapshots do, so that a later `restore volume` from it verifies
-exactly; without an endpoint, or with one that does not answer, it still takes the snapshot and
-says what is missing.
+exactly. Without --s3-endpoint it reaches the provider as the console does (a port-forward through
+the API server here); with no way to it (the forward refused) or an endpoint that does not answer,
+it still takes the snapshot and says what is missing.
 */
 let drill: DrillFixture;
 let stateDir: string;
 let env: NodeJS.ProcessEnv;
 
 before(async () => {
-	drill = await startDrillWorld({seeders: coreSeeders});
+	drill = await startDrillWorld({seeders: coreSeeders, identities: {
+		[adminToken]: {name: 'admin'},
+		[viewerToken]: {name: 'viewer', readOnly: true},
+		// May take snapshots, not port-forward (context drill-snapper).
+		'drill-snapper-token': {name: 'snapper', rules: [
+			{verbs: ['get', 'list', 'watch'], apiGroups: ['*'], resources: ['*']},
+			{verbs: ['*'], apiGroups: ['snapshot.storage.k8s.io', 'authorization.k8s.io'], resources: ['*']},
+		]},
+	}});
 	await drill.world.idle();
 	stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'snapshot-create-'));
 	// No endpoint from the environment: each test says where the provider is (or does not).
@@ -67,11 +77,27 @@ test('snapshot create records the buckets on the snapshot; restore volume from i
 	assert.equal(await countObjects(drill.s3('provider'), 'ilum-data'), objects);
 });
 
-test('without an endpoint, or with one that does not answer, the snapshot is taken without the record and the output says so', async () => {
+test('without --s3-endpoint, the buckets are listed through a port-forward, named as such, and recorded', async () => {
+	await noBackupRunning(drill.world);
+	const objects = await countObjects(drill.s3('provider'), 'ilum-data');
+	const forwardsBefore = drill.world.api.requests().filter(request => request.subresource === 'portforward' && request.code === 101).length;
 	const plain = await runCli(['snapshot', 'create', '--yes', '--json', '--state-dir', stateDir], {env});
 	assert.equal(plain.code, 0, plain.stderr);
+	const events = lines(plain.stdout);
+	assert.equal(events.at(-1)?.outcome, 'succeeded');
+	assert.match(plain.stderr, /^ilum-restore: provider port-forward ilum\/svc\/ilum-objectstorage:9000 -> pod ilum-objectstorage-0$/m);
+	assert.match(JSON.stringify(events.find(line => line.type === 'plan')), /Record what the provider holds \(objects and bytes per bucket, via port-forward ilum\/svc\/ilum-objectstorage:9000 -> pod ilum-objectstorage-0\)/);
+	assert.doesNotMatch(plain.stdout + plain.stderr, /no S3 endpoint/);
+	assert.equal(parseBucketSummary(annotationOf(takenName(events)!))?.buckets['ilum-data']?.objects, objects, 'the record counts what the provider held, through the forward');
+	assert.ok(drill.world.api.requests().filter(request => request.subresource === 'portforward' && request.code === 101).length > forwardsBefore, 'the listing went through the API server\'s port-forward');
+});
+
+test('with no way to the provider (the forward refused), or an endpoint that does not answer, the snapshot is taken without the record and the output says so', async () => {
+	const plain = await runCli(['snapshot', 'create', '--yes', '--json', '--context', 'drill-snapper', '--state-dir', stateDir], {env});
+	assert.equal(plain.code, 0, plain.stderr);
 	const plainEvents = lines(plain.stdout);
-	assert.equal(plainEvents.at(-1)?.outcome, 'succeeded');
+	assert.equal(plainEvents.at(-1)?.outcome, 'succeeded', plain.stdout);
+	assert.match(plain.stderr, /^ilum-restore: port-forward to svc\/ilum-objectstorage refused: .*pods\/portforward.*--s3-endpoint http:\/\/127\.0\.0\.1:9000$/m);
 	assert.match(plain.stdout + plain.stderr, /no S3 endpoint for the provider[^"]*no bucket summary/);
 	assert.equal(annotationOf(takenName(plainEvents)!), undefined);
 
