@@ -4,7 +4,7 @@ import {postureAction} from './posture-screen.js';
 import type {DetailChoice} from './panes/pane.js';
 import {suspendBackupAction} from './suspend-backup-action.js';
 import {restoreTableAction} from './table-restore-action.js';
-import {restoreMirrorAllAction, restoreMirrorBucketAction} from './mirror-restore-action.js';
+import {restoreMirrorAllAction, restoreMirrorAllJobsAction, restoreMirrorBucketAction, restoreMirrorBucketJobsAction} from './mirror-restore-action.js';
 import {restoreVolumeAction} from './wizard/volume-restore-action.js';
 
 /**
@@ -49,6 +49,6 @@ export const itemActions: ItemAction[] = [
 	suspendBackupAction,
 	restoreVolumeAction,
 	restoreTableAction,
-	restoreMirrorBucketAction, restoreMirrorAllAction,
+	restoreMirrorBucketAction, restoreMirrorAllAction, restoreMirrorBucketJobsAction, restoreMirrorAllJobsAction,
 	postureAction,
 ];

@@ -31,8 +31,14 @@ bucket the pane compares. Both open the mirror restore wizard: the plan per buck
 overwrite, delete, skip), the preflight (bucket-init Jobs, empty mirror, RBAC), the typed gate,
 then per-bucket bars, the verification and the report. The backup CronJob is held for the
 duration. Changing and dangerous: gone under `--read-only`.
+
+`J` (one bucket) and `I` (every compared bucket) are the same wizard with `where: 'in-cluster'`:
+the copy step runs one Kubernetes Job per bucket (`restore mirror --in-cluster`: the runbook's
+`minio/mc` image, `mc mirror --preserve`), for buckets too big to pull through this machine; the
+wizard shows each Job, its pod's phase, its last log lines, mc's total and why it failed.
 */
-export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestoreActionOptions | ((context: ActionContext) => MirrorRestoreActionOptions) = fromContext): ItemAction {
+export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestoreActionOptions | ((context: ActionContext) => MirrorRestoreActionOptions) = fromContext, where: 'here' | 'in-cluster' = 'here'): ItemAction {
+	const inCluster = where === 'in-cluster';
 	const resolve = (context: ActionContext) => typeof given === 'function' ? given(context) : given;
 	const bucketsOf = (item: unknown, context: ActionContext) => scope === 'bucket' ? [(item as BucketFigures).bucket] : restorable(context);
 	const why = (item: unknown, context: ActionContext): string | undefined => {
@@ -61,13 +67,18 @@ export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestor
 		return undefined;
 	};
 
+	const key = inCluster ? (scope === 'bucket' ? 'J' : 'I') : (scope === 'bucket' ? 'R' : 'A');
 	return {
-		id: scope === 'bucket' ? 'restore-mirror-bucket' : 'restore-mirror-all',
-		keys: [scope === 'bucket' ? 'R' : 'A'],
-		label: scope === 'bucket' ? 'R' : 'A',
-		description: scope === 'bucket'
-			? 'Restore this bucket from the mirror (guided: plan, checks, confirmation, per-bucket progress, verification)'
-			: 'Restore every compared bucket from the mirror (guided, as R)',
+		id: `${scope === 'bucket' ? 'restore-mirror-bucket' : 'restore-mirror-all'}${inCluster ? '-jobs' : ''}`,
+		keys: [key],
+		label: key,
+		description: inCluster
+			? (scope === 'bucket'
+				? 'Restore this bucket from the mirror with a Kubernetes Job in the cluster (mc mirror --preserve; as R, the Job\'s pod, log and outcome shown)'
+				: 'Restore every compared bucket from the mirror with Kubernetes Jobs in the cluster (one per bucket, in parallel; as J)')
+			: (scope === 'bucket'
+				? 'Restore this bucket from the mirror (guided: plan, checks, confirmation, per-bucket progress, verification)'
+				: 'Restore every compared bucket from the mirror (guided, as R)'),
 		panes: ['mirrors'],
 		changes: true,
 		dangerous: true,
@@ -81,7 +92,7 @@ export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestor
 			const {prepare, open, onClosed} = resolve(context);
 			const buckets = bucketsOf(item, context);
 			// The screen opens at once: counting big buckets takes a while, and Esc must stop it.
-			const handle = open!(<MirrorRestoreScreen prepare={prepare!} buckets={buckets} onExit={report => {
+			const handle = open!(<MirrorRestoreScreen prepare={prepare!} buckets={buckets} {...(inCluster ? {inCluster: true} : {})} onExit={report => {
 				handle.close();
 				onClosed?.(report);
 			}}/>);
@@ -92,3 +103,5 @@ export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestor
 
 export const restoreMirrorBucketAction = mirrorRestoreAction('bucket');
 export const restoreMirrorAllAction = mirrorRestoreAction('all');
+export const restoreMirrorBucketJobsAction = mirrorRestoreAction('bucket', fromContext, 'in-cluster');
+export const restoreMirrorAllJobsAction = mirrorRestoreAction('all', fromContext, 'in-cluster');

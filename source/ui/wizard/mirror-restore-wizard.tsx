@@ -6,6 +6,8 @@ import type {RestoreReport} from '../../restore/report.js';
 import type {RestoreSession} from '../../restore/session.js';
 import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../../restore/mirror-session.js';
 import {isMirrorProgress} from '../../restore/mirror-plan.js';
+import type {InClusterEvent} from '../../layers/mirrors/in-cluster.js';
+import {applyJobEvent, initialJobProgress, jobProgressLines, type JobProgressState} from './job-progress.js';
 import {applyMirrorEvent, initialMirrorProgress, mirrorProgressLines, type MirrorProgressState} from './mirror-progress.js';
 import {RestoreWizard} from './restore-wizard.js';
 
@@ -18,10 +20,62 @@ export type MirrorRestoreWizardProps = {
 	running to its end as the engine's other mutations do.
 	*/
 	readonly copyStop?: AbortController;
+	/** The Jobs of an in-cluster copy (`jobStore`): drawn under the bars when there are any. */
+	readonly jobs?: JobStore;
 	readonly onExit: (report?: RestoreReport) => void;
 	readonly width?: number;
 	readonly height?: number;
 };
+
+export type JobStore = {
+	push(event: InClusterEvent): void;
+	subscribe(listener: () => void): () => void;
+	get(): JobProgressState;
+};
+
+/** The in-cluster Jobs' state, from their events (any thread of the copy), published at most ten times a second. */
+export function jobStore(buckets: readonly string[]): JobStore {
+	let state = initialJobProgress(buckets);
+	let published = state;
+	const listeners = new Set<() => void>();
+	let timer: NodeJS.Timeout | undefined;
+	const publish = () => {
+		timer = undefined;
+		published = state;
+		for (const listener of listeners) {
+			listener();
+		}
+	};
+
+	return {
+		push(event) {
+			state = applyJobEvent(state, event);
+			// A Job's end is shown at once (the result screen must not show it running).
+			if (event.type === 'job-succeeded' || event.type === 'job-failed') {
+				if (timer) {
+					clearTimeout(timer);
+				}
+
+				publish();
+			} else if (!timer) {
+				timer = setTimeout(publish, 100);
+			}
+		},
+		subscribe(listener) {
+			listeners.add(listener);
+			return () => {
+				listeners.delete(listener);
+				if (listeners.size === 0 && timer) {
+					clearTimeout(timer);
+					timer = undefined;
+				}
+			};
+		},
+		get: () => published,
+	};
+}
+
+const noJobs: JobStore = {push() {}, subscribe: () => () => {}, get: () => initialJobProgress([])};
 
 /** The figures, updated for every event, published to React at most ten times a second. */
 function progressStore(buckets: readonly string[]) {
@@ -73,7 +127,7 @@ The restore wizard over a mirror restore session, with the copy's live figures u
 bucket bars (objects, bytes), the aggregate rate and ETA, retries, failed keys, and each bucket's
 verification. The wizard itself (plan, preflight, gates, steps, report) is the shared one.
 */
-export function MirrorRestoreWizard({session, buckets, copyStop, onExit, width: givenWidth, height: givenHeight}: MirrorRestoreWizardProps) {
+export function MirrorRestoreWizard({session, buckets, copyStop, jobs, onExit, width: givenWidth, height: givenHeight}: MirrorRestoreWizardProps) {
 	const windowSize = useWindowSize();
 	const width = givenWidth ?? Math.min(140, Math.max(60, windowSize.columns || 100));
 	const height = givenHeight ?? (windowSize.rows || 60);
@@ -96,7 +150,9 @@ export function MirrorRestoreWizard({session, buckets, copyStop, onExit, width: 
 	const figures = useSyncExternalStore(store.subscribe, store.get);
 	const lines = figures.started ? mirrorProgressLines(figures, width - 4) : [];
 	const shown = lines.slice(0, buckets.length * 2 + 8);
-	const barRows = figures.started ? shown.length + 3 : 0;
+	const jobState = useSyncExternalStore((jobs ?? noJobs).subscribe, (jobs ?? noJobs).get);
+	const jobLines = Object.keys(jobState.jobs).length > 0 ? jobProgressLines(jobState, width - 4).slice(0, buckets.length * 6 + 2) : [];
+	const barRows = (figures.started ? shown.length + 3 : 0) + (jobLines.length > 0 ? jobLines.length + 3 : 0);
 	return (
 		<Box flexDirection='column' width={width}>
 			<RestoreWizard session={tapped} onExit={onExit} width={width} height={Math.max(20, height - barRows)} stopNote='A copy running now stops at once (what it copied stays; resume copies the rest); other steps are finished first.'/>
@@ -104,6 +160,12 @@ export function MirrorRestoreWizard({session, buckets, copyStop, onExit, width: 
 				<Box flexDirection='column' borderStyle='round' borderColor='cyan' paddingX={1} width={width}>
 					<Text bold>Copy by bucket</Text>
 					{shown.map((line, index) => <Text key={`mirror-${index}`} color={line.tone ? toneColor[line.tone] : undefined}>{line.text.slice(0, width - 4)}</Text>)}
+				</Box>
+			) : null}
+			{jobLines.length > 0 ? (
+				<Box flexDirection='column' borderStyle='round' borderColor='magenta' paddingX={1} width={width}>
+					<Text bold>Jobs in the cluster (one per bucket, mc mirror --preserve)</Text>
+					{jobLines.map((line, index) => <Text key={`job-${index}`} color={line.tone ? toneColor[line.tone] : undefined}>{line.text.slice(0, width - 4)}</Text>)}
 				</Box>
 			) : null}
 		</Box>
@@ -128,6 +190,8 @@ export type MirrorRestoreScreenProps = {
 	/** Builds the session (counting every bucket: a full diff each, which takes a while on big buckets). */
 	readonly prepare: (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession>;
 	readonly buckets: readonly string[];
+	/** Copy with Kubernetes Jobs in the cluster (one per bucket) instead of through this process; the Jobs are shown. */
+	readonly inCluster?: boolean;
 	/** Called once the screen is left: with the report when a run happened. */
 	readonly onExit: (report?: RestoreReport) => void;
 	readonly width?: number;
@@ -144,8 +208,9 @@ What `R`/`A` in the Mirrors pane open at once: the buckets being counted (object
 Esc leaves and stops the counting), then the wizard over the session; an error stays on screen
 until Esc. The session's S3 clients are closed when the screen is left.
 */
-export function MirrorRestoreScreen({prepare, buckets, onExit, width, height}: MirrorRestoreScreenProps) {
+export function MirrorRestoreScreen({prepare, buckets, inCluster, onExit, width, height}: MirrorRestoreScreenProps) {
 	const [state, setState] = useState<Preparing>({phase: 'planning', compared: {}});
+	const jobs = useMemo(() => inCluster ? jobStore(buckets) : undefined, [inCluster, buckets]);
 	const copyStop = useRef(new AbortController());
 	const planning = useRef(new AbortController());
 	const session = useRef<MirrorRestoreSession | undefined>(undefined);
@@ -160,6 +225,7 @@ export function MirrorRestoreScreen({prepare, buckets, onExit, width, height}: M
 			buckets,
 			copySignal: copyStop.current.signal,
 			signal: controller.signal,
+			...(jobs ? {inCluster: true, onJobEvent: event => jobs.push(event)} : {}),
 			onPlanProgress(bucket, figures) {
 				pending = {...pending, [bucket]: figures};
 			},
@@ -182,7 +248,7 @@ export function MirrorRestoreScreen({prepare, buckets, onExit, width, height}: M
 			clearInterval(timer);
 			controller.abort();
 		};
-	}, [prepare, buckets]);
+	}, [prepare, buckets, jobs]);
 
 	const leave = (report?: RestoreReport) => {
 		planning.current.abort();
@@ -197,12 +263,12 @@ export function MirrorRestoreScreen({prepare, buckets, onExit, width, height}: M
 	}, {isActive: state.phase !== 'ready'});
 
 	if (state.phase === 'ready') {
-		return <DrawnWhenListening><MirrorRestoreWizard session={state.session} buckets={state.session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop.current} onExit={leave} {...(width ? {width} : {})} {...(height ? {height} : {})}/></DrawnWhenListening>;
+		return <DrawnWhenListening><MirrorRestoreWizard session={state.session} buckets={state.session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop.current} {...(jobs ? {jobs} : {})} onExit={leave} {...(width ? {width} : {})} {...(height ? {height} : {})}/></DrawnWhenListening>;
 	}
 
 	return (
 		<Box flexDirection='column' borderStyle='round' borderColor={state.phase === 'error' ? 'red' : 'cyan'} paddingX={1} {...(width ? {width} : {})}>
-			<Text bold color='cyan'>Restore {buckets.join(', ')} from the mirror</Text>
+			<Text bold color='cyan'>Restore {buckets.join(', ')} from the mirror{inCluster ? ' with Kubernetes Jobs in the cluster' : ''}</Text>
 			{state.phase === 'planning' ? (
 				<>
 					<Text><Spinner type='dots'/> Planning: comparing each bucket with the mirror (what to copy, overwrite, delete, skip)…</Text>
