@@ -1,6 +1,7 @@
 import {usageError} from '../errors.js';
-import {formatEnvironment, resolveFormat} from '../formats/index.js';
+import {resolveFormat} from '../formats/index.js';
 import type {TableHistory} from '../formats/types.js';
+import {tableEnvironment} from '../layers/table-environment.js';
 import {historyTable} from '../layers/tables/history-table.js';
 import {writeJson} from '../output.js';
 import type {Command} from './command.js';
@@ -42,6 +43,9 @@ export const historyCommand: Command = {
 		an Iceberg REST catalog ref, or a DuckLake catalog (ducklake:<file>, ducklake:sqlite:<file>,
 		ducklake:postgres:<conninfo>) with --table.
 		S3: --s3-endpoint or AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.
+		Without an endpoint an s3:// ref is read on AWS, unless --kubeconfig or --context is given (or
+		nothing configures AWS here, and no AWS_PROFILE): then on the cluster's provider, reached as
+		the console reaches it (its in-cluster name, else a port-forward through the API server).
 
 		Examples
 		  $ ilum-restore history ./warehouse/events
@@ -50,7 +54,7 @@ export const historyCommand: Command = {
 	flags: {
 		table: {type: 'string', description: 'The table inside a catalog ref: schema.table (DuckLake) or namespace.table (Iceberg REST)'},
 	},
-	async run({args, flags, stdout, signal}) {
+	async run({args, flags, stdout, stderr, signal}) {
 		const ref = args[0];
 		if (!ref) {
 			throw usageError('history needs a table ref', 'ilum-restore history <path|s3://bucket/prefix|ducklake:...> (see --help)');
@@ -61,16 +65,22 @@ export const historyCommand: Command = {
 		}
 
 		signal.throwIfAborted();
-		const environment = formatEnvironment({s3Endpoint: flags['s3Endpoint'] as string | undefined});
-		const tableRef = {ref, ...(flags['table'] ? {table: flags['table'] as string} : {})};
-		const format = await resolveFormat(tableRef, environment);
-		const history = await format.history(tableRef);
-		if (flags['json']) {
-			writeJson(stdout, historyJson(history));
-		} else {
-			stdout.write(historyText(history));
-		}
+		const {environment, close} = await tableEnvironment({ref, flags, log(line) {
+			stderr.write(line + '\n');
+		}});
+		try {
+			const tableRef = {ref, ...(flags['table'] ? {table: flags['table'] as string} : {})};
+			const format = await resolveFormat(tableRef, environment);
+			const history = await format.history(tableRef);
+			if (flags['json']) {
+				writeJson(stdout, historyJson(history));
+			} else {
+				stdout.write(historyText(history));
+			}
 
-		return 0;
+			return 0;
+		} finally {
+			await close();
+		}
 	},
 };

@@ -4,7 +4,8 @@ import path from 'node:path';
 import process from 'node:process';
 import {createInterface} from 'node:readline/promises';
 import {exitCodes, refusal, usageError, UserError} from '../errors.js';
-import {formatEnvironment, resolveFormat} from '../formats/index.js';
+import {resolveFormat} from '../formats/index.js';
+import {tableEnvironment} from '../layers/table-environment.js';
 import type {TableFormat, TableRestorePlan, TableRestoreResult} from '../formats/types.js';
 import {writeJson} from '../output.js';
 import {AuditLog} from '../restore/audit.js';
@@ -245,62 +246,68 @@ async function runRestoreTable(context: CommandContext): Promise<number> {
 	}
 
 	const tableRef = {ref, ...(table ? {table} : {})};
-	const environment = formatEnvironment({s3Endpoint: flags['s3Endpoint'] as string | undefined});
-	const format = await resolveFormat(tableRef, environment);
-	const options = {force: Boolean(flags['force']), signal};
-	let facts: TableRestoreFacts;
-	let full: TableRestorePlan | undefined;
-	const resume: JournalState | undefined = unfinished;
-	if (resume) {
-		// The journaled facts: the same plan as the interrupted run (it plans again inside each step).
-		facts = resume.begin.facts as TableRestoreFacts;
-		const note = `${describeUnfinished(resume)}; ${dryRun ? '--resume would continue it' : 'resuming it'}`;
-		if (json) {
-			writeJson(stdout, {type: 'plan', resume: {runId: resume.runId, completed: [...resume.completed.keys()]}, ...facts});
-		} else {
-			stderr.write(`note: ${note}\n`);
-			stdout.write(tablePreview(facts).join('\n') + '\n');
-		}
-	} else {
-		full = await format.plan(tableRef, to!, options);
-		if (json) {
-			writeJson(stdout, planJson(full));
-		} else {
-			stdout.write(planText(full));
-		}
-
-		if (full.refusal) {
-			new AuditLog(stateDir).record({identity, action: 'restore.table', target, outcome: 'refused', detail: full.refusal});
+	const {environment, close} = await tableEnvironment({ref, flags, log(line) {
+		stderr.write(line + '\n');
+	}});
+	try {
+		const format = await resolveFormat(tableRef, environment);
+		const options = {force: Boolean(flags['force']), signal};
+		let facts: TableRestoreFacts;
+		let full: TableRestorePlan | undefined;
+		const resume: JournalState | undefined = unfinished;
+		if (resume) {
+			// The journaled facts: the same plan as the interrupted run (it plans again inside each step).
+			facts = resume.begin.facts as TableRestoreFacts;
+			const note = `${describeUnfinished(resume)}; ${dryRun ? '--resume would continue it' : 'resuming it'}`;
 			if (json) {
-				writeJson(stdout, {type: 'result', ok: false, refused: true, reason: full.refusal});
+				writeJson(stdout, {type: 'plan', resume: {runId: resume.runId, completed: [...resume.completed.keys()]}, ...facts});
+			} else {
+				stderr.write(`note: ${note}\n`);
+				stdout.write(tablePreview(facts).join('\n') + '\n');
+			}
+		} else {
+			full = await format.plan(tableRef, to!, options);
+			if (json) {
+				writeJson(stdout, planJson(full));
+			} else {
+				stdout.write(planText(full));
 			}
 
-			throw refusal(`restore of ${ref} to ${full.target} refused: ${full.refusal}`);
+			if (full.refusal) {
+				new AuditLog(stateDir).record({identity, action: 'restore.table', target, outcome: 'refused', detail: full.refusal});
+				if (json) {
+					writeJson(stdout, {type: 'result', ok: false, refused: true, reason: full.refusal});
+				}
+
+				throw refusal(`restore of ${ref} to ${full.target} refused: ${full.refusal}`);
+			}
+
+			facts = tableRestoreFacts(full, {force: options.force});
 		}
 
-		facts = tableRestoreFacts(full, {force: options.force});
-	}
+		if (dryRun) {
+			if (json) {
+				writeJson(stdout, {type: 'result', ok: true, dryRun: true, written: false});
+			} else {
+				stdout.write('Dry run: nothing was written.\n');
+			}
 
-	if (dryRun) {
-		if (json) {
-			writeJson(stdout, {type: 'result', ok: true, dryRun: true, written: false});
-		} else {
-			stdout.write('Dry run: nothing was written.\n');
+			return 0;
 		}
 
-		return 0;
-	}
+		const plan = buildTableRestorePlan(facts, format, full);
+		// The name the engine's gate asks for (the table's), typed once here.
+		const name = tableName(facts);
+		if (!yes && !await confirm(name, stderr, signal)) {
+			new AuditLog(stateDir).record({identity, action: 'restore.table', target, outcome: 'refused', detail: 'not confirmed'});
+			throw refusal('not confirmed', 'nothing was written');
+		}
 
-	const plan = buildTableRestorePlan(facts, format, full);
-	// The name the engine's gate asks for (the table's), typed once here.
-	const name = tableName(facts);
-	if (!yes && !await confirm(name, stderr, signal)) {
-		new AuditLog(stateDir).record({identity, action: 'restore.table', target, outcome: 'refused', detail: 'not confirmed'});
-		throw refusal('not confirmed', 'nothing was written');
+		const report = await walk(context, {plan, stateDir, identity, json, resume});
+		return finish(context, {report, format, ref, table, facts, json, again});
+	} finally {
+		await close();
 	}
-
-	const report = await walk(context, {plan, stateDir, identity, json, resume});
-	return finish(context, {report, format, ref, table, facts, json, again});
 }
 
 /** Walks the plan through the engine; events go to stderr (or stdout as JSON lines). */
