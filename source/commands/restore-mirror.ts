@@ -22,8 +22,9 @@ const usage = `
 	end if it was active; a bucket-init Job that has not finished makes it refuse (exit 3), as does
 	an empty mirror bucket whose provider bucket is not empty.
 
-	Endpoints and credentials: the provider from --s3-endpoint or AWS_ENDPOINT_URL, with
-	AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when set, else the Secret
+	Endpoints and credentials: the provider from --s3-endpoint or AWS_ENDPOINT_URL, else as the
+	console finds it (the Service's in-cluster name, else a port-forward through the API server,
+	named on stderr and closed at the end), with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY when set, else the Secret
 	ilum-objectstorage-credentials; the mirror from --mirror-endpoint, MIRROR_ENDPOINT_URL or the
 	Secret ilum-backup-credentials, with MIRROR_ACCESS_KEY_ID / MIRROR_SECRET_ACCESS_KEY when set,
 	else that Secret's keys, else the provider's.
@@ -34,7 +35,7 @@ const usage = `
 	minio/mc image running mc mirror --preserve from the mirror into the provider, credentials from
 	the Secrets), followed from here (pod phases, logs). A rerun follows the run's Jobs (a failed one
 	is retried); Ctrl-C deletes them unless --keep-jobs. Verified from here when both endpoints are
-	reachable (--s3-endpoint), else by the Jobs' exit status only.
+	reachable from here, else by the Jobs' exit status only.
 
 	Examples
 	  $ ilum-restore restore mirror --bucket ilum-data --dry-run
