@@ -89,7 +89,7 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 
 		try {
 			const {runRestoreMirror} = await import('./restore-mirror-run.js');
-			return await runRestoreMirror({...context, flags: {...values, s3Endpoint: given ?? route!.endpoint}});
+			return await runRestoreMirror({...context, flags: given ? {...values, s3Endpoint: given} : values}, given ? {} : {route: route!});
 		} finally {
 			await route?.close();
 		}

@@ -42,7 +42,8 @@ type Sides = {
 	route?: ProviderRoute;
 };
 
-export async function runRestoreMirror(context: CommandContext): Promise<number> {
+/** `route`: the way to the provider a caller already found (`--in-cluster`'s); it stays the caller's to close. */
+export async function runRestoreMirror(context: CommandContext, options: {readonly route?: ProviderRoute} = {}): Promise<number> {
 	const {flags: values} = context;
 	if (values['dryRun'] && values['yes']) {
 		throw usageError('--dry-run and --yes exclude each other', 'pass one of them');
@@ -61,11 +62,12 @@ export async function runRestoreMirror(context: CommandContext): Promise<number>
 		throw usageError(`--concurrency must be a whole number from 1 to 1024, not ${String(values['concurrency'])}`);
 	}
 
-	const sides = await resolveSides(values, context);
+	const sides = await resolveSides(values, context, options.route);
 	const mirror = new FastS3Client(sides.mirror, {connections: concurrency * 2});
 	const provider = new FastS3Client(sides.provider, {connections: concurrency * 2});
 	try {
-		if (sides.route) {
+		// A route handed in was already named by the caller.
+		if (sides.route && sides.route !== options.route) {
 			context.stderr.write(`ilum-restore: provider ${sides.route.describe()}\n`);
 		}
 
@@ -73,7 +75,9 @@ export async function runRestoreMirror(context: CommandContext): Promise<number>
 	} finally {
 		// Everything is finished (or failed): no need to wait for idle keep-alive sockets.
 		await Promise.all([mirror.destroy(), provider.destroy()]);
-		await sides.route?.close();
+		if (sides.route !== options.route) {
+			await sides.route?.close();
+		}
 	}
 }
 
@@ -303,7 +307,7 @@ async function chooseBuckets(values: Flags, mirror: FastS3Client, signal: AbortS
 }
 
 /** Endpoints and credentials from flags, the environment and (when there is a cluster) its Secrets. */
-async function resolveSides(values: Flags, context: CommandContext): Promise<Sides> {
+async function resolveSides(values: Flags, context: CommandContext, found?: ProviderRoute): Promise<Sides> {
 	const env = process.env;
 	const namespace: string = values['namespace'] ?? 'ilum';
 	let cluster: (MirrorCluster & {readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>}) | undefined;
@@ -361,8 +365,8 @@ async function resolveSides(values: Flags, context: CommandContext): Promise<Sid
 	}
 
 	// No endpoint given: as the console reaches the provider (its in-cluster name when it answers, else a port-forward through the API server).
-	let route: ProviderRoute | undefined;
-	let providerEndpoint = givenEndpoint;
+	let route: ProviderRoute | undefined = givenEndpoint || !found?.endpoint ? undefined : found;
+	let providerEndpoint = givenEndpoint ?? route?.endpoint;
 	if (!providerEndpoint && config) {
 		const {reachProvider} = await import('../layers/provider-route.js');
 		route = await reachProvider({config, namespace});

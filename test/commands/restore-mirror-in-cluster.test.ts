@@ -244,6 +244,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		assert.match(forwarded.stderr, /the provider from here: .*port-forward/);
 		const forwardedResult = lines(forwarded.stdout).at(-1)!;
 		assert.equal(forwardedResult.ok, true);
+		assert.match(forwardedResult.provider.via, /^port-forward ilum\/svc\/ilum-objectstorage:9000 -> pod /, 'the result names the way, not the local port');
 		assert.ok(forwardedResult.buckets.some((bucket: any) => bucket.verify?.ok === true), JSON.stringify(forwardedResult));
 		const afterForward = await keys(provider, 'ilum-data');
 		assert.ok(lost.every(key => afterForward.has(key)), 'the deleted objects are back');
