@@ -1,4 +1,3 @@
-import process from 'node:process';
 import {Worker, isMainThread, parentPort, workerData} from 'node:worker_threads';
 import {FastS3Client, type FastS3Options, type S3Endpoint} from '../../storage/fast-s3.js';
 import {IntegrityError, S3Error} from '../../storage/retry.js';
@@ -32,8 +31,7 @@ export async function * copyMirrorInWorker(pairs: readonly MirrorPair[], options
 	options.signal?.throwIfAborted();
 	const side = (value: MirrorPair['source']): SideData => ({endpoint: value.client.endpoint, options: value.client.options, bucket: value.bucket, ...(value.prefix === undefined ? {} : {prefix: value.prefix})});
 	const {signal, ...rest} = options;
-	const worker = new Worker(new URL(import.meta.url), {
-		...(workerExecArgv() ? {execArgv: workerExecArgv()} : {}),
+	const worker = new Worker(bootstrap(), {
 		workerData: {pairs: pairs.map(pair => ({name: pair.name, source: side(pair.source), target: side(pair.target)})), options: rest},
 		resourceLimits: {maxYoungGenerationSizeMb: youngGenerationMb},
 	});
@@ -86,16 +84,28 @@ export async function * copyMirrorInWorker(pairs: readonly MirrorPair[], options
 }
 
 /**
-The worker runs this TypeScript file: the loader hooks the CLI registered (tsx's `register()` in
-bin.js) do not reach worker threads, so the worker imports tsx itself unless Node's options do.
+The worker's entry: a small ES module that lets `.js` specifiers resolve to this project's `.ts`
+files (as the source imports them) and imports this file, which Node runs with its own type
+stripping (the code base is erasable-syntax-only TypeScript). The CLI's tsx loader (registered in
+bin.js) does not reach worker threads, and loading tsx again there cost about twice the start-up
+(0.75-0.85 s against 0.35-0.4 s measured under load).
 */
-function workerExecArgv(): string[] | undefined {
-	if (!import.meta.url.endsWith('.ts') || process.execArgv.some(argument => argument.includes('tsx'))) {
-		// Inherited (Node leaves out the options a worker cannot take).
-		return undefined;
-	}
+function bootstrap(): URL {
+	const code = `import {registerHooks} from 'node:module';
+registerHooks({resolve(specifier, context, next) {
+	try {
+		return next(specifier, context);
+	} catch (error) {
+		if (specifier.endsWith('.js') && (specifier.startsWith('.') || specifier.startsWith('file:'))) {
+			return next(specifier.slice(0, -3) + '.ts', context);
+		}
 
-	return ['--import', import.meta.resolve('tsx')];
+		throw error;
+	}
+}});
+await import(${JSON.stringify(import.meta.url)});
+`;
+	return new URL('data:text/javascript,' + encodeURIComponent(code));
 }
 
 function errorOf(error: {name: string; message: string; status?: number; code?: string}): Error {
