@@ -9,7 +9,7 @@ export const globalFlags = {
 	readOnly: {type: 'boolean', default: false, description: 'Offer and perform no action that changes anything'},
 	drill: {type: 'boolean', default: false, description: 'Work on the embedded drill world instead of a cluster'},
 	stateDir: {type: 'string', description: 'Where journals, audit log and reports are kept (default: ~/.local/state/ilum-restore)'},
-	s3Endpoint: {type: 'string', description: 'S3 endpoint URL for table and bucket access (default: $AWS_ENDPOINT_URL)'},
+	s3Endpoint: {type: 'string', description: 'The provider\'s S3 endpoint URL (default: $AWS_ENDPOINT_URL, else found through the cluster)'},
 	help: {type: 'boolean', shortFlag: 'h', default: false, description: 'Show help'},
 	version: {type: 'boolean', default: false, description: 'Show the version'},
 } as const satisfies Record<string, FlagSpec>;
