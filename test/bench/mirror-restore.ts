@@ -120,7 +120,10 @@ try {
 					process.stdout.write(run.stderrTail + '\n');
 				}
 
-				results[tool]!.push(run);
+				if (run.exitCode === 0 && complete) {
+					// A failed or incomplete run says nothing of the speed (it would win "best of").
+					results[tool]!.push(run);
+				}
 			}
 		}
 
