@@ -75,7 +75,9 @@ export function jobStore(buckets: readonly string[]): JobStore {
 	};
 }
 
-const noJobs: JobStore = {push() {}, subscribe: () => () => {}, get: () => initialJobProgress([])};
+const noJobState = initialJobProgress([]);
+/** No Jobs (the copy runs in this process): one snapshot, always the same (useSyncExternalStore needs it stable). */
+const noJobs: JobStore = {push() {}, subscribe: () => () => {}, get: () => noJobState};
 
 /** The figures, updated for every event, published to React at most ten times a second. */
 function progressStore(buckets: readonly string[]) {
