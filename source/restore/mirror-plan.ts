@@ -254,7 +254,8 @@ const bucketResult = (event: Extract<ProgressEvent, {type: 'bucket-done'}>): Mir
 	...(event.uploads && (event.uploads.found > 0 || event.uploads.notes.length > 0) ? {uploads: event.uploads} : {}),
 });
 
-const uploadsLine = (uploads: UploadsReport | undefined) => uploads && uploads.found > 0 ? `; interrupted uploads: ${uploads.resumed} resumed (${uploads.partsReused} parts kept), ${uploads.aborted} aborted` : '';
+const uploadsLine = (uploads: UploadsReport | undefined) => (uploads && uploads.found > 0 ? `; interrupted uploads: ${uploads.resumed} resumed (${uploads.partsReused} parts kept), ${uploads.aborted} aborted` : '')
+	+ (uploads && uploads.notes.length > 0 ? `; ${uploads.notes.join('; ')}` : '');
 
 /** Turns copy events into step progress; returns the per-bucket results. Throws when keys failed or drift is left. */
 async function * follow(events: AsyncIterable<ProgressEvent>, phase: 'copy' | 'delete'): AsyncGenerator<StepProgress, MirrorBucketResult[]> {
