@@ -6,11 +6,12 @@ import {copyMirror, type CopyOptions, type MirrorPair, type ProgressEvent} from 
 /**
 `copyMirror` in a worker thread whose young generation is capped, for the restore's own process.
 
-Measured (100,000 x 1 KiB, the CLI): V8's young generation, not data, is what made the peak RSS
-of a long copy grow: it grows to its default maximum under the copy's allocation rate. With a
-smaller young generation the same copy peaked at 176-180 MB instead of 273 MB, with slightly less
-CPU. V8 takes that limit only when a heap is created: a worker's `resourceLimits` is the way to set
-it from inside the process.
+Measured (1 KiB objects, the CLI): V8's young generation, not data, is what made the peak RSS of
+a long copy grow: it grows to its default maximum under the copy's allocation rate (the whole CLI
+with `--max-semi-space-size=8`: 180 MB instead of 273 MB at 100,000 objects, slightly less CPU).
+V8 takes that limit only when a heap is created: a worker's `resourceLimits` is the way to set it
+from inside the process. With the copy here: 190-207 MB at 100,000 objects, 218 MB at 300,000
+(293 MB in the main thread); the main thread only relays the events.
 
 The same API as `copyMirror` (the pairs' clients are rebuilt in the worker from their endpoints
 and options; the events are the same plain objects). Stopping (the signal, or the consumer
