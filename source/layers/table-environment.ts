@@ -64,7 +64,7 @@ export async function tableEnvironment(options: {readonly ref: string; readonly 
 	const route = await reachProvider({config, namespace});
 	if (!route.endpoint) {
 		await route.close();
-		throw new UserError(`${ref}: the cluster's provider cannot be reached: ${route.problem ?? 'no way to it'}`, {exitCode: exitCodes.usage, hint: 'or pass --s3-endpoint (AWS_ENDPOINT_URL) to read it elsewhere'});
+		throw new UserError(`${ref}: the cluster's provider cannot be reached: ${route.problem ?? 'no way to it'}`, {exitCode: exitCodes.usage});
 	}
 
 	try {
