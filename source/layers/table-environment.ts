@@ -18,10 +18,13 @@ client has always meant AWS, and it still does, unless the operator points at th
 - `--s3-endpoint` / `AWS_ENDPOINT_URL(_S3)` given: there, as always;
 - else `AWS_PROFILE` set: AWS (a profile is a deliberate AWS choice);
 - else `--kubeconfig` or `--context` given: the cluster's provider (reason `kube-flags`);
-- else no AWS configuration at all (no keys in the environment, no ~/.aws/credentials or
-  ~/.aws/config) and a kubeconfig: the cluster's provider (reason `no-aws`; AWS could not be read anyway);
+- else no AWS configuration at all (no keys, web identity or container credentials in the
+  environment, no ~/.aws/credentials or ~/.aws/config) and a kubeconfig: the cluster's provider (reason `no-aws`; AWS could not be read anyway);
 - else AWS, as before.
 */
+/** Variables by which the AWS SDK finds credentials without files (keys, web identity as on EKS, the ECS/Pod Identity agent). */
+const awsVariables = ['AWS_ACCESS_KEY_ID', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI'];
+
 export type TableS3Choice = {readonly provider: false} | {readonly provider: true; readonly reason: 'kube-flags' | 'no-aws'};
 
 export function chooseTableS3(options: {readonly ref: string; readonly flags: Flags; readonly env: NodeJS.ProcessEnv; readonly home: string; readonly exists?: (file: string) => boolean}): TableS3Choice {
@@ -35,7 +38,7 @@ export function chooseTableS3(options: {readonly ref: string; readonly flags: Fl
 		return {provider: true, reason: 'kube-flags'};
 	}
 
-	const awsConfigured = Boolean(env['AWS_ACCESS_KEY_ID']) || exists(env['AWS_SHARED_CREDENTIALS_FILE'] || path.join(home, '.aws', 'credentials')) || exists(env['AWS_CONFIG_FILE'] || path.join(home, '.aws', 'config'));
+	const awsConfigured = awsVariables.some(name => Boolean(env[name])) || exists(env['AWS_SHARED_CREDENTIALS_FILE'] || path.join(home, '.aws', 'credentials')) || exists(env['AWS_CONFIG_FILE'] || path.join(home, '.aws', 'config'));
 	const kubeconfig = Boolean(env['KUBECONFIG']) || exists(path.join(home, '.kube', 'config'));
 	return !awsConfigured && kubeconfig ? {provider: true, reason: 'no-aws'} : {provider: false};
 }

@@ -39,6 +39,7 @@ describe('which S3 an s3:// ref is read on', () => {
 		assert.deepEqual(chooseTableS3({ref, flags: {}, env: {}, home, exists: kubeFile}), {provider: true, reason: 'no-aws'});
 		assert.deepEqual(chooseTableS3({ref, flags: {}, env: {KUBECONFIG: '/k', AWS_ACCESS_KEY_ID: 'a'}, home, exists: none}), {provider: false});
 		assert.deepEqual(chooseTableS3({ref, flags: {}, env: {KUBECONFIG: '/k'}, home, exists: awsFiles}), {provider: false});
+		assert.deepEqual(chooseTableS3({ref, flags: {}, env: {KUBECONFIG: '/k', AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/token'}, home, exists: none}), {provider: false}, 'web identity (EKS) is AWS configured');
 		assert.deepEqual(chooseTableS3({ref, flags: {}, env: {}, home, exists: none}), {provider: false}, 'no kubeconfig: AWS as before');
 	});
 
