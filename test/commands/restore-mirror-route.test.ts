@@ -54,7 +54,7 @@ async function etags(client: S3Client, bucket: string): Promise<Record<string, s
 const lines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map(line => JSON.parse(line) as Record<string, any>);
 const forwards = () => drill.world.api.requests().filter(request => request.subresource === 'portforward' && request.code === 101).length;
 
-test('restore mirror --yes after bucket-wipe, with only a kubeconfig: through a port-forward, the objects back, verified, the way named', {timeout: 600_000}, async () => {
+test('restore mirror --yes after bucket-wipe, with only a kubeconfig: through a port-forward (a killed run resumed through another), the objects back, verified, the way named', {timeout: 600_000}, async () => {
 	const state = await bucketWipe.inject(drill.world);
 	const mirrored = await etags(drill.s3('backup'), 'ilum-data');
 	assert.ok(Object.keys(mirrored).length > 10, 'the mirror holds ilum-data');
@@ -66,8 +66,15 @@ test('restore mirror --yes after bucket-wipe, with only a kubeconfig: through a 
 	assert.match(dry.stdout, /^provider port-forward ilum\/svc\/ilum-objectstorage:9000 -> pod ilum-objectstorage-0\n/);
 	assert.deepEqual(await etags(drill.s3('provider'), 'ilum-data'), {});
 
+	// A first run killed once the CronJob is held; the rerun continues it through a forward of its own (another local port).
+	const args = ['restore', 'mirror', '--yes', '--json', '--bucket', 'ilum-data', '--kubeconfig', drill.world.kubeconfigPath, '--state-dir', stateDir];
+	const killed = await runCli(args, {env: {...env(), ILUM_RESTORE_CRASH_AFTER_STEP: 'suspend-backup'}, timeoutMs: 300_000});
+	assert.notEqual(killed.code, 0, 'the first run stopped after holding the CronJob');
+	assert.equal((drill.world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.spec?.suspend, true, 'the killed run left the CronJob held');
+	assert.deepEqual(await etags(drill.s3('provider'), 'ilum-data'), {});
+
 	const before = forwards();
-	const result = await runCli(['restore', 'mirror', '--yes', '--json', '--bucket', 'ilum-data', '--kubeconfig', drill.world.kubeconfigPath, '--state-dir', stateDir], {env: env(), timeoutMs: 300_000});
+	const result = await runCli([...args, '--resume'], {env: env(), timeoutMs: 300_000});
 	assert.equal(result.code, 0, result.stderr);
 	assert.match(result.stderr, /^ilum-restore: provider port-forward ilum\/svc\/ilum-objectstorage:9000 -> pod ilum-objectstorage-0$/m);
 	const final = lines(result.stdout).at(-1)!;
@@ -79,6 +86,7 @@ test('restore mirror --yes after bucket-wipe, with only a kubeconfig: through a 
 	const bucket = final['buckets'].find((item: any) => item.bucket === 'ilum-data');
 	assert.equal(bucket?.verify?.ok, true, JSON.stringify(bucket));
 	assert.ok(forwards() > before, 'the copy went through the API server\'s port-forward');
+	assert.equal((drill.world.store.get('cronjobs', 'ilum', 'ilum-objectstorage-backup') as any)?.spec?.suspend, false, 'the resumed run gave the CronJob back');
 
 	// Checked independently, straight at the provider: every mirrored object back with its ETag.
 	const restored = await etags(drill.s3('provider'), 'ilum-data');
