@@ -20,7 +20,8 @@ export type JobView = {
 	readonly copied: number;
 	/** mc's summary: "Total: 1.2 MiB, Transferred: 1.2 MiB, Speed: ...". */
 	readonly transferred?: string;
-	readonly outcome?: 'succeeded' | 'failed';
+	/** `stopped`: the run ended (stopped or failed elsewhere) while the Job ran; the copy step says whether it was deleted or left running. */
+	readonly outcome?: 'succeeded' | 'failed' | 'stopped';
 	readonly failure?: {readonly reason: string; readonly message: string};
 	readonly elapsedMs?: number;
 };
@@ -90,6 +91,12 @@ export function applyJobEvent(state: JobProgressState, event: InClusterEvent): J
 	}
 }
 
+/** The run ended: a Job still shown running ended with it (deleted, or left running: the copy step's line says which). */
+export function settleJobs(state: JobProgressState): JobProgressState {
+	const open = Object.entries(state.jobs).filter(([, view]) => !view.outcome);
+	return open.length === 0 ? state : {...state, jobs: {...state.jobs, ...Object.fromEntries(open.map(([bucket, view]) => [bucket, {...view, outcome: 'stopped' as const}]))}};
+}
+
 export type JobLine = {readonly text: string; readonly tone?: 'good' | 'bad' | 'warn' | 'dim'};
 
 /** Per bucket: the Job and its state; its pod's phase with the copied count or mc's total; the failure; its last log lines. */
@@ -104,11 +111,11 @@ export function jobProgressLines(state: JobProgressState, width = 100): JobLine[
 			continue;
 		}
 
-		const phase = view.outcome === 'succeeded' ? 'Succeeded' : (view.outcome === 'failed' ? 'FAILED' : (view.phase ?? 'creating'));
+		const phase = view.outcome === 'succeeded' ? 'Succeeded' : (view.outcome === 'failed' ? 'FAILED' : (view.outcome === 'stopped' ? 'stopped with the run (see the copy step)' : (view.phase ?? 'creating')));
 		const took = view.elapsedMs === undefined ? '' : ` in ${(view.elapsedMs / 1000).toFixed(1)} s`;
 		lines.push({
 			text: `${label} Job ${view.job}${view.origin === 'followed' ? ' (followed)' : ''}: ${phase}${took}`.slice(0, width),
-			tone: view.outcome === 'failed' ? 'bad' : (view.outcome === 'succeeded' ? 'good' : undefined),
+			tone: view.outcome === 'failed' ? 'bad' : (view.outcome === 'succeeded' ? 'good' : (view.outcome === 'stopped' ? 'warn' : undefined)),
 		});
 		const pod = view.pod ? `pod ${view.pod} ${view.phase ?? ''}`.trim() : 'no pod yet';
 		lines.push({text: `${' '.repeat(name)} ${pod}${view.podReason ? ` (${view.podReason})` : ''} · ${view.transferred ?? `${view.copied} objects copied so far`}`.slice(0, width)});

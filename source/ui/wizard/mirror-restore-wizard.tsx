@@ -7,7 +7,7 @@ import type {RestoreSession} from '../../restore/session.js';
 import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../../restore/mirror-session.js';
 import {isMirrorProgress} from '../../restore/mirror-plan.js';
 import type {InClusterEvent} from '../../layers/mirrors/in-cluster.js';
-import {applyJobEvent, initialJobProgress, jobProgressLines, type JobProgressState} from './job-progress.js';
+import {applyJobEvent, initialJobProgress, jobProgressLines, settleJobs, type JobProgressState} from './job-progress.js';
 import {applyMirrorEvent, initialMirrorProgress, mirrorProgressLines, type MirrorProgressState} from './mirror-progress.js';
 import {RestoreWizard} from './restore-wizard.js';
 
@@ -29,6 +29,8 @@ export type MirrorRestoreWizardProps = {
 
 export type JobStore = {
 	push(event: InClusterEvent): void;
+	/** The run ended: Jobs still running are shown ended with it. */
+	settle(): void;
 	subscribe(listener: () => void): () => void;
 	get(): JobProgressState;
 };
@@ -61,6 +63,14 @@ export function jobStore(buckets: readonly string[]): JobStore {
 				timer = setTimeout(publish, 100);
 			}
 		},
+		settle() {
+			state = settleJobs(state);
+			if (timer) {
+				clearTimeout(timer);
+			}
+
+			publish();
+		},
 		subscribe(listener) {
 			listeners.add(listener);
 			return () => {
@@ -77,7 +87,7 @@ export function jobStore(buckets: readonly string[]): JobStore {
 
 const noJobState = initialJobProgress([]);
 /** No Jobs (the copy runs in this process): one snapshot, always the same (useSyncExternalStore needs it stable). */
-const noJobs: JobStore = {push() {}, subscribe: () => () => {}, get: () => noJobState};
+const noJobs: JobStore = {push() {}, settle() {}, subscribe: () => () => {}, get: () => noJobState};
 
 /** The figures, updated for every event, published to React at most ten times a second. */
 function progressStore(buckets: readonly string[]) {
@@ -142,13 +152,17 @@ export function MirrorRestoreWizard({session, buckets, copyStop, jobs, onExit, w
 			let next = await run.next();
 			while (!next.done) {
 				store.push(next.value);
+				if (next.value.type === 'report') {
+					jobs?.settle();
+				}
+
 				yield next.value;
 				next = await run.next();
 			}
 
 			return next.value;
 		},
-	}), [session, store, copyStop]);
+	}), [session, store, copyStop, jobs]);
 	const figures = useSyncExternalStore(store.subscribe, store.get);
 	const lines = figures.started ? mirrorProgressLines(figures, width - 4) : [];
 	const shown = lines.slice(0, buckets.length * 2 + 8);

@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {applyJobEvent, initialJobProgress, jobProgressLines} from '../../../source/ui/wizard/job-progress.js';
+import {applyJobEvent, initialJobProgress, jobProgressLines, settleJobs} from '../../../source/ui/wizard/job-progress.js';
 import type {InClusterEvent} from '../../../source/layers/mirrors/in-cluster.js';
 
 const run = (events: InClusterEvent[]) => events.reduce(applyJobEvent, initialJobProgress(['ilum-data', 'ilum-files']));
@@ -38,4 +38,17 @@ test('mc\'s transferred total replaces the running count; a failed Job shows its
 	assert.equal(text[failed + 1], '           pod p2 Failed (Error) · 0 objects copied so far');
 	assert.equal(text[failed + 2], '           failed: BackoffLimitExceeded: Job has reached the specified backoff limit');
 	assert.match(text[failed + 3]!, /Access Denied/);
+});
+
+test('when the run ends, a Job still shown running is shown ended with it; finished ones keep their outcome', () => {
+	const state = settleJobs(run([
+		{type: 'job-created', bucket: 'ilum-data', job: 'j1', attempt: 1},
+		{type: 'pod', bucket: 'ilum-data', job: 'j1', pod: 'p1', phase: 'Running'},
+		{type: 'job-created', bucket: 'ilum-files', job: 'j2', attempt: 1},
+		{type: 'job-succeeded', bucket: 'ilum-files', job: 'j2'},
+	]));
+	const lines = jobProgressLines(state, 200);
+	assert.equal(lines[0]!.text, 'ilum-data  Job j1: stopped with the run (see the copy step)');
+	assert.equal(lines[0]!.tone, 'warn');
+	assert.ok(lines.some(line => line.text === 'ilum-files Job j2: Succeeded'));
 });

@@ -1,0 +1,113 @@
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import React from 'react';
+import {findScenario} from '../../source/drill/scenarios/index.js';
+import {ilum} from '../../source/drill/seed/ilum.js';
+import {connectLayers} from '../../source/layers/connect.js';
+import type {LayerSources} from '../../source/layers/inventory.js';
+import {LiveInventory} from '../../source/layers/live-inventory.js';
+import {findUnfinished, describeUnfinished} from '../../source/restore/journal.js';
+import {App} from '../../source/ui/app.js';
+import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
+import {waitForFrame} from '../helpers/frames.js';
+import {keys, renderSized} from '../helpers/render-sized.js';
+
+/*
+Esc + y while the console's in-cluster mirror restore runs its Job: the Job is deleted, the run
+ends `stopped` (not failed), the report says how to go on and the journal keeps the place.
+A world with more objects, so that the Job runs long enough to be stopped.
+*/
+
+let drill: DrillFixture;
+let stateDir: string;
+const opened: Array<{sources: LayerSources; live: LiveInventory}> = [];
+
+before(async () => {
+	drill = await startDrillWorld({seeders: coreSeeders, objects: 1500});
+	await drill.world.idle();
+	stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ilum-console-mirror-jobs-stop-'));
+});
+
+after(async () => {
+	for (const {sources, live} of opened) {
+		// eslint-disable-next-line no-await-in-loop
+		await live.stop();
+		// eslint-disable-next-line no-await-in-loop
+		await sources.close?.();
+	}
+
+	await drill?.stop();
+	fs.rmSync(stateDir, {recursive: true, force: true});
+});
+
+const size = {columns: 200, rows: 80};
+const bucketCounts = (frame: string, bucket: string) => {
+	const match = new RegExp(`${bucket} +(\\d+) +(\\d+) `).exec(frame);
+	return match ? {provider: Number(match[1]), mirror: Number(match[2])} : undefined;
+};
+
+test('Esc + y during the in-cluster copy: the Job is deleted, the run ends stopped (resumable), not failed', {timeout: 300_000}, async () => {
+	const {world} = drill;
+	await findScenario('bucket-wipe')!.inject(world);
+	const sources = await connectLayers({
+		flags: {kubeconfig: world.kubeconfigPath, stateDir},
+		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
+	});
+	const live = new LiveInventory(sources, {throttleMs: 20});
+	opened.push({sources, live});
+	live.start();
+	let report: string | undefined;
+	const ui = renderSized(<App live={live} size={size}/>, size);
+	try {
+		await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data')?.provider === 0 && !text.includes('counting'), {timeout: 120_000});
+		ui.stdin.write(keys.tab);
+		await waitForFrame(ui.lastFrame, /Mirrors.*\(\d+\)/);
+		ui.stdin.write('/');
+		await waitForFrame(ui.lastFrame, /\/▏/);
+		ui.stdin.write('ilum-data');
+		await waitForFrame(ui.lastFrame, '/ilum-data▏');
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, /Mirrors \/ilum-data \(1\)/);
+		ui.stdin.write('J');
+		await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, 'All checks passed', {timeout: 120_000});
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, 'Type restore to confirm', {timeout: 60_000});
+		ui.stdin.write('restore');
+		await waitForFrame(ui.lastFrame, '> restore');
+		ui.stdin.write(keys.enter);
+		// The Job copies: its log lines are on screen.
+		await waitForFrame(ui.lastFrame, /│ `backup\/ilum-data\//, {timeout: 120_000});
+		assert.ok(world.store.list('jobs', ilum.namespace).items.some(job => job.metadata?.name?.startsWith('ilum-restore-mirror-')), 'the Job exists');
+		ui.stdin.write(keys.escape);
+		await waitForFrame(ui.lastFrame, /Stop after the current step\?/);
+		ui.stdin.write('y');
+		const frame = await waitForFrame(ui.lastFrame, /SUCCEEDED|FAILED|REFUSED|STOPPED/, {timeout: 120_000});
+		if (process.env['SHOW_FRAME']) {
+			console.log(frame);
+		}
+
+		assert.match(frame, /STOPPED/, frame);
+		assert.doesNotMatch(frame, /FAILED/);
+		// The frame's lines wrap inside the box: read it as one line.
+		const flat = frame.replaceAll(/[│╭╮╰╯─]/g, ' ').replaceAll(/\s+/g, ' ');
+		assert.match(flat, /stopped on request in the middle of the copy: the objects copied so far are in place; resume to copy the rest \(interrupted: deleted the Jobs ilum-restore-mirror-\S+-ilum-data\)/);
+		assert.match(flat, /ilum-data Job ilum-restore-mirror-\S+: stopped with the run/, 'the Job is no longer shown running');
+		report = /Report saved: (\S+)/.exec(frame)?.[1];
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, text => !text.includes('Jobs in the cluster'), {timeout: 60_000});
+	} finally {
+		ui.unmount();
+	}
+
+	assert.ok(!world.store.list('jobs', ilum.namespace).items.some(job => job.metadata?.name?.startsWith('ilum-restore-mirror-')), 'the Job was deleted');
+	const unfinished = findUnfinished(stateDir, 'mirror/ilum-data');
+	assert.ok(unfinished, 'the journal keeps the place');
+	assert.match(describeUnfinished(unfinished), /stopped on request during step 'copy'/);
+	assert.ok(report, 'the report was saved');
+});
