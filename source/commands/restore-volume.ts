@@ -31,7 +31,8 @@ export const restoreVolumeCommand: Command = {
 		Takes a safety snapshot of the current claim, suspends the backup CronJob, scales the
 		provider to 0, keeps the old volume (Retain), recreates the claim from the snapshot, scales
 		back, verifies, resumes the CronJob. Journal, audit log and report: see --state-dir.
-		Exit codes: 0 restored, 1 failed (resume with --resume), 2 usage, 3 refused (nothing changed).
+		Exit codes: 0 restored, 1 failed (resume with --resume), 2 usage, 3 refused (nothing changed),
+		130 stopped on request (Ctrl-C: the current step is finished first; resume with --resume).
 	`,
 	flags: {
 		dryRun: {type: 'boolean', default: false, description: 'Print the plan and change nothing'},

@@ -281,7 +281,7 @@ function ProgressScreen({state, now, rows}: {readonly state: ReturnType<typeof i
 	});
 	return (
 		<Box flexDirection='column'>
-			<Text bold>Progress {done}/{state.steps.length}{state.stopRequested ? <Text color='yellow'> (stopping after the current step)</Text> : null}</Text>
+			<Text bold>Progress {done}/{state.steps.length}{state.stopRequested ? <Text color='yellow'>{state.phase === 'report' ? ' (stopped on request)' : ' (stopping after the current step)'}</Text> : null}</Text>
 			{hidden > 0 ? <Text color='green'>✓ {hidden} earlier steps done</Text> : null}
 			{visible.map(step => <StepLine key={step.id} step={step} now={now}/>)}
 			{state.events.length > 0 ? <Text bold>Events</Text> : null}

@@ -102,6 +102,9 @@ test('the wizard: gate, live bars while copying; Esc + y stops the copy at once 
 	await waitForFrame(ui.lastFrame, /Stop after the current step\? A copy running now stops at once/);
 	ui.stdin.write('y');
 	frame = await waitForFrame(ui.lastFrame, /FAILED|STOPPED|SUCCEEDED/, {timeout: 30_000});
+	assert.match(frame, /STOPPED: /, 'stopped, not failed');
+	assert.match(frame, /Progress \d+\/\d+ \(stopped on request\)/);
+	assert.match(frame, /■ Copy slowly/, 'the copy step is marked stopped');
 	assert.match(frame, /stopped on request in the middle of the copy: the objects copied so far are in place; resume to copy the rest/);
 	assert.ok(copyStop.signal.aborted);
 	ui.stdin.write(keys.enter);
