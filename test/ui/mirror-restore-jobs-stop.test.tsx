@@ -50,9 +50,9 @@ const bucketCounts = (frame: string, bucket: string) => {
 	return match ? {provider: Number(match[1]), mirror: Number(match[2])} : undefined;
 };
 
-test('Esc + y during the in-cluster copy: the Job is deleted, the run ends stopped (resumable), not failed', {timeout: 300_000}, async () => {
+test('Esc + y during the in-cluster copy: the Job is deleted, the run ends stopped (resumable), not failed; J again resumes and finishes it', {timeout: 300_000}, async () => {
 	const {world} = drill;
-	await findScenario('bucket-wipe')!.inject(world);
+	const state = await findScenario('bucket-wipe')!.inject(world);
 	const sources = await connectLayers({
 		flags: {kubeconfig: world.kubeconfigPath, stateDir},
 		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
@@ -99,15 +99,40 @@ test('Esc + y during the in-cluster copy: the Job is deleted, the run ends stopp
 		assert.match(flat, /stopped on request in the middle of the copy: the objects copied so far are in place; resume to copy the rest \(interrupted: deleted the Jobs ilum-restore-mirror-\S+-ilum-data\)/);
 		assert.match(flat, /ilum-data Job ilum-restore-mirror-\S+: stopped with the run/, 'the Job is no longer shown running');
 		report = /Report saved: (\S+)/.exec(frame)?.[1];
+		assert.ok(report, 'the report was saved');
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, text => !text.includes('Jobs in the cluster'), {timeout: 60_000});
+		assert.ok(!world.store.list('jobs', ilum.namespace).items.some(job => job.metadata?.name?.startsWith('ilum-restore-mirror-')), 'the Job was deleted');
+		const unfinished = findUnfinished(stateDir, 'mirror/ilum-data');
+		assert.ok(unfinished, 'the journal keeps the place');
+		assert.match(describeUnfinished(unfinished), /stopped on request during step 'copy'/);
+		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, true, 'the CronJob stays held while the restore is unfinished');
+
+		// J again: the wizard resumes the stopped run (the steps done before are not repeated) and finishes it.
+		await waitForFrame(ui.lastFrame, /Mirrors \/ilum-data \(1\)/, {timeout: 60_000});
+		ui.stdin.write('J');
+		const again = await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
+		assert.match(again.replaceAll(/[│\n]/g, ' ').replaceAll(/\s+/g, ' '), /Resuming an unfinished restore of mirror\/ilum-data .* stopped on request during step 'copy'/);
+		ui.stdin.write(keys.enter);
+		await waitForFrame(ui.lastFrame, 'All checks passed', {timeout: 120_000});
+		ui.stdin.write(keys.enter);
+		// The copy was not finished: its gate is asked again.
+		await waitForFrame(ui.lastFrame, 'Type restore to confirm', {timeout: 60_000});
+		ui.stdin.write('restore');
+		await waitForFrame(ui.lastFrame, '> restore');
+		ui.stdin.write(keys.enter);
+		const end = await waitForFrame(ui.lastFrame, /SUCCEEDED|FAILED|REFUSED|STOPPED/, {timeout: 240_000});
+		assert.match(end, /SUCCEEDED/, end);
+		assert.match(end, /\(resumed\)/);
+		assert.match(end, /Verified: no drift in 1 bucket/);
 		ui.stdin.write(keys.enter);
 		await waitForFrame(ui.lastFrame, text => !text.includes('Jobs in the cluster'), {timeout: 60_000});
 	} finally {
 		ui.unmount();
 	}
 
-	assert.ok(!world.store.list('jobs', ilum.namespace).items.some(job => job.metadata?.name?.startsWith('ilum-restore-mirror-')), 'the Job was deleted');
-	const unfinished = findUnfinished(stateDir, 'mirror/ilum-data');
-	assert.ok(unfinished, 'the journal keeps the place');
-	assert.match(describeUnfinished(unfinished), /stopped on request during step 'copy'/);
-	assert.ok(report, 'the report was saved');
+	assert.equal(findUnfinished(stateDir, 'mirror/ilum-data'), undefined, 'the run is finished');
+	assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the CronJob runs again');
+	const verdict = await findScenario('bucket-wipe')!.check(world, state);
+	assert.equal(verdict.recovered, true, verdict.findings.join('\n'));
 });
