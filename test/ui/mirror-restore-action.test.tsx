@@ -139,7 +139,7 @@ test('Mirrors pane: R on a wiped bucket opens the mirror restore wizard; confirm
 	assert.equal(verdict.recovered, true, verdict.findings.join('\n'));
 });
 
-test('--read-only: the Mirrors pane offers no restore (R and A are absent from the help)', {timeout: 180_000}, async () => {
+test('--read-only: the Mirrors pane offers no restore (R, A, J and I are absent from the help)', {timeout: 180_000}, async () => {
 	const ui = await openConsole({readOnly: true});
 	try {
 		await selectBucket(ui, 'ilum-data');
@@ -147,12 +147,15 @@ test('--read-only: the Mirrors pane offers no restore (R and A are absent from t
 		const frame = await waitForFrame(ui.lastFrame, /Home \(panes\)/);
 		assert.doesNotMatch(frame, /Restore this bucket from the mirror/);
 		assert.doesNotMatch(frame, /Restore every compared bucket/);
+		assert.doesNotMatch(frame, /Kubernetes Jobs? in the cluster/);
 		ui.stdin.write(keys.escape);
 		await waitForFrame(ui.lastFrame, /Mirrors \/ilum-data \(1\)/);
 		const seen = ui.frames.length;
 		ui.stdin.write('R');
 		ui.stdin.write('A');
-		// The keys after R and A are read (the help opens): R and A opened nothing, said nothing.
+		ui.stdin.write('J');
+		ui.stdin.write('I');
+		// The keys after them are read (the help opens): R, A, J and I opened nothing, said nothing.
 		ui.stdin.write('?');
 		await waitForFrame(ui.lastFrame, /Home \(panes\)/);
 		assert.ok(ui.frames.slice(seen).every(text => !/Plan \(\d+ steps\)|Restore: |not started/.test(text)), 'no wizard under --read-only');
