@@ -17,6 +17,7 @@ import {
 } from '../layers/mirrors/in-cluster.js';
 import {cronJobImage, inClusterCopy} from '../layers/mirrors/in-cluster-strategy.js';
 import type {MirrorCopyStrategy} from '../restore/mirror-plan.js';
+import type {AccessRequirement} from '../restore/plan.js';
 import {AuditLog} from '../restore/audit.js';
 import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
 import type {FastS3Client, S3Endpoint} from '../storage/fast-s3.js';
@@ -114,6 +115,10 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 	const secretKeys = await readSecretKeys(kube, namespace);
 	const found = await findRun(kube.jobs, {namespace, buckets, options});
 	const settings = {namespace, runId: found.runId, options, cronJob, image, secretKeys};
+	if (!values['dryRun']) {
+		// RBAC, asked before anything changes or is confirmed (the engine path asks in its preflight).
+		await assertAccess(kube, namespace, Boolean(cronJob));
+	}
 
 	if (values['dryRun'] || !values['yes']) {
 		const manifests = targets.map(target => restoreJobManifest(target, settings));
@@ -365,6 +370,27 @@ export function inClusterStrategy(values: Flags, json: boolean): MirrorCopyStrat
 			}
 		},
 	});
+}
+
+/** Refuses (exit 3, nothing changed) unless this identity may hold the CronJob and run, follow and delete the Jobs; names what is missing. */
+async function assertAccess(kube: Kube, namespace: string, cronJob: boolean): Promise<void> {
+	const [{KubeVolumeRestoreCluster}, {formatAccess}] = await Promise.all([import('../cluster/mutations.js'), import('../restore/plan.js')]);
+	const items: AccessRequirement[] = [
+		{verb: 'list', group: 'batch', resource: 'jobs', namespace},
+		...(cronJob ? [{verb: 'patch', group: 'batch', resource: 'cronjobs', namespace, name: backupCronJobName}] : []),
+		...(inClusterCopy({namespace, cluster: async () => kube.jobs}).access ?? []),
+	];
+	let verdicts: Awaited<ReturnType<InstanceType<typeof KubeVolumeRestoreCluster>['reviewAccess']>>;
+	try {
+		verdicts = await new KubeVolumeRestoreCluster(kube.config).reviewAccess(items);
+	} catch (error) {
+		throw refusal(`Refused: cannot ask the API server what ${kube.identity} may do (${error instanceof Error ? error.message : String(error)}); nothing was changed`, 'check the kube context (--context), then run the same command again');
+	}
+
+	const missing = verdicts.filter(verdict => !verdict.allowed).map(verdict => formatAccess(verdict.item));
+	if (missing.length > 0) {
+		throw refusal(`Refused: RBAC does not allow ${kube.identity} to ${missing.join('; ')}; nothing was changed`, 'ask an administrator for a Role granting it, or use --context with an identity that has it');
+	}
 }
 
 function chooseBuckets(values: Flags, cronBuckets: readonly string[]): string[] {
