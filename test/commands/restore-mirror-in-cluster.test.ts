@@ -57,7 +57,8 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 	const drill = await startDrillWorld({seeders: coreSeeders});
 	const {world} = drill;
 	// No AWS variables: the Jobs' credentials come from the Secrets (secretKeyRef), and so do the verification's.
-	const env = {...drill.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_ENDPOINT_URL: '', MIRROR_ENDPOINT_URL: ''};
+	// State under the drill's HOME (where the report is looked for), whatever XDG_STATE_HOME `npm test` exports.
+	const env = {...drill.env, XDG_STATE_HOME: path.join(drill.env['HOME']!, '.local', 'state'), AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_ENDPOINT_URL: '', MIRROR_ENDPOINT_URL: ''};
 	const base = ['restore', 'mirror', '--in-cluster', '--yes', '--json', '--bucket', 'ilum-data', '--kubeconfig', world.kubeconfigPath];
 	// The mirror not reachable from this machine (a closed port): the Jobs alone, verified by mc's exit status.
 	const unreachable = ['--mirror-endpoint', 'http://127.0.0.1:9'];
