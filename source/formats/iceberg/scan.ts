@@ -504,7 +504,8 @@ export class SnapshotScanner {
 			}
 		}));
 		await Promise.all(loads);
-		const files = this.files ?? (this.files = await this.table.listing);
+		// The listing is waited for only when some snapshot names manifests to check against it.
+		const files = found.some(result => result.manifests) ? this.files ?? (this.files = await this.table.listing) : new Map<string, FileInfo>();
 		return found.map(({manifests: range, problem}) => {
 			if (!range) {
 				return {restorable: false, reason: problem};
@@ -525,53 +526,7 @@ export class SnapshotScanner {
 
 	/** Restorable when the manifest list, every manifest and every live data and delete file exist. */
 	async check(snapshot: SnapshotInfo): Promise<SnapshotCheck> {
-		const {manifests: range, problem} = await this.manifestsOf(snapshot);
-		if (!range) {
-			return {restorable: false, reason: problem};
-		}
-
-		// One pass over the manifests: most were read (and checked) for an earlier snapshot.
-		let pending: Array<Promise<ManifestRead>> | undefined;
-		let unchecked: Manifest[] | undefined;
-		let clean = true;
-		const indices = this.columns.list.values;
-		for (let position = range.start; position < range.end; position++) {
-			const manifest = this.manifests[indices[position]!]!;
-			const {read} = manifest;
-			if (read === undefined) {
-				if (manifest.relative === undefined) {
-					clean = false;
-				} else {
-					(pending ??= []).push(this.load(manifest));
-					(unchecked ??= []).push(manifest);
-				}
-			} else if (!read.ok || manifest.missing! > 0) {
-				clean = false;
-			} else if (manifest.missing === undefined) {
-				(unchecked ??= []).push(manifest);
-			}
-		}
-
-		if (pending) {
-			await Promise.all(pending);
-		}
-
-		const files = this.files ?? (this.files = await this.table.listing);
-		if (clean && unchecked) {
-			for (const manifest of unchecked) {
-				const {read} = manifest;
-				if (!read!.ok || this.missingOf(manifest, read!.live, files) > 0) {
-					clean = false;
-					break;
-				}
-			}
-		}
-
-		if (!clean) {
-			return this.problems(this.columns.list.values.subarray(range.start, range.end), files);
-		}
-
-		return restorable;
+		return (await this.checkAll([snapshot]))[0]!;
 	}
 
 	private problems(indices: Int32Array, files: ReadonlyMap<string, FileInfo>): SnapshotCheck {
