@@ -21,6 +21,7 @@ Service and list on pods.
 import net from 'node:net';
 import {ApiException, CoreV1Api, type KubeConfig, type V1Pod, type V1Service} from '@kubernetes/client-node';
 import WebSocket from 'ws';
+import {pauseWhileBuffered} from './ws-backpressure.js';
 
 export type PortForwardProblem = 'no-ready-pod' | 'denied' | 'not-found' | 'forward-failed';
 
@@ -383,15 +384,7 @@ export class ServicePortForward {
 		});
 		socket.on('data', (chunk: Buffer) => {
 			ws.send(Buffer.concat([Buffer.from([0]), chunk]));
-			if (ws.bufferedAmount > 4 * 1024 * 1024) {
-				socket.pause();
-				const timer = setInterval(() => {
-					if (ws.bufferedAmount < 1024 * 1024 || ws.readyState !== WebSocket.OPEN) {
-						clearInterval(timer);
-						socket.resume();
-					}
-				}, 5);
-			}
+			pauseWhileBuffered(ws, socket);
 		});
 		socket.once('close', () => {
 			if (ws.readyState === WebSocket.OPEN) {
