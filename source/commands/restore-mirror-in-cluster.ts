@@ -3,9 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import readline from 'node:readline/promises';
 import type {KubeConfig} from '@kubernetes/client-node';
 import type {CommandContext, Flags} from './command.js';
+import {ask} from './plan-runner.js';
 import {UserError, exitCodes, refusal, usageError} from '../errors.js';
 import {formatTable, writeJson} from '../output.js';
 import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJobHold, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
@@ -403,12 +403,7 @@ function chooseBuckets(values: Flags, cronBuckets: readonly string[]): string[] 
 }
 
 async function confirm(question: string): Promise<boolean> {
-	const prompt = readline.createInterface({input: process.stdin, output: process.stderr});
-	try {
-		return (await prompt.question(question)).trim().toLowerCase() === 'yes';
-	} finally {
-		prompt.close();
-	}
+	return (await ask(question)).toLowerCase() === 'yes';
 }
 
 async function connect(values: Flags): Promise<Kube> {

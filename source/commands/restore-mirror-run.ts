@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import readline from 'node:readline/promises';
 import type {CommandContext, Flags} from './command.js';
 import {UserError, exitCodes, refusal, usageError} from '../errors.js';
 import {writeJson} from '../output.js';
@@ -23,6 +22,7 @@ import {uploadJournalFile} from '../layers/mirrors/uploads.js';
 import type {KubeConfig} from '@kubernetes/client-node';
 import type {ProviderRoute} from '../layers/provider-route.js';
 import {inClusterStrategy} from './restore-mirror-in-cluster.js';
+import {ask} from './plan-runner.js';
 
 /**
 The work of `restore mirror` (see `restore-mirror.ts` for its flags and help): resolve endpoints
@@ -272,15 +272,6 @@ function copyStrategy(values: Flags, concurrency: number, json: boolean): Mirror
 
 	// The journal of multipart uploads in the run's state dir: a rerun resumes or aborts what a kill interrupted.
 	return localCopy({concurrency, progressMs: json ? 500 : 1000, uploadJournal: uploadJournalFile(resolveStateDir(values['stateDir']))});
-}
-
-async function ask(question: string): Promise<string> {
-	const prompt = readline.createInterface({input: process.stdin, output: process.stderr});
-	try {
-		return (await prompt.question(question)).trim();
-	} finally {
-		prompt.close();
-	}
 }
 
 /** --bucket, else the buckets the backup CronJob names, else (with --mirror-root) Ilum's default buckets, else every bucket on the mirror. */
