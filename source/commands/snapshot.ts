@@ -169,9 +169,8 @@ export const snapshotCreateCommand: Command = {
 				facts = {...facts, s3Endpoint: endpoint};
 			}
 
-			const listing = facts.s3Endpoint ? await providerProbe(clients.deps.cluster, ns, facts.s3Endpoint) : undefined;
 			// Messages name the way taken (`port-forward ilum/svc/ilum-objectstorage:9000 -> pod ...`), not a local port.
-			const probe = listing && route && route.endpoint === facts.s3Endpoint ? {endpoint: route.describe(), summarize: async (signal?: AbortSignal) => listing.summarize(signal)} : listing;
+			const probe = facts.s3Endpoint ? await providerProbe(clients.deps.cluster, ns, facts.s3Endpoint, route && route.endpoint === facts.s3Endpoint ? route.describe() : undefined) : undefined;
 			const result = await runPlan(context, mode, {plan: snapshotCreatePlan(facts, {...clients.deps, ...(probe ? {probe} : {})}), identity: clients.identity, checkAccess: clients.checkAccess, ...(resume ? {resume} : {})});
 			if (!mode.dryRun && result.report && result.report.outcome !== 'succeeded' && result.report.outcome !== 'refused' && facts.quiesce) {
 				// Interrupted or failed between the pause and the end: writers come back now, and the

@@ -768,11 +768,15 @@ export async function prepareVolumeRestore(options: {
 	});
 }
 
-/** An S3 probe of the provider at `endpoint`, with the credentials from its Secret (else the AWS variables). */
-export async function providerProbe(cluster: VolumeRestoreCluster, namespace: string, endpoint: string): Promise<ProviderProbe> {
+/**
+An S3 probe of the provider at `endpoint`, with the credentials from its Secret (else the AWS
+variables). `name`: how steps and messages name the way to it (a port-forward's description
+rather than its local port); the endpoint by default.
+*/
+export async function providerProbe(cluster: VolumeRestoreCluster, namespace: string, endpoint: string, name = endpoint): Promise<ProviderProbe> {
 	const secret = await cluster.readSecret(namespace, credentialsSecretName).catch(() => undefined);
 	const accessKey = secret?.['access-key'] ?? secret?.['root-user'] ?? secret?.['RUSTFS_ACCESS_KEY'] ?? process.env['AWS_ACCESS_KEY_ID'];
 	const secretKey = secret?.['secret-key'] ?? secret?.['root-password'] ?? secret?.['RUSTFS_SECRET_KEY'] ?? process.env['AWS_SECRET_ACCESS_KEY'];
 	const env = {...process.env, ...(accessKey && secretKey ? {AWS_ACCESS_KEY_ID: accessKey, AWS_SECRET_ACCESS_KEY: secretKey} : {})};
-	return new S3ProviderProbe(createS3Client({endpoint, env}), endpoint);
+	return new S3ProviderProbe(createS3Client({endpoint, env}), name);
 }
