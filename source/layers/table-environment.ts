@@ -10,6 +10,11 @@ import {formatEnvironment, type FormatEnvironment} from '../formats/index.js';
 import {credentialsFrom, providerSecretName} from './connect.js';
 import {reachProvider} from './provider-route.js';
 
+/** Variables by which the AWS SDK finds credentials without files (keys, web identity as on EKS, the ECS/Pod Identity agent). */
+const awsVariables = ['AWS_ACCESS_KEY_ID', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI'];
+
+export type TableS3Choice = {readonly provider: false} | {readonly provider: true; readonly reason: 'kube-flags' | 'no-aws'};
+
 /**
 Where `history` and `restore table` read an `s3://` ref. An `s3://` URL names a bucket, not a
 place: the same names can be on AWS, on the mirror, on the provider. Without an endpoint the S3
@@ -22,11 +27,6 @@ client has always meant AWS, and it still does, unless the operator points at th
   environment, no ~/.aws/credentials or ~/.aws/config) and a kubeconfig: the cluster's provider (reason `no-aws`; AWS could not be read anyway);
 - else AWS, as before.
 */
-/** Variables by which the AWS SDK finds credentials without files (keys, web identity as on EKS, the ECS/Pod Identity agent). */
-const awsVariables = ['AWS_ACCESS_KEY_ID', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI', 'AWS_CONTAINER_CREDENTIALS_FULL_URI'];
-
-export type TableS3Choice = {readonly provider: false} | {readonly provider: true; readonly reason: 'kube-flags' | 'no-aws'};
-
 export function chooseTableS3(options: {readonly ref: string; readonly flags: Flags; readonly env: NodeJS.ProcessEnv; readonly home: string; readonly exists?: (file: string) => boolean}): TableS3Choice {
 	const {ref, flags, env, home} = options;
 	const exists = options.exists ?? ((file: string) => fs.existsSync(file));
