@@ -13,7 +13,7 @@ import {describeBackupCron} from '../layers/mirrors/cron.js';
 import {abandonUnfinished, executePlan, type AccessChecker, type Gate} from '../restore/executor.js';
 import {describeUnfinished, findUnfinished, type JournalState} from '../restore/journal.js';
 import {formatEventLine} from '../restore/log-lines.js';
-import {buildMirrorRestorePlan, formatMirrorPlanTable, isMirrorProgress, localCopy, mirrorRestoreTarget, type MirrorBucketResult, type MirrorCopyStrategy, type MirrorRestoreFacts} from '../restore/mirror-plan.js';
+import {buildMirrorRestorePlan, formatMirrorPlanTable, isMirrorProgress, mirrorRestoreTarget, type MirrorBucketResult, type MirrorRestoreFacts} from '../restore/mirror-plan.js';
 import {pairsFromFacts, readMirrorRestoreFacts, resumeMismatch} from '../restore/mirror-session.js';
 import {describePlan, formatPlan} from '../restore/plan.js';
 import type {RestoreReport} from '../restore/report.js';
@@ -141,9 +141,11 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 	const plan = buildMirrorRestorePlan(facts, {
 		pairs: pairsFromFacts(facts, {provider, mirror}),
 		...(sides.cluster ? {cluster: sides.cluster} : {}),
-		copy: copyStrategy(values, concurrency, json),
+		// Without --in-cluster the plan's own local copy, with the concurrency, progress interval and upload journal below.
+		...(values['inCluster'] ? {copy: inClusterStrategy(values, json)} : {}),
 		concurrency,
-		uploadJournal: uploadJournalFile(resolveStateDir(values['stateDir'])),
+		// The journal of multipart uploads in the run's state dir: a rerun resumes or aborts what a kill interrupted.
+		uploadJournal: uploadJournalFile(stateDir),
 		// The checks just ran while reading the facts (a resumed run asks again).
 		...(resume ? {} : {checkedAt: Date.now()}),
 		progressMs: json ? 500 : 1000,
@@ -259,19 +261,6 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 	}
 
 	return ok ? exitCodes.ok : (report.outcome === 'refused' ? exitCodes.refused : (report.outcome === 'stopped' ? exitCodes.stopped : exitCodes.failed));
-}
-
-/**
-The copy step's strategy: through this process (`localCopy`). The seam for `--in-cluster`
-(engineer P): return its `MirrorCopyStrategy` here when the flag is set.
-*/
-function copyStrategy(values: Flags, concurrency: number, json: boolean): MirrorCopyStrategy {
-	if (values['inCluster']) {
-		return inClusterStrategy(values, json);
-	}
-
-	// The journal of multipart uploads in the run's state dir: a rerun resumes or aborts what a kill interrupted.
-	return localCopy({concurrency, progressMs: json ? 500 : 1000, uploadJournal: uploadJournalFile(resolveStateDir(values['stateDir']))});
 }
 
 /** --bucket, else the buckets the backup CronJob names, else (with --mirror-root) Ilum's default buckets, else every bucket on the mirror. */
