@@ -79,6 +79,8 @@ export const bucketsExportCommand: Command = {
 
 		Writes DIR/<bucket>.json per bucket of the provider. A call the provider does not implement is
 		recorded as unsupported in the file and reported; nothing is invented.
+		The provider: --s3-endpoint or AWS_ENDPOINT_URL, else as the console reaches it (its in-cluster
+		name, else a port-forward through the API server, closed at the end).
 	`,
 	flags: {
 		out: {type: 'string', description: 'Folder to write the bucket settings to (buckets export)'},
@@ -138,7 +140,8 @@ export const bucketsImportCommand: Command = {
 	usage: `
 		$ ilum-restore buckets import DIR (--dry-run | --yes) [--s3-endpoint URL]
 
-		Reads DIR/<bucket>.json (from buckets export) and applies each setting to the provider.
+		Reads DIR/<bucket>.json (from buckets export) and applies each setting to the provider,
+		reached as buckets export reaches it (--s3-endpoint, AWS_ENDPOINT_URL, else found through the cluster).
 	`,
 	flags: {
 		dryRun: {type: 'boolean', default: false, description: 'Print what would be applied and change nothing'},
