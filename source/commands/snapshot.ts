@@ -135,7 +135,10 @@ export const snapshotCreateCommand: Command = {
 
 			let facts: SnapshotCreateFacts;
 			if (resume) {
-				facts = resume.begin.facts as SnapshotCreateFacts;
+				// The snapshot carries a summary of the provider's buckets (what a restore from it verifies
+				// against) when the journaled run knew an endpoint: listed where the provider is now.
+				const journaled = resume.begin.facts as SnapshotCreateFacts;
+				facts = journaled.s3Endpoint && endpoint ? {...journaled, s3Endpoint: endpoint} : journaled;
 			} else {
 				const classes = await clients.deps.cluster.listVolumeSnapshotClasses();
 				const forDriver = classes.filter(item => item.driver === provider.driver);
@@ -161,12 +164,6 @@ export const snapshotCreateCommand: Command = {
 				}
 
 				facts = {namespace: ns, name: `${provider.claim}-${stamp()}`, claim: provider.claim, ...(chosen?.metadata.name ? {className: chosen.metadata.name} : {}), ...(quiesce ? {quiesce} : {}), ...(endpoint ? {s3Endpoint: endpoint} : {})};
-			}
-
-			// The snapshot carries a summary of the provider's buckets (what a restore from it verifies
-			// against) when the provider's S3 endpoint is known; a resumed run lists where it is now.
-			if (facts.s3Endpoint && endpoint) {
-				facts = {...facts, s3Endpoint: endpoint};
 			}
 
 			// Messages name the way taken (`port-forward ilum/svc/ilum-objectstorage:9000 -> pod ...`), not a local port.
