@@ -199,12 +199,9 @@ export class ServicePortForward {
 		this.#pending ??= this.#findPod().finally(() => {
 			this.#pending = undefined;
 		});
-		try {
-			this.#route = await this.#pending;
-			return this.#route;
-		} catch (error) {
-			throw this.#remember(error);
-		}
+		// A failure is remembered by #open, the only caller.
+		this.#route = await this.#pending;
+		return this.#route;
 	}
 
 	/** The Service's first Ready pod (by name) and the container port its `port` targets. */
