@@ -112,8 +112,12 @@ export async function runPlan(context: CommandContext, mode: PlanMode, options: 
 		context.stderr.write(`ilum-restore: refused: ${report.reasons.join('; ')}\n`);
 	}
 
-	const code = report?.outcome === 'succeeded' ? exitCodes.ok : (report?.outcome === 'refused' ? exitCodes.refused : (report?.outcome === 'stopped' ? exitCodes.stopped : exitCodes.failed));
-	return {code, ...(report ? {report} : {})};
+	return {code: exitCodeOf(report?.outcome), ...(report ? {report} : {})};
+}
+
+/** The exit code of a run that ended so: 0 succeeded, 3 refused, 130 stopped on request, else (no report either) 1. */
+export function exitCodeOf(outcome: RestoreReport['outcome'] | undefined): number {
+	return outcome === 'succeeded' ? exitCodes.ok : (outcome === 'refused' ? exitCodes.refused : (outcome === 'stopped' ? exitCodes.stopped : exitCodes.failed));
 }
 
 async function printDryRun(context: CommandContext, mode: PlanMode, plan: RestorePlan, checkAccess: AccessChecker | undefined, resume: JournalState | undefined): Promise<number> {

@@ -22,7 +22,7 @@ import {uploadJournalFile} from '../layers/mirrors/uploads.js';
 import type {KubeConfig} from '@kubernetes/client-node';
 import type {ProviderRoute} from '../layers/provider-route.js';
 import {inClusterStrategy} from './restore-mirror-in-cluster.js';
-import {ask} from './plan-runner.js';
+import {ask, exitCodeOf} from './plan-runner.js';
 
 /**
 The work of `restore mirror` (see `restore-mirror.ts` for its flags and help): resolve endpoints
@@ -260,7 +260,7 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 		}
 	}
 
-	return ok ? exitCodes.ok : (report.outcome === 'refused' ? exitCodes.refused : (report.outcome === 'stopped' ? exitCodes.stopped : exitCodes.failed));
+	return exitCodeOf(report.outcome);
 }
 
 /** --bucket, else the buckets the backup CronJob names, else (with --mirror-root) Ilum's default buckets, else every bucket on the mirror. */
