@@ -139,14 +139,14 @@ export async function * executePlan(options: ExecuteOptions): AsyncGenerator<Eng
 	const completedBefore = new Set(resume?.completed.keys() ?? []);
 	yield {type: 'plan', runId, plan: description, resumed: Boolean(resume), completed: [...completedBefore]};
 
+	/** The undo lines of the mutations done so far, last first. */
+	const doneUndo = () => plan.steps.filter(step => step.kind === 'mutation' && (completedBefore.has(step.id) || records.get(step.id)?.outcome === 'done' || records.get(step.id)?.outcome === 'already')).toReversed().map(step => step.kind === 'mutation' ? `${step.title}: ${step.undo}` : '');
+
 	const finish = (outcome: RestoreReport['outcome'], reasons: string[], extra: {undo?: string[]} = {}): RestoreReport => {
 		const steps: StepRecord[] = plan.steps.map(step => records.get(step.id) ?? (completedBefore.has(step.id)
 			? {id: step.id, kind: step.kind, title: step.title, outcome: 'skipped-done', endedAt: resume?.completed.get(step.id)?.at}
 			: {id: step.id, kind: step.kind, title: step.title, outcome: 'not-run'}));
-		const doneMutations = plan.steps.filter(step => step.kind === 'mutation' && (completedBefore.has(step.id) || records.get(step.id)?.outcome === 'done' || records.get(step.id)?.outcome === 'already'));
-		const undo = extra.undo ?? (outcome === 'succeeded'
-			? [...plan.undo]
-			: doneMutations.toReversed().map(step => step.kind === 'mutation' ? `${step.title}: ${step.undo}` : ''));
+		const undo = extra.undo ?? (outcome === 'succeeded' ? [...plan.undo] : doneUndo());
 		const verification = Object.fromEntries(plan.steps.filter(step => step.kind === 'verify' && results.has(step.id)).map(step => [step.id, results.get(step.id)]));
 		const report: RestoreReport = {
 			runId,
@@ -167,9 +167,6 @@ export async function * executePlan(options: ExecuteOptions): AsyncGenerator<Eng
 		};
 		return saveReport(stateDir, report);
 	};
-
-	/** The undo lines of the mutations done so far, last first. */
-	const doneUndo = () => plan.steps.filter(step => step.kind === 'mutation' && (completedBefore.has(step.id) || records.get(step.id)?.outcome === 'done' || records.get(step.id)?.outcome === 'already')).toReversed().map(step => step.kind === 'mutation' ? `${step.title}: ${step.undo}` : '');
 
 	const refuse = async function * (reasons: string[]): AsyncGenerator<EngineEvent, RestoreReport> {
 		audit.record({identity, action: `restore.${plan.kind}`, target: plan.target, outcome: 'refused', runId, detail: reasons.join('; ')});
