@@ -1,6 +1,5 @@
 import React from 'react';
 import type {BucketFigures} from '../layers/mirror-figures.js';
-import type {RestoreReport} from '../restore/report.js';
 import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../restore/mirror-session.js';
 import type {ActionContext, ItemAction} from './actions.js';
 import {MirrorRestoreScreen} from './wizard/mirror-restore-wizard.js';
@@ -8,18 +7,13 @@ import {MirrorRestoreScreen} from './wizard/mirror-restore-wizard.js';
 export type MirrorRestoreActionOptions = {
 	/** Builds the session for some buckets (`mirrorRestoreSource` of restore/mirror-session.ts, offered by connectLayers). */
 	readonly prepare?: (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession>;
-	/** Shows a full screen over the console until `close` is called (the wizard takes the keys). */
+	/** Shows a full screen over the console until `close` is called (the wizard takes the keys; the console re-reads the layers on close). */
 	readonly open?: (screen: React.ReactElement) => {close: () => void};
-	/** Told when the wizard closes, with its report (the console refreshes its panes then). */
-	readonly onClosed?: (report?: RestoreReport) => void;
 };
 
 const fromContext = (context: ActionContext): MirrorRestoreActionOptions => ({
-	prepare: (context.live.sources as {prepareMirrorRestore?: MirrorRestoreActionOptions['prepare']}).prepareMirrorRestore,
+	prepare: context.live.sources.prepareMirrorRestore,
 	open: context.openScreen,
-	onClosed() {
-		void context.live.refresh('all');
-	},
 });
 
 /** The buckets of the Mirrors pane a restore of "all" covers: those compared without an error. */
@@ -89,12 +83,11 @@ export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestor
 				return reason;
 			}
 
-			const {prepare, open, onClosed} = resolve(context);
+			const {prepare, open} = resolve(context);
 			const buckets = bucketsOf(item, context);
 			// The screen opens at once: counting big buckets takes a while, and Esc must stop it.
-			const handle = open!(<MirrorRestoreScreen prepare={prepare!} buckets={buckets} {...(inCluster ? {inCluster: true} : {})} onExit={report => {
+			const handle = open!(<MirrorRestoreScreen prepare={prepare!} buckets={buckets} {...(inCluster ? {inCluster: true} : {})} onExit={() => {
 				handle.close();
-				onClosed?.(report);
 			}}/>);
 			return undefined;
 		},
