@@ -4,6 +4,7 @@ import type {LiveInventory, LiveState} from '../layers/live-inventory.js';
 import {itemActions, type ItemAction} from './actions.js';
 import {bindingsFor, findBinding, footerHints, helpLines, keyBindings, keyName, type KeyBinding, type KeyContext} from './keys.js';
 import {panes as registry} from './panes/index.js';
+import {ScreenGate} from './screen-gate.js';
 import type {Detail, PaneDefinition, Tone, ToneLine} from './panes/pane.js';
 import {layoutColumns, renderHeader, renderRow} from './presenters/columns.js';
 import {fit} from './presenters/format.js';
@@ -107,20 +108,6 @@ function filtered(pane: PaneDefinition, live: LiveState, filter: string): readon
 	const items = pane.items(live);
 	const needle = filter.toLowerCase();
 	return needle ? items.filter(item => pane.search(item).toLowerCase().includes(needle)) : items;
-}
-
-/**
-Shows a screen only once its effects have run. A screen's `useInput` attaches its handler in an
-effect, after the commit that draws it: drawn at once, a key typed the instant it shows (a loaded
-machine, a fast operator) would reach no handler. Effects run children first, so when this one
-runs the screen's handlers are attached; only then is it drawn.
-*/
-function ScreenGate({children}: {readonly children: ReactElement}) {
-	const [shown, setShown] = useState(false);
-	useEffect(() => {
-		setShown(true);
-	}, []);
-	return <Box flexDirection='column' display={shown ? 'flex' : 'none'}>{children}</Box>;
 }
 
 /** The console's home screen and its overlays: hazard banner, panes, timeline, detail, help, palette. */

@@ -9,6 +9,7 @@ import {isMirrorProgress} from '../../restore/mirror-plan.js';
 import type {InClusterEvent} from '../../layers/mirrors/in-cluster.js';
 import {applyJobEvent, initialJobProgress, jobProgressLines, settleJobs, type JobProgressState} from './job-progress.js';
 import {applyMirrorEvent, initialMirrorProgress, mirrorProgressLines, type MirrorProgressState} from './mirror-progress.js';
+import {ScreenGate} from '../screen-gate.js';
 import {RestoreWizard} from './restore-wizard.js';
 
 export type MirrorRestoreWizardProps = {
@@ -188,20 +189,6 @@ export function MirrorRestoreWizard({session, buckets, copyStop, jobs, onExit, w
 	);
 }
 
-/**
-The wizard replaces the planning screen inside an open screen, so the console's own gate (a
-screen is drawn once its input handler is attached) does not cover it: the same here. Effects run
-children first; when this one runs the wizard's `useInput` is attached, and only then is it drawn
-(a key typed the instant the plan shows is read).
-*/
-function DrawnWhenListening({children}: {readonly children: React.ReactElement}) {
-	const [shown, setShown] = useState(false);
-	useEffect(() => {
-		setShown(true);
-	}, []);
-	return <Box flexDirection='column' display={shown ? 'flex' : 'none'}>{children}</Box>;
-}
-
 export type MirrorRestoreScreenProps = {
 	/** Builds the session (counting every bucket: a full diff each, which takes a while on big buckets). */
 	readonly prepare: (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession>;
@@ -278,8 +265,10 @@ export function MirrorRestoreScreen({prepare, buckets, inCluster, onExit, width,
 		}
 	}, {isActive: state.phase !== 'ready'});
 
+	// The wizard replaces the planning screen inside an open screen, so the console's gate (drawn
+	// once listening) does not cover it: the same gate here, so a key typed the instant the plan shows is read.
 	if (state.phase === 'ready') {
-		return <DrawnWhenListening><MirrorRestoreWizard session={state.session} buckets={state.session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop.current} {...(jobs ? {jobs} : {})} onExit={leave} {...(width ? {width} : {})} {...(height ? {height} : {})}/></DrawnWhenListening>;
+		return <ScreenGate><MirrorRestoreWizard session={state.session} buckets={state.session.facts.buckets.map(bucket => bucket.name)} copyStop={copyStop.current} {...(jobs ? {jobs} : {})} onExit={leave} {...(width ? {width} : {})} {...(height ? {height} : {})}/></ScreenGate>;
 	}
 
 	return (
