@@ -36,63 +36,12 @@ export type JobStore = {
 	get(): JobProgressState;
 };
 
-/** The in-cluster Jobs' state, from their events (any thread of the copy), published at most ten times a second. */
-export function jobStore(buckets: readonly string[]): JobStore {
-	let state = initialJobProgress(buckets);
-	let published = state;
-	const listeners = new Set<() => void>();
-	let timer: NodeJS.Timeout | undefined;
-	const publish = () => {
-		timer = undefined;
-		published = state;
-		for (const listener of listeners) {
-			listener();
-		}
-	};
-
-	return {
-		push(event) {
-			state = applyJobEvent(state, event);
-			// A Job's end is shown at once (the result screen must not show it running).
-			if (event.type === 'job-succeeded' || event.type === 'job-failed') {
-				if (timer) {
-					clearTimeout(timer);
-				}
-
-				publish();
-			} else if (!timer) {
-				timer = setTimeout(publish, 100);
-			}
-		},
-		settle() {
-			state = settleJobs(state);
-			if (timer) {
-				clearTimeout(timer);
-			}
-
-			publish();
-		},
-		subscribe(listener) {
-			listeners.add(listener);
-			return () => {
-				listeners.delete(listener);
-				if (listeners.size === 0 && timer) {
-					clearTimeout(timer);
-					timer = undefined;
-				}
-			};
-		},
-		get: () => published,
-	};
-}
-
-const noJobState = initialJobProgress([]);
-/** No Jobs (the copy runs in this process): one snapshot, always the same (useSyncExternalStore needs it stable). */
-const noJobs: JobStore = {push() {}, settle() {}, subscribe: () => () => {}, get: () => noJobState};
-
-/** The figures, updated for every event, published to React at most ten times a second. */
-function progressStore(buckets: readonly string[]) {
-	let state: MirrorProgressState = initialMirrorProgress(buckets);
+/**
+A state kept current with every event and published to React (`subscribe`/`get`, for
+useSyncExternalStore) at most ten times a second, or at once when an update says so.
+*/
+function throttledStore<State>(initial: State) {
+	let state = initial;
 	let published = state;
 	const listeners = new Set<() => void>();
 	let timer: NodeJS.Timeout | undefined;
@@ -109,11 +58,9 @@ function progressStore(buckets: readonly string[]) {
 	};
 
 	return {
-		push(event: EngineEvent) {
-			state = applyMirrorEvent(state, event);
-			// A bucket's last figures and the end of the run are shown at once (the report must not show stale bars).
-			const final = event.type === 'report' || event.type === 'step-end' || (event.type === 'step-progress' && isMirrorProgress(event.progress.data) && event.progress.data.done);
-			if (final) {
+		update(next: (state: State) => State, now: boolean) {
+			state = next(state);
+			if (now) {
 				publish();
 			} else if (state !== published && !timer) {
 				timer = setTimeout(publish, 100);
@@ -130,6 +77,40 @@ function progressStore(buckets: readonly string[]) {
 			};
 		},
 		get: () => published,
+	};
+}
+
+/** The in-cluster Jobs' state, from their events (any thread of the copy). */
+export function jobStore(buckets: readonly string[]): JobStore {
+	const store = throttledStore(initialJobProgress(buckets));
+	return {
+		push(event) {
+			// A Job's end is shown at once (the result screen must not show it running).
+			store.update(state => applyJobEvent(state, event), event.type === 'job-succeeded' || event.type === 'job-failed');
+		},
+		settle() {
+			store.update(settleJobs, true);
+		},
+		subscribe: store.subscribe,
+		get: store.get,
+	};
+}
+
+const noJobState = initialJobProgress([]);
+/** No Jobs (the copy runs in this process): one snapshot, always the same (useSyncExternalStore needs it stable). */
+const noJobs: JobStore = {push() {}, settle() {}, subscribe: () => () => {}, get: () => noJobState};
+
+/** The copy's figures, from the engine's events. */
+function progressStore(buckets: readonly string[]) {
+	const store = throttledStore<MirrorProgressState>(initialMirrorProgress(buckets));
+	return {
+		push(event: EngineEvent) {
+			// A bucket's last figures and the end of the run are shown at once (the report must not show stale bars).
+			const final = event.type === 'report' || event.type === 'step-end' || (event.type === 'step-progress' && isMirrorProgress(event.progress.data) && event.progress.data.done);
+			store.update(state => applyMirrorEvent(state, event), final);
+		},
+		subscribe: store.subscribe,
+		get: store.get,
 	};
 }
 
