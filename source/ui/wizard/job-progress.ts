@@ -42,7 +42,8 @@ const isCopyLine = (line: string) => /^`[^`]+` -> `[^`]+`/.test(line) || (line.s
 const transferredOf = (line: string) => /Total: [^,]+, Transferred: [^,(]+(?:, Speed: [^(]+)?/.exec(line)?.[0].trim();
 
 export function applyJobEvent(state: JobProgressState, event: InClusterEvent): JobProgressState {
-	const previous = state.jobs[event.bucket];
+	// What is known of the bucket's Job so far (an event can be the first seen of it).
+	const base: JobView = state.jobs[event.bucket] ?? {job: event.job, origin: 'created', lines: [], copied: 0};
 	const buckets = state.buckets.includes(event.bucket) ? state.buckets : [...state.buckets, event.bucket];
 	const put = (view: JobView): JobProgressState => ({buckets, jobs: {...state.jobs, [event.bucket]: view}});
 	switch (event.type) {
@@ -59,12 +60,10 @@ export function applyJobEvent(state: JobProgressState, event: InClusterEvent): J
 		}
 
 		case 'pod': {
-			const base = previous ?? {job: event.job, origin: 'created' as const, lines: [], copied: 0};
 			return put({...base, job: event.job, pod: event.pod, phase: event.phase, ...(event.reason ? {podReason: event.reason} : {})});
 		}
 
 		case 'log': {
-			const base = previous ?? {job: event.job, origin: 'created' as const, lines: [], copied: 0};
 			const transferred = transferredOf(event.line);
 			return put({
 				...base,
@@ -76,12 +75,10 @@ export function applyJobEvent(state: JobProgressState, event: InClusterEvent): J
 		}
 
 		case 'job-succeeded': {
-			const base = previous ?? {job: event.job, origin: 'created' as const, lines: [], copied: 0};
 			return put({...base, job: event.job, outcome: 'succeeded', ...(event.elapsedMs === undefined ? {} : {elapsedMs: event.elapsedMs})});
 		}
 
 		case 'job-failed': {
-			const base = previous ?? {job: event.job, origin: 'created' as const, lines: [], copied: 0};
 			return put({...base, job: event.job, outcome: 'failed', failure: {reason: event.reason, message: event.message}, lines: event.lastLines.length > 0 ? event.lastLines.slice(-keptLines) : base.lines});
 		}
 
