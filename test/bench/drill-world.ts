@@ -12,14 +12,13 @@ it ("warm"); both are reported. PGlite's initialized cluster is cached under the
 after the first run ever). The load average is printed with the results: on a shared 2-core
 machine it decides most of the spread.
 */
-import {spawn} from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {startWorld} from '../../source/drill/world.js';
 import {seedTimings} from '../../source/drill/seed/index.js';
 import {coreSeeders} from '../helpers/drill-world.js';
-import {binPath, projectRoot} from '../helpers/run-cli.js';
+import {serveDrill} from '../helpers/drill-serve.js';
 
 const runs = Number(process.env['RUNS'] ?? 5);
 const serveRuns = Number(process.env['SERVE'] ?? 3);
@@ -68,30 +67,14 @@ try {
 	}
 
 	/** `drill serve` in a fresh process: ms from spawn to the ready line, and the world's own figure. */
-	const serve = async () => new Promise<{wall: number; world: number}>((resolve, reject) => {
+	const serve = async () => {
 		const started = performance.now();
-		const child = spawn(process.execPath, [binPath, 'drill', 'serve', '--objects', String(objects)], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, XDG_CACHE_HOME: cacheHome}});
-		let stdout = '';
-		let stderr = '';
-		child.stderr.setEncoding('utf8').on('data', chunk => {
-			stderr += chunk;
-		});
-		child.stdout.setEncoding('utf8').on('data', chunk => {
-			stdout += chunk;
-			if (stdout.includes('\n')) {
-				const wall = performance.now() - started;
-				child.kill('SIGTERM');
-				child.once('close', () => {
-					resolve({wall, world: Number(/world ready in (\d+) ms/.exec(stderr)?.[1] ?? Number.NaN)});
-				});
-			}
-		});
-		child.once('exit', code => {
-			if (!stdout.includes('\n')) {
-				reject(new Error(`drill serve exited ${code}: ${stderr}`));
-			}
-		});
-	});
+		const served = await serveDrill(['--objects', String(objects)]);
+		const wall = performance.now() - started;
+		const {stderr} = await served.stop();
+		return {wall, world: Number(/world ready in (\d+) ms/.exec(stderr)?.[1] ?? Number.NaN)};
+	};
+
 	const walls: number[] = [];
 	const inWorld: number[] = [];
 	for (let run = 0; run < serveRuns; run++) {

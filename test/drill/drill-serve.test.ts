@@ -4,69 +4,32 @@ exit 0 on SIGTERM; with --state-dir the world survives a restart.
 */
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
+import {execFile} from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import {promisify} from 'node:util';
 import {ListObjectsV2Command, PutObjectCommand, S3Client} from '@aws-sdk/client-s3';
-import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
+import {runCli} from '../helpers/run-cli.js';
 import {waitFor} from '../helpers/drill-world.js';
 import {clockStartArgument} from '../helpers/clock.js';
+import {serveDrill, type ServedSide} from '../helpers/drill-serve.js';
 
-type Ready = {kubeconfig: string; namespace: string; clock: string; provider: {endpoint: string; accessKeyId: string; secretAccessKey: string}; backup: {endpoint: string; accessKeyId: string; secretAccessKey: string}};
+const run = promisify(execFile);
 
-async function serve(args: string[]): Promise<{ready: Ready; stop(): Promise<{code: number; stdout: string; stderr: string}>}> {
-	const child = spawn(process.execPath, [binPath, 'drill', 'serve', ...args], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
-	let stdout = '';
-	let stderr = '';
-	child.stdout.setEncoding('utf8').on('data', chunk => {
-		stdout += chunk;
-	});
-	child.stderr.setEncoding('utf8').on('data', chunk => {
-		stderr += chunk;
-	});
-	const exited = new Promise<number>(resolve => {
-		child.on('close', code => {
-			resolve(code ?? 1);
-		});
-	});
-	const line = await waitFor(() => {
-		if (child.exitCode !== null) {
-			throw new Error(`drill serve exited ${child.exitCode}: ${stderr}`);
-		}
-
-		return stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : undefined;
-	}, 'the ready line', 90_000);
-	return {
-		ready: JSON.parse(line) as Ready,
-		async stop() {
-			child.kill('SIGTERM');
-			const code = await exited;
-			return {code, stdout, stderr};
-		},
-	};
-}
-
-const s3 = (side: Ready['provider']) => new S3Client({endpoint: side.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: side, maxAttempts: 1});
+const s3 = (side: ServedSide) => new S3Client({endpoint: side.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: side, maxAttempts: 1});
 
 test('drill serve prints one JSON line, serves kubectl and S3, and exits 0 on SIGTERM; --state-dir keeps the world', {timeout: 240_000}, async () => {
 	const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-state-'));
 	try {
 		const start = clockStartArgument();
-		const first = await serve(['--seed', '3', '--objects', '200', '--state-dir', stateDir, '--clock-start', start]);
+		const first = await serveDrill(['--seed', '3', '--objects', '200', '--state-dir', stateDir, '--clock-start', start]);
 		assert.equal(first.ready.namespace, 'ilum');
 		// The world opens at the clock start (plus the time the seed took).
 		assert.ok(Date.parse(first.ready.clock) >= Date.parse(start) - 1000 && Date.parse(first.ready.clock) < Date.parse(start) + 120_000, `${first.ready.clock} against ${start}`);
 		assert.match(first.ready.provider.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
 		const cacheDir = path.join(stateDir, 'kube-cache');
-		const kubectl = await new Promise<string>((resolve, reject) => {
-			const child = spawn('kubectl', ['--cache-dir', cacheDir, '-n', 'ilum', 'get', 'statefulset', 'ilum-objectstorage', '-o', 'jsonpath={.status.readyReplicas}'], {env: {...process.env, KUBECONFIG: first.ready.kubeconfig}});
-			let out = '';
-			child.stdout.on('data', chunk => {
-				out += chunk;
-			});
-			child.on('close', code => code === 0 ? resolve(out) : reject(new Error(`kubectl exited ${code}`)));
-		});
+		const {stdout: kubectl} = await run('kubectl', ['--cache-dir', cacheDir, '-n', 'ilum', 'get', 'statefulset', 'ilum-objectstorage', '-o', 'jsonpath={.status.readyReplicas}'], {env: {...process.env, KUBECONFIG: first.ready.kubeconfig}});
 		assert.equal(kubectl, '1');
 		const provider = s3(first.ready.provider);
 		await provider.send(new PutObjectCommand({Bucket: 'ilum-files', Key: 'kept/across-restart.txt', Body: 'still here'}));
@@ -77,7 +40,7 @@ test('drill serve prints one JSON line, serves kubectl and S3, and exits 0 on SI
 		assert.match(stopped.stderr, /world ready in \d+ ms/);
 
 		// An earlier clock start does not turn a saved world's clock back.
-		const second = await serve(['--state-dir', stateDir, '--clock-start', '2020-01-01T00:00:00Z']);
+		const second = await serveDrill(['--state-dir', stateDir, '--clock-start', '2020-01-01T00:00:00Z']);
 		assert.ok(Date.parse(second.ready.clock) >= Date.parse(first.ready.clock), `${second.ready.clock} after ${first.ready.clock}`);
 		const again = s3(second.ready.provider);
 		const listed = await waitFor(async () => (await again.send(new ListObjectsV2Command({Bucket: 'ilum-files', Prefix: 'kept/'}))).Contents, 'the provider after the restart');
@@ -99,17 +62,10 @@ test('drill serve refuses bad flags with a usage error', async () => {
 test('drill serve --clock-start: the backup CronJob fires at the simulated top of the hour', {timeout: 240_000}, async () => {
 	// 20 simulated seconds before a top of the hour (in the past of the real clock: any hour works).
 	const start = new Date((Math.floor(Date.now() / 3_600_000) * 3_600_000) - 20_000);
-	const world = await serve(['--objects', '100', '--clock-start', start.toISOString()]);
+	const world = await serveDrill(['--objects', '100', '--clock-start', start.toISOString()]);
 	const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'drill-clock-'));
 	try {
-		const jobs = async () => new Promise<string>((resolve, reject) => {
-			const child = spawn('kubectl', ['--cache-dir', cacheDir, '-n', 'ilum', 'get', 'jobs', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.creationTimestamp}{"\\n"}{end}'], {env: {...process.env, KUBECONFIG: world.ready.kubeconfig}});
-			let out = '';
-			child.stdout.on('data', chunk => {
-				out += chunk;
-			});
-			child.on('close', code => code === 0 ? resolve(out) : reject(new Error(`kubectl exited ${code}`)));
-		});
+		const jobs = async () => (await run('kubectl', ['--cache-dir', cacheDir, '-n', 'ilum', 'get', 'jobs', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.creationTimestamp}{"\\n"}{end}'], {env: {...process.env, KUBECONFIG: world.ready.kubeconfig}})).stdout;
 		const topOfHour = start.getTime() + 20_000;
 		// The CronJob controller names a Job after its scheduled minute.
 		const name = `ilum-objectstorage-backup-${topOfHour / 60_000}`;

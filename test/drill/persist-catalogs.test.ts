@@ -5,51 +5,18 @@ and started again, the Iceberg REST catalog and the DuckLake catalog (PostgreSQL
 */
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {binPath, projectRoot, runCli} from '../helpers/run-cli.js';
+import {runCli} from '../helpers/run-cli.js';
 import {waitFor} from '../helpers/drill-world.js';
 import {clockStartArgument} from '../helpers/clock.js';
+import {serveDrill, type ServeReady} from '../helpers/drill-serve.js';
 
-type Side = {endpoint: string; accessKeyId: string; secretAccessKey: string};
-type Ready = {kubeconfig: string; provider: Side};
 type Json = Record<string, any>;
 
-async function serve(args: string[]) {
-	const child = spawn(process.execPath, [binPath, 'drill', 'serve', ...args], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
-	let stdout = '';
-	let stderr = '';
-	child.stdout.setEncoding('utf8').on('data', chunk => {
-		stdout += chunk;
-	});
-	child.stderr.setEncoding('utf8').on('data', chunk => {
-		stderr += chunk;
-	});
-	const exited = new Promise<number>(resolve => {
-		child.on('close', code => {
-			resolve(code ?? 1);
-		});
-	});
-	const line = await waitFor(() => {
-		if (child.exitCode !== null) {
-			throw new Error(`drill serve exited ${child.exitCode}: ${stderr}`);
-		}
-
-		return stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : undefined;
-	}, 'the ready line', 120_000);
-	return {
-		ready: JSON.parse(line) as Ready,
-		async stop() {
-			child.kill('SIGTERM');
-			return {code: await exited, stderr};
-		},
-	};
-}
-
 /** The tables inventory lists, each with the ids of its history (as `history` prints them). */
-async function tables(ready: Ready, cacheDir: string): Promise<Array<{format: string; table: string; versions: string[]}>> {
+async function tables(ready: ServeReady, cacheDir: string): Promise<Array<{format: string; table: string; versions: string[]}>> {
 	const env = {...process.env, KUBECACHEDIR: cacheDir, AWS_ACCESS_KEY_ID: ready.provider.accessKeyId, AWS_SECRET_ACCESS_KEY: ready.provider.secretAccessKey};
 	const s3 = ['--s3-endpoint', ready.provider.endpoint];
 	// The provider serves once its pod is Ready again: wait until inventory sees the catalogs' tables.
@@ -75,7 +42,7 @@ test('drill serve --state-dir: after SIGTERM and a restart, inventory lists the 
 	const cacheDir = path.join(stateDir, 'kube-cache');
 	try {
 		// Its clock opens clear of the top of the hour: no backup run between the two listings.
-		const first = await serve(['--seed', '5', '--objects', '100', '--state-dir', stateDir, '--clock-start', clockStartArgument()]);
+		const first = await serveDrill(['--seed', '5', '--objects', '100', '--state-dir', stateDir, '--clock-start', clockStartArgument()]);
 		const before = await tables(first.ready, cacheDir);
 		assert.deepEqual(before.map(table => `${table.format} ${table.table}`), ['ducklake analytics.daily_kpis', 'ducklake main.job_events', 'ducklake main.orders', 'iceberg analytics.job_runs', 'iceberg sales.orders']);
 		for (const table of before) {
@@ -85,7 +52,7 @@ test('drill serve --state-dir: after SIGTERM and a restart, inventory lists the 
 		const stopped = await first.stop();
 		assert.equal(stopped.code, 0, stopped.stderr);
 
-		const second = await serve(['--state-dir', stateDir]);
+		const second = await serveDrill(['--state-dir', stateDir]);
 		try {
 			assert.deepEqual(await tables(second.ready, cacheDir), before);
 		} finally {

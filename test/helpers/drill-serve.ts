@@ -4,7 +4,6 @@
 */
 import {spawn} from 'node:child_process';
 import {binPath, projectRoot} from './run-cli.js';
-import {waitFor} from './drill-world.js';
 
 export type ServedSide = {endpoint: string; accessKeyId: string; secretAccessKey: string};
 export type ServeReady = {kubeconfig: string; namespace: string; clock: string; provider: ServedSide; backup: ServedSide};
@@ -20,9 +19,6 @@ export async function serveDrill(args: readonly string[], timeoutMs = 120_000): 
 	const child = spawn(process.execPath, [binPath, 'drill', 'serve', ...args], {cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe']});
 	let stdout = '';
 	let stderr = '';
-	child.stdout.setEncoding('utf8').on('data', chunk => {
-		stdout += chunk;
-	});
 	child.stderr.setEncoding('utf8').on('data', chunk => {
 		stderr += chunk;
 	});
@@ -33,13 +29,23 @@ export async function serveDrill(args: readonly string[], timeoutMs = 120_000): 
 	});
 	let line: string;
 	try {
-		line = await waitFor(() => {
-			if (child.exitCode !== null) {
-				throw new Error(`drill serve exited ${child.exitCode}: ${stderr}`);
-			}
-
-			return stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : undefined;
-		}, 'the ready line', timeoutMs);
+		// The line as it arrives (the benchmark times it), with a deadline.
+		line = await new Promise<string>((resolve, reject) => {
+			const timer = setTimeout(() => {
+				reject(new Error(`timed out waiting for the ready line: ${stderr}`));
+			}, timeoutMs);
+			child.stdout.setEncoding('utf8').on('data', chunk => {
+				stdout += chunk;
+				if (stdout.includes('\n')) {
+					clearTimeout(timer);
+					resolve(stdout.slice(0, stdout.indexOf('\n')));
+				}
+			});
+			void exited.then(({code}) => {
+				clearTimeout(timer);
+				reject(new Error(`drill serve exited ${code}: ${stderr}`));
+			});
+		});
 	} catch (error) {
 		child.kill('SIGKILL');
 		throw error;
