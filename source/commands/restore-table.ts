@@ -16,6 +16,7 @@ import type {RestoreReport} from '../restore/report.js';
 import {resolveStateDir} from '../restore/state-dir.js';
 import {buildTableRestorePlan, tableName, tablePreview, tableRestoreFacts, type TableRestoreFacts} from '../restore/table-plan.js';
 import type {Command, CommandContext} from './command.js';
+import {exitCodeOf} from './plan-runner.js';
 
 const shownFiles = 20;
 
@@ -129,6 +130,8 @@ export const restoreTableCommand: Command = {
 		Outside a terminal one of them is required. The restore runs through the restore engine:
 		a journal (an interrupted run is resumed with --resume and never writes a second commit),
 		the audit log and a report in the state directory (--state-dir).
+		Exit codes: 0 restored, 1 failed (resume with --resume), 2 usage, 3 refused (nothing written),
+		130 stopped on request (Ctrl-C: resume with --resume).
 
 		Examples
 		  $ ilum-restore restore table ./warehouse/events --to 12 --dry-run
@@ -344,8 +347,8 @@ async function finish(context: CommandContext, options: {report: RestoreReport |
 			writeJson(stdout, {type: 'result', ok: false, outcome, written: outcome !== 'refused' && report?.steps.some(step => step.id === 'write-restore' && (step.outcome === 'done' || step.outcome === 'already')), reasons, ...(report?.files ? {report: report.files.json} : {})});
 		}
 
-		const error = outcome === 'refused' ? refusal(`restore of ${options.ref} to ${facts.target} ${outcome}: ${reasons.join('; ')}`, hint) : new UserError(`restore of ${options.ref} to ${facts.target} ${outcome}: ${reasons.join('; ')}`, {hint});
-		throw error;
+		// 3 refused, 130 stopped on request (resumable), else 1: as every restore.
+		throw new UserError(`restore of ${options.ref} to ${facts.target} ${outcome}: ${reasons.join('; ')}`, {exitCode: exitCodeOf(outcome), hint});
 	}
 
 	const written = report.steps.find(step => step.id === 'write-restore');

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {Writable} from 'node:stream';
 import {after, test} from 'node:test';
+import {restoreTableCommand} from '../../source/commands/restore-table.js';
+import {exitCodes, UserError} from '../../source/errors.js';
 import {runCli} from '../helpers/run-cli.js';
 import {copyFixture} from '../formats/delta/fixtures.js';
 
@@ -96,4 +99,27 @@ test('--resume with nothing unfinished: one line, exit 1', async () => {
 	const result = await runCli(['restore', 'table', dir, '--resume', '--yes', '--state-dir', state]);
 	assert.equal(result.code, 1);
 	assert.match(result.stderr, /Nothing unfinished to resume/);
+});
+
+test('stopped on request (Ctrl-C once the plan is out): exit 130 as every restore, nothing written, --resume finishes it', async () => {
+	const {dir, state} = await setup();
+	const controller = new AbortController();
+	// The signal SIGINT would abort, aborted as the plan is printed: the engine stops before its first step.
+	const stdout = new Writable({write(_chunk, _encoding, done) {
+		controller.abort();
+		done();
+	}}) as unknown as NodeJS.WriteStream;
+	const stderr = new Writable({write(_chunk, _encoding, done) {
+		done();
+	}}) as unknown as NodeJS.WriteStream;
+	await assert.rejects(restoreTableCommand.run({args: [dir], flags: {to: '1', yes: true, stateDir: state}, stdout, stderr, interactive: false, signal: controller.signal}), (error: unknown) => {
+		assert.ok(error instanceof UserError, String(error));
+		assert.equal(error.exitCode, exitCodes.stopped, error.message);
+		assert.match(error.message, /stopped/);
+		return true;
+	});
+	assert.equal(commits(dir), 5, 'nothing written');
+	const resumed = await runCli(['restore', 'table', dir, '--resume', '--yes', '--state-dir', state]);
+	assert.equal(resumed.code, 0, resumed.stderr);
+	assert.equal(commits(dir), 6);
 });
