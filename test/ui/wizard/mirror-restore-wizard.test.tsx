@@ -32,6 +32,21 @@ const figures = (bucket: string, overrides: Partial<MirrorCopyProgress> = {}): M
 });
 const progress = (data: MirrorCopyProgress, step = 'copy'): EngineEvent => ({type: 'step-progress', step, progress: {message: '', object: `bucket/${data.bucket}`, data}});
 
+/** A mirror holding `count` objects of ilum-data, a provider without the bucket, a state dir and the restore's facts (all removed after the tests). */
+async function wipedBucket(count: number) {
+	const mirror = await startTestS3();
+	const provider = await startTestS3();
+	const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-wizard-'));
+	cleanups.push(async () => {
+		await Promise.all([mirror.stop(), provider.stop()]);
+		fs.rmSync(stateDir, {recursive: true, force: true});
+	});
+	await mirror.createBucket('ilum-data');
+	await seedObjects(mirror.client, 'ilum-data', {count, size: 100, prefix: 'd/'});
+	const facts = await readMirrorRestoreFacts({provider: provider.client, mirror: mirror.client, namespace: 'ilum', buckets: ['ilum-data'], mirrorLocation: bucket => ({bucket}), overwriteChanged: false, remove: false, verify: true});
+	return {mirror, provider, stateDir, facts};
+}
+
 test('the per-bucket bars: objects and bytes, rate and ETA while running, the aggregate, retries, failed keys, the verification', () => {
 	let state = initialMirrorProgress(['ilum-data', 'ilum-files', 'ilum-tables']);
 	state = applyMirrorEvent(state, progress(figures('ilum-data')));
@@ -49,16 +64,7 @@ test('the per-bucket bars: objects and bytes, rate and ETA while running, the ag
 });
 
 test('the wizard: gate, live bars while copying; Esc + y stops the copy at once (a mutation the engine would otherwise finish), the report says how to go on', async () => {
-	const mirror = await startTestS3();
-	const provider = await startTestS3();
-	const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-wizard-'));
-	cleanups.push(async () => {
-		await Promise.all([mirror.stop(), provider.stop()]);
-		fs.rmSync(stateDir, {recursive: true, force: true});
-	});
-	await mirror.createBucket('ilum-data');
-	await seedObjects(mirror.client, 'ilum-data', {count: 20, size: 100, prefix: 'd/'});
-	const facts = await readMirrorRestoreFacts({provider: provider.client, mirror: mirror.client, namespace: 'ilum', buckets: ['ilum-data'], mirrorLocation: bucket => ({bucket}), overwriteChanged: false, remove: false, verify: true});
+	const {mirror, provider, stateDir, facts} = await wipedBucket(20);
 	// A copy that reports progress and then waits until it is stopped (as a long one would).
 	const slow: MirrorCopyStrategy = {
 		name: 'slow',
@@ -155,16 +161,7 @@ test('the screen R/A open at once: counting figures while planning, Esc stops th
 });
 
 test('Enter typed the instant the plan replaces the planning screen is read (the wizard is drawn once it listens)', async () => {
-	const mirror = await startTestS3();
-	const provider = await startTestS3();
-	const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-screen-'));
-	cleanups.push(async () => {
-		await Promise.all([mirror.stop(), provider.stop()]);
-		fs.rmSync(stateDir, {recursive: true, force: true});
-	});
-	await mirror.createBucket('ilum-data');
-	await seedObjects(mirror.client, 'ilum-data', {count: 5, size: 100, prefix: 'd/'});
-	const facts = await readMirrorRestoreFacts({provider: provider.client, mirror: mirror.client, namespace: 'ilum', buckets: ['ilum-data'], mirrorLocation: bucket => ({bucket}), overwriteChanged: false, remove: false, verify: true});
+	const {mirror, provider, stateDir, facts} = await wipedBucket(5);
 	const prepare = async () => ({
 		...createSession({plan: buildMirrorRestorePlan(facts, {pairs: pairsFromFacts(facts, {provider: provider.client, mirror: mirror.client})}), stateDir, identity: 'op@test'}),
 		facts,
