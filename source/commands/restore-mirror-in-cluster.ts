@@ -9,11 +9,11 @@ import {ask} from './plan-runner.js';
 import {UserError, exitCodes, refusal, usageError} from '../errors.js';
 import {formatTable, writeJson} from '../output.js';
 import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJobHold, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
-import {describeBackupCron} from '../layers/mirrors/cron.js';
+import {backupSecretName, describeBackupCron} from '../layers/mirrors/cron.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {
 	InClusterAborted, describeEvent, findRun, isObjectLine, jobName, labels, restoreJobManifest, runMirrorJobs,
-	backupSecretName, providerSecretName, type InClusterEvent, type JobCluster, type MirrorJobTarget, type MirrorOptions, type SecretKeys,
+	providerSecretName, type InClusterEvent, type JobCluster, type MirrorJobTarget, type MirrorOptions, type SecretKeys,
 } from '../layers/mirrors/in-cluster.js';
 import {cronJobImage, inClusterCopy} from '../layers/mirrors/in-cluster-strategy.js';
 import type {MirrorCopyStrategy} from '../restore/mirror-plan.js';

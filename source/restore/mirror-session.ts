@@ -2,7 +2,7 @@ import type {KubeConfig, V1CronJob} from '@kubernetes/client-node';
 import type {InClusterEvent} from '../layers/mirrors/in-cluster.js';
 import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
-import {describeBackupCron} from '../layers/mirrors/cron.js';
+import {backupSecretName, describeBackupCron} from '../layers/mirrors/cron.js';
 import type {MirrorPair} from '../layers/mirrors/copy.js';
 import {backupCronJobName, checkNoInitJobRunning, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {describeSide, planBucket, preflightPairs} from '../layers/mirrors/restore-plan.js';
@@ -226,7 +226,7 @@ export function mirrorRestoreSource(options: {
 
 /** The in-cluster Jobs as the copy step (engineer P's `inClusterCopy`), over this kube context. */
 async function inClusterCopyFor(config: KubeConfig, namespace: string, cronJob: V1CronJob | undefined, readSecret: (namespace: string, name: string) => Promise<Readonly<Record<string, string>> | undefined>, onEvent: ((event: InClusterEvent) => void) | undefined): Promise<MirrorCopyStrategy> {
-	const [{inClusterCopy}, {KubeJobCluster}, {backupSecretName, providerSecretName}] = await Promise.all([import('../layers/mirrors/in-cluster-strategy.js'), import('../layers/mirrors/in-cluster-kube.js'), import('../layers/mirrors/in-cluster.js')]);
+	const [{inClusterCopy}, {KubeJobCluster}, {providerSecretName}] = await Promise.all([import('../layers/mirrors/in-cluster-strategy.js'), import('../layers/mirrors/in-cluster-kube.js'), import('../layers/mirrors/in-cluster.js')]);
 	const keys = async (name: string) => readSecret(namespace, name).then(secret => secret ? Object.keys(secret) : undefined, () => undefined);
 	return inClusterCopy({
 		namespace,

@@ -1,5 +1,6 @@
 import type {V1CronJob, V1EnvVar, V1Job, V1Pod} from '@kubernetes/client-node';
 import {refusal} from '../../errors.js';
+import {backupSecretName} from './cron.js';
 
 /**
 `restore mirror --in-cluster`: the mirror restore as Kubernetes Jobs, one per bucket, running the
@@ -51,7 +52,6 @@ export const runSelector = (runId?: string) => `${labels.managedBy}=${managedBy}
 
 export const defaultMcImage = 'minio/mc:RELEASE.2025-04-16T18-13-26Z';
 export const providerSecretName = 'ilum-objectstorage-credentials';
-export const backupSecretName = 'ilum-backup-credentials';
 
 /** The cluster operations the Jobs need (over @kubernetes/client-node in `in-cluster-kube.ts`; tests may pass a fake). */
 export interface JobCluster {
@@ -130,6 +130,12 @@ const quote = (text: string) => `'${text.replaceAll('\'', '\'"\'"\'')}'`;
 
 type SecretRef = {name: string; key: string};
 
+/** The names (never the values) of the keys each Secret has, when they could be read: they pick among the usual key names. */
+export type SecretKeys = {readonly provider?: readonly string[]; readonly backup?: readonly string[]};
+
+const accessKeyNames = ['access-key', 'accesskey', 'accessKey', 'root-user', 'rootUser', 'RUSTFS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'MINIO_ROOT_USER'];
+const secretKeyNames = ['secret-key', 'secretkey', 'secretKey', 'root-password', 'rootPassword', 'RUSTFS_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD'];
+
 /**
 Where the Jobs' mc finds its endpoints and keys, read as the backup CronJob does: its container's
 env entries that reference `ilum-backup-credentials` (endpoint, access and secret key) and
@@ -138,12 +144,6 @@ Without such entries, the first usual key name the Secret has (`access-key`, `ro
 `RUSTFS_ACCESS_KEY` ..., when its key names could be read), else the chart's keys (`endpoint`,
 `access-key`, `secret-key`); the provider's URL defaults to `http://ilum-objectstorage:9000`.
 */
-/** The names (never the values) of the keys each Secret has, when they could be read: they pick among the usual key names. */
-export type SecretKeys = {readonly provider?: readonly string[]; readonly backup?: readonly string[]};
-
-const accessKeyNames = ['access-key', 'accesskey', 'accessKey', 'root-user', 'rootUser', 'RUSTFS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'MINIO_ROOT_USER'];
-const secretKeyNames = ['secret-key', 'secretkey', 'secretKey', 'root-password', 'rootPassword', 'RUSTFS_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD'];
-
 export function mirrorEnvironment(cronJob: V1CronJob | undefined, secretKeys: SecretKeys = {}): {env: V1EnvVar[]; providerUrl: string} {
 	const choose = (keys: readonly string[] | undefined, names: readonly string[], fallback: string) => names.find(name => keys?.includes(name)) ?? fallback;
 	const endpointKey = secretKeys.backup?.find(key => /endpoint|url|host/i.test(key) && !/source|src/i.test(key)) ?? 'endpoint';
