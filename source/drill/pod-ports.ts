@@ -2,6 +2,7 @@ import net from 'node:net';
 import type {Duplex} from 'node:stream';
 import type {DataPlane} from './data-plane.js';
 import type {KubeObject, ObjectStore} from './kube-api/store.js';
+import {connectionRefused} from './kube-api/port-forward.js';
 
 /**
 What a port of a drill pod answers with, for `pods/NAME/portforward`: a pod selected by a Service
@@ -11,7 +12,7 @@ the connection, as a port nobody listens on does.
 */
 export function podDialer(store: ObjectStore, data: DataPlane): (pod: KubeObject, port: number) => Promise<Duplex> {
 	return async (pod, port) => {
-		const refused = () => new Error(`failed to connect to localhost:${port} inside namespace of pod ${pod.metadata.name}, IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused`);
+		const refused = () => connectionRefused(pod.metadata.name, port);
 		const labels = pod.metadata.labels ?? {};
 		const containerPorts = new Set(((pod.spec?.containers ?? []) as Array<{ports?: Array<{containerPort?: number}>}>).flatMap(container => (container.ports ?? []).map(item => item.containerPort)));
 		for (const [key, endpoint] of data.services) {

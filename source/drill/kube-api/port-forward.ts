@@ -13,7 +13,7 @@ SPDY (what kubectl speaks, directly or tunnelled through a WebSocket): see `spdy
 The bytes go to whatever `dial(port)` connects to: in the drill world, the loopback endpoint
 that serves the pod (`../pod-ports.ts`).
 */
-import type http from 'node:http';
+import http from 'node:http';
 import type {Duplex} from 'node:stream';
 import {WebSocketServer, type WebSocket} from 'ws';
 
@@ -34,6 +34,11 @@ export const channelProtocols = ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io'
 /** The kubelet's error text for a port that could not be forwarded. */
 export function forwardError(target: Pick<ForwardTarget, 'podName' | 'uid'>, port: number, reason: string): string {
 	return `error forwarding port ${port} to pod ${target.podName}, uid ${target.uid}: ${reason}`;
+}
+
+/** The kubelet's reason for a port of the pod nobody listens on. */
+export function connectionRefused(podName: string, port: number): Error {
+	return new Error(`failed to connect to localhost:${port} inside namespace of pod ${podName}, IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused`);
 }
 
 /** Parses `?ports=9000,9001&ports=...` as the kubelet does; throws the kubelet's message. */
@@ -226,8 +231,6 @@ export function serveChannelForward(ws: WebSocket, target: ForwardTarget): void 
 /** Writes an error answer on a socket that was not upgraded (a Status, as the API server sends). */
 export function rejectUpgrade(socket: Duplex, code: number, status: unknown): void {
 	const body = JSON.stringify(status);
-	const reason = {400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 500: 'Internal Server Error'}[code] ?? 'Error';
+	const reason = http.STATUS_CODES[code] ?? 'Error';
 	socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nCache-Control: no-cache, private\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
-
-export type UpgradeRequest = http.IncomingMessage;

@@ -30,7 +30,7 @@ import {aggregatedDiscovery, apiGroup, apiResourceList} from './discovery.js';
 import {groupVersionDocument, openApiIndex} from './openapi.js';
 import {PatchError, builtinListStrategy, jsonPatch, mergePatch, strategicMergePatch} from './patch.js';
 import {decodeProtobufObject, emptyOpenApiV2, protobufContentType} from './protobuf.js';
-import {channelWebSocketServer, parsePorts, rejectUpgrade, serveChannelForward, tokenizeProtocols, tunnelToken, type ForwardTarget} from './port-forward.js';
+import {channelWebSocketServer, connectionRefused, parsePorts, rejectUpgrade, serveChannelForward, tokenizeProtocols, tunnelToken, type ForwardTarget} from './port-forward.js';
 import {serveSpdyForward, serveTunnelledSpdyForward, spdyTunnelProtocol} from './spdy.js';
 import {type Identity, type PolicyRule, authorize} from './identity.js';
 import {rbacRules} from './rbac.js';
@@ -930,9 +930,8 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		}
 	}
 
-	async function handle(req: http.IncomingMessage, res: http.ServerResponse, context: RequestContext): Promise<void> {
-		const url = new URL(req.url ?? '/', 'http://localhost');
-		const parameters = url.searchParams;
+	/** A request path's segments (decoded), and the identity an `/as/NAME/` prefix names (then cut off). */
+	function pathOf(url: URL): {segments: string[]; prefixIdentity?: Identity} {
 		let segments: string[];
 		try {
 			segments = url.pathname.split('/').filter(Boolean).map(segment => decodeURIComponent(segment));
@@ -940,16 +939,23 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 			throw ApiError.badRequest(`invalid URL escape in "${url.pathname}"`);
 		}
 
-		let prefixIdentity: Identity | undefined;
-		if (segments[0] === 'as' && segments.length >= 2) {
-			// kubectl sends no credentials over plain HTTP, so identities are also told apart by a path prefix.
-			prefixIdentity = options.identities ? Object.values(options.identities).find(identity => identity.name === segments[1]) : {name: segments[1]!};
-			if (!prefixIdentity) {
-				throw ApiError.unauthorized();
-			}
-
-			segments = segments.slice(2);
+		if (segments[0] !== 'as' || segments.length < 2) {
+			return {segments};
 		}
+
+		// kubectl sends no credentials over plain HTTP, so identities are also told apart by a path prefix.
+		const prefixIdentity = options.identities ? Object.values(options.identities).find(identity => identity.name === segments[1]) : {name: segments[1]!};
+		if (!prefixIdentity) {
+			throw ApiError.unauthorized();
+		}
+
+		return {segments: segments.slice(2), prefixIdentity};
+	}
+
+	async function handle(req: http.IncomingMessage, res: http.ServerResponse, context: RequestContext): Promise<void> {
+		const url = new URL(req.url ?? '/', 'http://localhost');
+		const parameters = url.searchParams;
+		const {segments, prefixIdentity} = pathOf(url);
 		const serverAddress = `${req.socket.localAddress}:${req.socket.localPort}`;
 
 		if (segments.length === 1 && ['healthz', 'livez', 'readyz'].includes(segments[0]!)) {
@@ -1226,17 +1232,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 		});
 		try {
 			const url = new URL(req.url ?? '/', 'http://localhost');
-			let segments = url.pathname.split('/').filter(Boolean).map(segment => decodeURIComponent(segment));
-			let prefixIdentity: Identity | undefined;
-			if (segments[0] === 'as' && segments.length >= 2) {
-				prefixIdentity = options.identities ? Object.values(options.identities).find(identity => identity.name === segments[1]) : {name: segments[1]!};
-				if (!prefixIdentity) {
-					throw ApiError.unauthorized();
-				}
-
-				segments = segments.slice(2);
-			}
-
+			const {segments, prefixIdentity} = pathOf(url);
 			context.identity = prefixIdentity ?? authenticate(req);
 			const [api, v1, namespacesWord, namespace, pods, name, subresource] = segments;
 			if (segments.length !== 7 || api !== 'api' || v1 !== 'v1' || namespacesWord !== 'namespaces' || pods !== 'pods' || subresource !== 'portforward') {
@@ -1272,7 +1268,7 @@ export async function startKubeApi(options: KubeApiOptions): Promise<KubeApi> {
 					}
 
 					if (!options.dialPod) {
-						throw new Error(`failed to connect to localhost:${port} inside namespace of pod ${name}, IPv4: dial tcp4 127.0.0.1:${port}: connect: connection refused`);
+						throw connectionRefused(name!, port);
 					}
 
 					return options.dialPod(pod, port);
