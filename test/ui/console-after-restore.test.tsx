@@ -3,16 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import React from 'react';
-import {connectLayers} from '../../source/layers/connect.js';
-import type {LayerSources} from '../../source/layers/inventory.js';
-import {LiveInventory} from '../../source/layers/live-inventory.js';
-import {App} from '../../source/ui/app.js';
 import {noBackupRunning, snapshotData} from '../helpers/drill-data.js';
 import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
 import {waitForFrame} from '../helpers/frames.js';
-import {keys, renderSized} from '../helpers/render-sized.js';
+import {keys} from '../helpers/render-sized.js';
 import {runCli} from '../helpers/run-cli.js';
+import {bucketCounts, drillConsoles} from './drill-console.js';
 
 /*
 The console after a wizard closes shows the world as the restore left it, without `r`: the
@@ -22,8 +18,7 @@ Mirrors pane's drift (the provider's bucket, now the snapshot's) and the Volume 
 
 let drill: DrillFixture;
 let stateDir: string;
-let sources: LayerSources | undefined;
-let live: LiveInventory | undefined;
+const consoles = drillConsoles();
 
 before(async () => {
 	drill = await startDrillWorld({seeders: coreSeeders});
@@ -32,18 +27,12 @@ before(async () => {
 });
 
 after(async () => {
-	await live?.stop();
-	await sources?.close?.();
+	await consoles.close();
 	await drill?.stop();
 	fs.rmSync(stateDir, {recursive: true, force: true});
 });
 
 const size = {columns: 200, rows: 60};
-/** The Mirrors pane's row of a bucket: objects on the provider, on the mirror. */
-const bucketCounts = (frame: string, bucket: string) => {
-	const match = new RegExp(`${bucket} +(\\d+) +(\\d+) `).exec(frame);
-	return match ? {provider: Number(match[1]), mirror: Number(match[2])} : undefined;
-};
 
 test('after the volume restore wizard closes, the panes show the restored world without r', async () => {
 	const {world} = drill;
@@ -54,13 +43,7 @@ test('after the volume restore wizard closes, the panes show the restored world 
 	const expected = snapshotData(world, target).objects('ilum-data').size;
 	await noBackupRunning(world);
 
-	sources = await connectLayers({
-		flags: {kubeconfig: world.kubeconfigPath, stateDir},
-		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
-	});
-	live = new LiveInventory(sources, {throttleMs: 20});
-	live.start();
-	const ui = renderSized(<App live={live} size={size}/>, size);
+	const ui = await consoles.open(drill, {stateDir, size});
 	try {
 		let frame = await waitForFrame(ui.lastFrame, text => text.includes(stamp) && bucketCounts(text, 'ilum-data') !== undefined && !text.includes('counting'), {timeout: 120_000});
 		const before = bucketCounts(frame, 'ilum-data')!;
@@ -103,13 +86,7 @@ test('a restore from elsewhere (the CLI in another terminal) shows in the open c
 	const target = names.at(-3)!;
 	const expected = snapshotData(world, target).objects('ilum-data').size;
 	await noBackupRunning(world);
-	sources ??= await connectLayers({
-		flags: {kubeconfig: world.kubeconfigPath, stateDir},
-		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
-	});
-	const other = new LiveInventory(sources, {throttleMs: 20});
-	other.start();
-	const ui = renderSized(<App live={other} size={size}/>, size);
+	const ui = await consoles.open(drill, {stateDir, size});
 	try {
 		const frame = await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data') !== undefined && !text.includes('counting'), {timeout: 120_000});
 		assert.notEqual(bucketCounts(frame, 'ilum-data')!.provider, expected, 'the snapshot differs from what the provider holds now');
@@ -119,6 +96,5 @@ test('a restore from elsewhere (the CLI in another terminal) shows in the open c
 		await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data')?.provider === expected && !text.includes('counting'), {timeout: 60_000});
 	} finally {
 		ui.unmount();
-		await other.stop();
 	}
 });

@@ -3,17 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import React from 'react';
 import {findScenario} from '../../source/drill/scenarios/index.js';
 import {ilum} from '../../source/drill/seed/ilum.js';
-import {connectLayers} from '../../source/layers/connect.js';
-import type {LayerSources} from '../../source/layers/inventory.js';
-import {LiveInventory} from '../../source/layers/live-inventory.js';
-import {FastS3Client} from '../../source/storage/fast-s3.js';
-import {App} from '../../source/ui/app.js';
 import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
 import {waitForFrame} from '../helpers/frames.js';
-import {keys, renderSized} from '../helpers/render-sized.js';
+import {keys} from '../helpers/render-sized.js';
+import {bucketCounts, drillConsoles, providerEtags, selectBucket} from './drill-console.js';
 
 /*
 The mirror restore wizard from the Mirrors pane, on the bucket-wipe drill: R on ilum-data, the plan
@@ -24,7 +19,7 @@ has every object the mirror had, byte for byte, with the backup CronJob running 
 
 let drill: DrillFixture;
 let stateDir: string;
-const opened: Array<{sources: LayerSources; live: LiveInventory}> = [];
+const consoles = drillConsoles();
 
 before(async () => {
 	drill = await startDrillWorld({seeders: coreSeeders});
@@ -33,46 +28,13 @@ before(async () => {
 });
 
 after(async () => {
-	for (const {sources, live} of opened) {
-		// eslint-disable-next-line no-await-in-loop
-		await live.stop();
-		// eslint-disable-next-line no-await-in-loop
-		await sources.close?.();
-	}
-
+	await consoles.close();
 	await drill?.stop();
 	fs.rmSync(stateDir, {recursive: true, force: true});
 });
 
 const size = {columns: 200, rows: 70};
-/** The Mirrors pane's row of a bucket: objects on the provider, on the mirror. */
-const bucketCounts = (frame: string, bucket: string) => {
-	const match = new RegExp(`${bucket} +(\\d+) +(\\d+) `).exec(frame);
-	return match ? {provider: Number(match[1]), mirror: Number(match[2])} : undefined;
-};
-
-async function openConsole(options: {readOnly?: boolean} = {}) {
-	const {world} = drill;
-	const sources = await connectLayers({
-		flags: {kubeconfig: world.kubeconfigPath, stateDir, ...(options.readOnly ? {readOnly: true} : {})},
-		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
-	});
-	const live = new LiveInventory(sources, {throttleMs: 20, ...(options.readOnly ? {readOnly: true} : {})});
-	opened.push({sources, live});
-	live.start();
-	return renderSized(<App live={live} size={size} readOnly={options.readOnly}/>, size);
-}
-
-async function selectBucket(ui: Awaited<ReturnType<typeof openConsole>>, bucket: string) {
-	ui.stdin.write(keys.tab);
-	await waitForFrame(ui.lastFrame, /Mirrors.*\(\d+\)/);
-	ui.stdin.write('/');
-	await waitForFrame(ui.lastFrame, /\/▏/);
-	ui.stdin.write(bucket);
-	await waitForFrame(ui.lastFrame, `/${bucket}▏`);
-	ui.stdin.write(keys.enter);
-	await waitForFrame(ui.lastFrame, new RegExp(`Mirrors /${bucket} \\(1\\)`));
-}
+const openConsole = async (options: {readOnly?: boolean} = {}) => consoles.open(drill, {stateDir, size, ...options});
 
 test('Mirrors pane: R on a wiped bucket opens the mirror restore wizard; confirmed, it copies with per-bucket bars, verifies, resumes the CronJob; the pane refreshes', {timeout: 300_000}, async () => {
 	const {world} = drill;
@@ -118,18 +80,9 @@ test('Mirrors pane: R on a wiped bucket opens the mirror restore wizard; confirm
 	}
 
 	// Independently, through S3: every object the mirror had, with its ETag.
-	const provider = new FastS3Client({endpoint: world.provider.endpoint, region: 'us-east-1', accessKeyId: world.provider.accessKeyId, secretAccessKey: world.provider.secretAccessKey});
-	try {
-		const restored = new Map<string, string>();
-		for await (const object of provider.list('ilum-data')) {
-			restored.set(object.key, object.etag.replaceAll('"', ''));
-		}
-
-		for (const [key, etag] of Object.entries(state.mirrored as Record<string, string>)) {
-			assert.equal(restored.get(key), etag.replaceAll('"', ''), `${key} is back with the mirror's content`);
-		}
-	} finally {
-		await provider.destroy();
+	const restored = await providerEtags(drill, 'ilum-data');
+	for (const [key, etag] of Object.entries(state.mirrored as Record<string, string>)) {
+		assert.equal(restored.get(key), etag.replaceAll('"', ''), `${key} is back with the mirror's content`);
 	}
 
 	const patches = world.api.requests().filter(request => request.verb === 'patch' && request.resource === 'cronjobs' && request.name === ilum.backupCronJob);

@@ -4,17 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import React from 'react';
 import {findScenario} from '../../source/drill/scenarios/index.js';
 import {ilum} from '../../source/drill/seed/ilum.js';
-import {connectLayers} from '../../source/layers/connect.js';
-import type {LayerSources} from '../../source/layers/inventory.js';
-import {LiveInventory} from '../../source/layers/live-inventory.js';
 import {findUnfinished, describeUnfinished} from '../../source/restore/journal.js';
-import {App} from '../../source/ui/app.js';
 import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
 import {waitForFrame} from '../helpers/frames.js';
-import {keys, renderSized} from '../helpers/render-sized.js';
+import {keys} from '../helpers/render-sized.js';
+import {bucketCounts, drillConsoles, selectBucket} from './drill-console.js';
 
 /*
 Esc + y while the console's in-cluster mirror restore runs its Job: the Job is deleted, the run
@@ -24,7 +20,7 @@ A world with more objects, so that the Job runs long enough to be stopped.
 
 let drill: DrillFixture;
 let stateDir: string;
-const opened: Array<{sources: LayerSources; live: LiveInventory}> = [];
+const consoles = drillConsoles();
 
 before(async () => {
 	drill = await startDrillWorld({seeders: coreSeeders, objects: 1500});
@@ -33,45 +29,21 @@ before(async () => {
 });
 
 after(async () => {
-	for (const {sources, live} of opened) {
-		// eslint-disable-next-line no-await-in-loop
-		await live.stop();
-		// eslint-disable-next-line no-await-in-loop
-		await sources.close?.();
-	}
-
+	await consoles.close();
 	await drill?.stop();
 	fs.rmSync(stateDir, {recursive: true, force: true});
 });
 
 const size = {columns: 200, rows: 80};
-const bucketCounts = (frame: string, bucket: string) => {
-	const match = new RegExp(`${bucket} +(\\d+) +(\\d+) `).exec(frame);
-	return match ? {provider: Number(match[1]), mirror: Number(match[2])} : undefined;
-};
 
 test('Esc + y during the in-cluster copy: the Job is deleted, the run ends stopped (resumable), not failed; J again resumes and finishes it', {timeout: 300_000}, async () => {
 	const {world} = drill;
 	const state = await findScenario('bucket-wipe')!.inject(world);
-	const sources = await connectLayers({
-		flags: {kubeconfig: world.kubeconfigPath, stateDir},
-		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
-	});
-	const live = new LiveInventory(sources, {throttleMs: 20});
-	opened.push({sources, live});
-	live.start();
 	let report: string | undefined;
-	const ui = renderSized(<App live={live} size={size}/>, size);
+	const ui = await consoles.open(drill, {stateDir, size});
 	try {
 		await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data')?.provider === 0 && !text.includes('counting'), {timeout: 120_000});
-		ui.stdin.write(keys.tab);
-		await waitForFrame(ui.lastFrame, /Mirrors.*\(\d+\)/);
-		ui.stdin.write('/');
-		await waitForFrame(ui.lastFrame, /\/▏/);
-		ui.stdin.write('ilum-data');
-		await waitForFrame(ui.lastFrame, '/ilum-data▏');
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, /Mirrors \/ilum-data \(1\)/);
+		await selectBucket(ui, 'ilum-data');
 		ui.stdin.write('J');
 		await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
 		ui.stdin.write(keys.enter);

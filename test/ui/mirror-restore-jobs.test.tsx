@@ -4,21 +4,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import React from 'react';
 import {DeleteObjectsCommand, ListObjectsV2Command} from '@aws-sdk/client-s3';
 import {loadKubeConfig} from '../../source/config/kube.js';
 import {findScenario} from '../../source/drill/scenarios/index.js';
 import {ilum} from '../../source/drill/seed/ilum.js';
 import {adminToken, viewerToken} from '../../source/drill/world.js';
-import {connectLayers} from '../../source/layers/connect.js';
-import type {LayerSources} from '../../source/layers/inventory.js';
-import {LiveInventory} from '../../source/layers/live-inventory.js';
 import {mirrorRestoreSource} from '../../source/restore/mirror-session.js';
-import {FastS3Client} from '../../source/storage/fast-s3.js';
-import {App} from '../../source/ui/app.js';
 import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
 import {waitForFrame} from '../helpers/frames.js';
-import {keys, renderSized} from '../helpers/render-sized.js';
+import {keys} from '../helpers/render-sized.js';
+import {bucketCounts, drillConsoles, providerEtags, selectBucket} from './drill-console.js';
 
 /*
 The console's mirror restore with Kubernetes Jobs in the cluster (`J` on a bucket row of the Mirrors
@@ -31,7 +26,7 @@ permission.
 
 let drill: DrillFixture;
 let stateDir: string;
-const opened: Array<{sources: LayerSources; live: LiveInventory}> = [];
+const consoles = drillConsoles();
 /** May do everything the mirror restore needs except create, delete or patch Jobs. */
 const noJobsToken = 'drill-nojobs-token';
 
@@ -53,49 +48,13 @@ before(async () => {
 });
 
 after(async () => {
-	for (const {sources, live} of opened) {
-		// eslint-disable-next-line no-await-in-loop
-		await live.stop();
-		// eslint-disable-next-line no-await-in-loop
-		await sources.close?.();
-	}
-
+	await consoles.close();
 	await drill?.stop();
 	fs.rmSync(stateDir, {recursive: true, force: true});
 });
 
 const size = {columns: 200, rows: 80};
-const bucketCounts = (frame: string, bucket: string) => {
-	const match = new RegExp(`${bucket} +(\\d+) +(\\d+) `).exec(frame);
-	return match ? {provider: Number(match[1]), mirror: Number(match[2])} : undefined;
-};
-
-async function openConsole() {
-	const {world} = drill;
-	const sources = await connectLayers({
-		flags: {kubeconfig: world.kubeconfigPath, stateDir},
-		world: {kubeconfig: world.kubeconfigPath, s3Endpoint: world.provider.endpoint, mirrorEndpoint: world.backup.endpoint},
-	});
-	const live = new LiveInventory(sources, {throttleMs: 20});
-	opened.push({sources, live});
-	live.start();
-	return renderSized(<App live={live} size={size}/>, size);
-}
-
-async function providerKeys(): Promise<Map<string, string>> {
-	const {world} = drill;
-	const provider = new FastS3Client({endpoint: world.provider.endpoint, region: 'us-east-1', accessKeyId: world.provider.accessKeyId, secretAccessKey: world.provider.secretAccessKey});
-	try {
-		const found = new Map<string, string>();
-		for await (const object of provider.list('ilum-data')) {
-			found.set(object.key, object.etag.replaceAll('"', ''));
-		}
-
-		return found;
-	} finally {
-		await provider.destroy();
-	}
-}
+const providerKeys = async () => providerEtags(drill, 'ilum-data');
 
 const jobCreates = () => drill.world.api.requests().filter(request => request.verb === 'create' && request.resource === 'jobs' && request.code < 300);
 const cronPatches = () => drill.world.api.requests().filter(request => request.verb === 'patch' && request.resource === 'cronjobs' && request.name === ilum.backupCronJob);
@@ -107,17 +66,10 @@ test('Mirrors pane: J on a wiped bucket restores it with one Kubernetes Job in t
 	assert.ok(mirrored > 0, 'the mirror holds ilum-data');
 	const createsBefore = jobCreates().length;
 	const patchesBefore = cronPatches().length;
-	const ui = await openConsole();
+	const ui = await consoles.open(drill, {stateDir, size});
 	try {
 		let frame = await waitForFrame(ui.lastFrame, text => bucketCounts(text, 'ilum-data')?.provider === 0 && !text.includes('counting'), {timeout: 120_000});
-		ui.stdin.write(keys.tab);
-		await waitForFrame(ui.lastFrame, /Mirrors.*\(\d+\)/);
-		ui.stdin.write('/');
-		await waitForFrame(ui.lastFrame, /\/▏/);
-		ui.stdin.write('ilum-data');
-		await waitForFrame(ui.lastFrame, '/ilum-data▏');
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, /Mirrors \/ilum-data \(1\)/);
+		await selectBucket(ui, 'ilum-data');
 		ui.stdin.write('J');
 		frame = await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
 		assert.match(frame, /with Kubernetes Jobs in the cluster/, 'the plan\'s copy step is the Jobs');
