@@ -1,10 +1,10 @@
-import fs from 'node:fs/promises';
 import {Worker} from 'node:worker_threads';
 import {DuckDbCatalog, pgValue, PostgresCatalog, postgresParsers, SqliteCatalog} from '../../formats/ducklake/backends.js';
 import {parseConninfo} from '../../formats/ducklake/connect.js';
 import {inTransaction, normalizeValue, numberedPlaceholders, type Dialect, type SqlCatalog, type SqlRow, type SqlValue} from '../../formats/ducklake/sql.js';
 import {createDuckLakeCatalog} from './ducklake-schema.js';
 import {hostPglite, type HostOptions, type PgliteHost} from './ducklake-pglite.js';
+import {moduleFile} from '../seed/seed-cache.js';
 
 /** A new DuckLake catalog in a SQLite file (ref `ducklake:sqlite:<file>`). */
 export async function createSqliteDuckLake(file: string, dataPath: string): Promise<SqlCatalog> {
@@ -47,26 +47,17 @@ export type PostgresServer = {
 	stop(): Promise<void>;
 };
 
-/** A source module's file next to this one: `.ts` when running from source, `.js` when built. */
-async function siblingModule(name: string): Promise<URL> {
-	for (const candidate of [name, name.replace(/\.js$/, '.ts')]) {
-		const url = new URL(candidate, import.meta.url);
-		try {
-			// eslint-disable-next-line no-await-in-loop
-			await fs.access(url);
-			return url;
-		} catch {}
-	}
-
-	throw new Error(`${name} not found next to ${import.meta.url}`);
-}
-
 type Reply = {id?: number; type?: string; ok?: boolean; message?: string; port?: number; rows?: Array<Record<string, unknown>>; fields?: Array<{name: string; dataTypeID: number}>; affectedRows?: number; bytes?: ArrayBuffer};
 
 /** PGlite hosted in a worker thread (ducklake-pglite-worker.ts): the same `PgliteHost`, over messages. */
 async function hostInWorker(options: HostOptions): Promise<PgliteHost> {
 	const loadDataDir = options.loadDataDir ? new Uint8Array(await options.loadDataDir.arrayBuffer()) : undefined;
-	const worker = new Worker(await siblingModule('./ducklake-pglite-worker.js'), {
+	const script = await moduleFile(new URL('ducklake-pglite-worker.js', import.meta.url));
+	if (!script) {
+		throw new Error(`ducklake-pglite-worker not found next to ${import.meta.url}`);
+	}
+
+	const worker = new Worker(script, {
 		workerData: {port: options.port, host: options.host, dataDir: options.dataDir, textTypes: options.textTypes, loadDataDir},
 		transferList: loadDataDir ? [loadDataDir.buffer as ArrayBuffer] : [],
 	});

@@ -35,19 +35,25 @@ export function digest(parts: ReadonlyArray<string | Uint8Array>): string {
 	return hash.digest('hex');
 }
 
+/** A module's file as this process has it: the `.js` itself when built, its `.ts`/`.tsx` source when run through tsx. */
+export async function moduleFile(url: URL): Promise<URL | undefined> {
+	for (const candidate of [url.href, url.href.replace(/\.js$/, '.ts'), url.href.replace(/\.js$/, '.tsx')]) {
+		try {
+			// eslint-disable-next-line no-await-in-loop
+			await fs.access(new URL(candidate));
+			return new URL(candidate);
+		} catch {}
+	}
+
+	return undefined;
+}
+
 /** The source text of modules (given as URLs relative to `base`, `import.meta.url` style), for a key. */
 export async function sourceTexts(base: string, modules: readonly string[]): Promise<string[]> {
 	return Promise.all(modules.map(async module => {
-		const file = fileURLToPath(new URL(module, base));
-		// Run from source (.ts through tsx) or built (.js): read whichever exists.
-		for (const candidate of [file, file.replace(/\.js$/, '.ts'), file.replace(/\.js$/, '.tsx')]) {
-			try {
-				// eslint-disable-next-line no-await-in-loop
-				return `${module}\n${await fs.readFile(candidate, 'utf8')}`;
-			} catch {}
-		}
-
-		return `${module}\n(missing)`;
+		const file = await moduleFile(new URL(module, base));
+		const text = file ? await fs.readFile(file, 'utf8').catch(() => undefined) : undefined;
+		return `${module}\n${text ?? '(missing)'}`;
 	}));
 }
 
