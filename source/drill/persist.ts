@@ -160,7 +160,9 @@ export async function saveWorld(directory: string, image: WorldImage, blobs?: Bl
 		await handle.close();
 	}
 
-	const previous = await fs.readFile(path.join(directory, 'world.json'), 'utf8').then(old => (JSON.parse(old) as SavedWorld).blobs ?? 'blobs.bin', () => undefined);
+	// The blob file world.json names now: the one of the load or the last save (read from disk only
+	// on a first save, not the whole world.json parsed again at every save).
+	const previous = blobs?.name ?? await fs.readFile(path.join(directory, 'world.json'), 'utf8').then(old => (JSON.parse(old) as SavedWorld).blobs ?? 'blobs.bin', () => undefined);
 	await fs.rename(temporary, path.join(directory, 'world.json'));
 	await syncDirectory(directory);
 	if (previous && previous !== target.name) {
