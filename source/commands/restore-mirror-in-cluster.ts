@@ -21,6 +21,7 @@ import type {AccessRequirement} from '../restore/plan.js';
 import {AuditLog} from '../restore/audit.js';
 import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
 import type {FastS3Client, S3Endpoint} from '../storage/fast-s3.js';
+import {credentialsOf, endpointInSecret, secretCredentials} from '../layers/mirrors/credentials.js';
 
 /**
 `restore mirror --in-cluster`: the copy runs as Kubernetes Jobs next to the data (one per bucket,
@@ -432,19 +433,6 @@ async function connect(values: Flags): Promise<Kube> {
 
 type Outside = {provider: FastS3Client; mirror: FastS3Client};
 
-const accessKeyNames = ['access-key', 'accesskey', 'root-user', 'RUSTFS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'MINIO_ROOT_USER'];
-const secretKeyNames = ['secret-key', 'secretkey', 'root-password', 'RUSTFS_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD'];
-
-function keysOf(secret: Record<string, string> | undefined, accessKeyId?: string, secretAccessKey?: string): {accessKeyId: string; secretAccessKey: string} | undefined {
-	if (accessKeyId && secretAccessKey) {
-		return {accessKeyId, secretAccessKey};
-	}
-
-	const access = accessKeyNames.map(name => secret?.[name]).find(Boolean);
-	const key = secretKeyNames.map(name => secret?.[name]).find(Boolean);
-	return access && key ? {accessKeyId: access, secretAccessKey: key} : undefined;
-}
-
 /**
 Clients for both endpoints when this machine can reach them: the provider at `providerEndpoint`
 (--s3-endpoint, AWS_ENDPOINT_URL, or the route found to it), the mirror from --mirror-endpoint,
@@ -454,13 +442,12 @@ stderr) when either is missing or does not answer.
 async function outsideClients(values: Flags, kube: Kube, namespace: string, log: (line: string) => void, providerEndpoint: string | undefined, probeProvider: boolean): Promise<Outside | undefined> {
 	const env = process.env;
 	const [providerSecret, mirrorSecret] = await Promise.all([
-		kube.readSecret(namespace, 'ilum-objectstorage-credentials').catch(() => undefined),
-		kube.readSecret(namespace, 'ilum-backup-credentials').catch(() => undefined),
+		kube.readSecret(namespace, providerSecretName).catch(() => undefined),
+		kube.readSecret(namespace, backupSecretName).catch(() => undefined),
 	]);
-	const secretEndpoint = Object.entries(mirrorSecret ?? {}).find(([key]) => /endpoint|url|host/i.test(key) && !/source|src/i.test(key))?.[1];
-	const mirrorEndpoint: string | undefined = values['mirrorEndpoint'] ?? (env['MIRROR_ENDPOINT_URL'] || undefined) ?? (secretEndpoint ? /(https?:\/\/)(?:[^\s/@]+@)?([^\s/]+)/.exec(secretEndpoint)?.slice(1).join('') : undefined);
-	const providerKeys = keysOf(providerSecret, env['AWS_ACCESS_KEY_ID'], env['AWS_SECRET_ACCESS_KEY']);
-	const mirrorKeys = keysOf(mirrorSecret, env['MIRROR_ACCESS_KEY_ID'], env['MIRROR_SECRET_ACCESS_KEY']);
+	const mirrorEndpoint: string | undefined = values['mirrorEndpoint'] ?? (env['MIRROR_ENDPOINT_URL'] || undefined) ?? endpointInSecret(mirrorSecret);
+	const providerKeys = credentialsOf(env['AWS_ACCESS_KEY_ID'], env['AWS_SECRET_ACCESS_KEY']) ?? secretCredentials(providerSecret);
+	const mirrorKeys = credentialsOf(env['MIRROR_ACCESS_KEY_ID'], env['MIRROR_SECRET_ACCESS_KEY']) ?? secretCredentials(mirrorSecret);
 	const missing = [providerEndpoint ? '' : 'the provider endpoint (--s3-endpoint)', mirrorEndpoint ? '' : 'the mirror endpoint (--mirror-endpoint)', providerKeys ? '' : 'the provider keys', mirrorKeys ? '' : 'the mirror keys'].filter(Boolean);
 	if (missing.length > 0) {
 		log(`ilum-restore: no verification from here (unknown: ${missing.join(', ')}): the Jobs' mc exit status is the check`);

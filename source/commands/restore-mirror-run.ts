@@ -19,6 +19,7 @@ import {describePlan, formatPlan} from '../restore/plan.js';
 import type {RestoreReport} from '../restore/report.js';
 import {resolveStateDir, stateLayout, writeFileAtomic} from '../restore/state-dir.js';
 import {uploadJournalFile} from '../layers/mirrors/uploads.js';
+import {credentialsOf, endpointInSecret, secretCredentials} from '../layers/mirrors/credentials.js';
 import type {KubeConfig} from '@kubernetes/client-node';
 import type {ProviderRoute} from '../layers/provider-route.js';
 import {inClusterStrategy} from './restore-mirror-in-cluster.js';
@@ -374,30 +375,4 @@ async function resolveSides(values: Flags, context: CommandContext, found?: Prov
 /** The way to the provider for the output: the endpoint, and the route when one was found (`port-forward ilum/svc/ilum-objectstorage:9000 -> pod ...`). */
 function providerWay(sides: Sides): {endpoint: string; via: string} {
 	return {endpoint: sides.provider.endpoint, via: sides.route?.describe() ?? sides.provider.endpoint};
-}
-
-function credentialsOf(accessKeyId: string | undefined, secretAccessKey: string | undefined) {
-	return accessKeyId && secretAccessKey ? {accessKeyId, secretAccessKey} : undefined;
-}
-
-const accessKeyNames = ['access-key', 'accesskey', 'root-user', 'RUSTFS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'MINIO_ROOT_USER'];
-const secretKeyNames = ['secret-key', 'secretkey', 'root-password', 'RUSTFS_SECRET_KEY', 'AWS_SECRET_ACCESS_KEY', 'MINIO_ROOT_PASSWORD'];
-
-function secretCredentials(secret: Record<string, string> | undefined) {
-	if (!secret) {
-		return undefined;
-	}
-
-	return credentialsOf(accessKeyNames.map(name => secret[name]).find(Boolean), secretKeyNames.map(name => secret[name]).find(Boolean));
-}
-
-/** An endpoint URL among a Secret's values (`endpoint`, `url`, `MC_HOST_*`), without userinfo. */
-function endpointInSecret(secret: Record<string, string> | undefined): string | undefined {
-	if (!secret) {
-		return undefined;
-	}
-
-	const value = Object.entries(secret).find(([key]) => /endpoint|url|host/i.test(key) && !/source|src/i.test(key))?.[1];
-	const match = value ? /(https?:\/\/)(?:[^\s/@]+@)?([^\s/]+)/.exec(value) : undefined;
-	return match ? `${match[1]}${match[2]}` : undefined;
 }
