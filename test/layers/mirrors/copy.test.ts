@@ -99,7 +99,8 @@ async function drain(events: AsyncIterable<ProgressEvent>) {
 	return all;
 }
 
-const small: CopyOptions = {multipartThreshold: 6 * mib, partSize: 5 * mib, progressMs: 50};
+// No upload journal: these runs leave nothing in the user's state dir (uploads.test.ts covers the journal).
+const small: CopyOptions = {multipartThreshold: 6 * mib, partSize: 5 * mib, progressMs: 50, uploadJournal: false};
 
 test('a restore copies every object byte for byte with its metadata, keeps multipart ETags, and verifies', async () => {
 	const source = await startTestS3();
