@@ -8,7 +8,7 @@ import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-
 import {waitForFrame} from '../helpers/frames.js';
 import {keys} from '../helpers/render-sized.js';
 import {runCli} from '../helpers/run-cli.js';
-import {bucketCounts, drillConsoles} from './drill-console.js';
+import {bucketCounts, confirmFromPlan, drillConsoles} from './drill-console.js';
 
 /*
 The console after a wizard closes shows the world as the restore left it, without `r`: the
@@ -59,13 +59,7 @@ test('after the volume restore wizard closes, the panes show the restored world 
 		await waitForFrame(ui.lastFrame, /Volume snapshots \/\S+ \(1\)/);
 		ui.stdin.write('R');
 		await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, 'All checks passed', {timeout: 120_000});
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, 'Type data-ilum-objectstorage-0 to confirm', {timeout: 60_000});
-		ui.stdin.write('data-ilum-objectstorage-0');
-		await waitForFrame(ui.lastFrame, '> data-ilum-objectstorage-0');
-		ui.stdin.write(keys.enter);
+		await confirmFromPlan(ui, 'data-ilum-objectstorage-0');
 		frame = await waitForFrame(ui.lastFrame, /SUCCEEDED|FAILED|REFUSED/, {timeout: 180_000});
 		assert.match(frame, /SUCCEEDED/, frame);
 		ui.stdin.write(keys.enter);

@@ -62,6 +62,17 @@ export async function selectBucket(ui: ReturnType<typeof renderSized>, bucket: s
 	await waitForFrame(ui.lastFrame, new RegExp(`Mirrors /${bucket} \\(1\\)`));
 }
 
+/** From the wizard's plan: Enter, the preflight passes, Enter, `name` typed at the gate, Enter (the run starts). */
+export async function confirmFromPlan(ui: ReturnType<typeof renderSized>, name: string): Promise<void> {
+	ui.stdin.write(keys.enter);
+	await waitForFrame(ui.lastFrame, 'All checks passed', {timeout: 120_000});
+	ui.stdin.write(keys.enter);
+	await waitForFrame(ui.lastFrame, `Type ${name} to confirm`, {timeout: 60_000});
+	ui.stdin.write(name);
+	await waitForFrame(ui.lastFrame, `> ${name}`);
+	ui.stdin.write(keys.enter);
+}
+
 /** A bucket on the drill's provider read through S3 (not through the console): key -> ETag without quotes. */
 export async function providerEtags(drill: DrillFixture, bucket: string): Promise<Map<string, string>> {
 	const {world} = drill;

@@ -8,7 +8,7 @@ import {ilum} from '../../source/drill/seed/ilum.js';
 import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
 import {waitForFrame} from '../helpers/frames.js';
 import {keys} from '../helpers/render-sized.js';
-import {bucketCounts, drillConsoles, providerEtags, selectBucket} from './drill-console.js';
+import {bucketCounts, confirmFromPlan, drillConsoles, providerEtags, selectBucket} from './drill-console.js';
 
 /*
 The mirror restore wizard from the Mirrors pane, on the bucket-wipe drill: R on ilum-data, the plan
@@ -54,13 +54,7 @@ test('Mirrors pane: R on a wiped bucket opens the mirror restore wizard; confirm
 		assert.match(frame, new RegExp(`ilum-data +${mirrored} \\(`), 'the plan row of ilum-data: every mirrored object to copy');
 		assert.match(frame, /Suspend the backup CronJob ilum-objectstorage-backup/);
 		assert.match(frame, /\[type restore\]/);
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, 'All checks passed', {timeout: 120_000});
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, 'Type restore to confirm', {timeout: 60_000});
-		ui.stdin.write('restore');
-		await waitForFrame(ui.lastFrame, '> restore');
-		ui.stdin.write(keys.enter);
+		await confirmFromPlan(ui, 'restore');
 		frame = await waitForFrame(ui.lastFrame, /SUCCEEDED|FAILED|REFUSED/, {timeout: 180_000});
 		assert.match(frame, /SUCCEEDED/, frame);
 		if (process.env['SHOW_FRAME']) {

@@ -10,7 +10,7 @@ import {findUnfinished, describeUnfinished} from '../../source/restore/journal.j
 import {coreSeeders, startDrillWorld, type DrillFixture} from '../helpers/drill-world.js';
 import {waitForFrame} from '../helpers/frames.js';
 import {keys} from '../helpers/render-sized.js';
-import {bucketCounts, drillConsoles, selectBucket} from './drill-console.js';
+import {bucketCounts, confirmFromPlan, drillConsoles, selectBucket} from './drill-console.js';
 
 /*
 Esc + y while the console's in-cluster mirror restore runs its Job: the Job is deleted, the run
@@ -46,13 +46,7 @@ test('Esc + y during the in-cluster copy: the Job is deleted, the run ends stopp
 		await selectBucket(ui, 'ilum-data');
 		ui.stdin.write('J');
 		await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, 'All checks passed', {timeout: 120_000});
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, 'Type restore to confirm', {timeout: 60_000});
-		ui.stdin.write('restore');
-		await waitForFrame(ui.lastFrame, '> restore');
-		ui.stdin.write(keys.enter);
+		await confirmFromPlan(ui, 'restore');
 		// The Job copies: its log lines are on screen.
 		await waitForFrame(ui.lastFrame, /│ `backup\/ilum-data\//, {timeout: 120_000});
 		assert.ok(world.store.list('jobs', ilum.namespace).items.some(job => job.metadata?.name?.startsWith('ilum-restore-mirror-')), 'the Job exists');
@@ -85,14 +79,8 @@ test('Esc + y during the in-cluster copy: the Job is deleted, the run ends stopp
 		ui.stdin.write('J');
 		const again = await waitForFrame(ui.lastFrame, /Plan \(\d+ steps\)/, {timeout: 120_000});
 		assert.match(again.replaceAll(/[│\n]/g, ' ').replaceAll(/\s+/g, ' '), /Resuming an unfinished restore of mirror\/ilum-data .* stopped on request during step 'copy'/);
-		ui.stdin.write(keys.enter);
-		await waitForFrame(ui.lastFrame, 'All checks passed', {timeout: 120_000});
-		ui.stdin.write(keys.enter);
 		// The copy was not finished: its gate is asked again.
-		await waitForFrame(ui.lastFrame, 'Type restore to confirm', {timeout: 60_000});
-		ui.stdin.write('restore');
-		await waitForFrame(ui.lastFrame, '> restore');
-		ui.stdin.write(keys.enter);
+		await confirmFromPlan(ui, 'restore');
 		const end = await waitForFrame(ui.lastFrame, /SUCCEEDED|FAILED|REFUSED|STOPPED/, {timeout: 240_000});
 		assert.match(end, /SUCCEEDED/, end);
 		assert.match(end, /\(resumed\)/);
