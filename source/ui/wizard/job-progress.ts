@@ -1,4 +1,5 @@
 import type {InClusterEvent} from '../../layers/mirrors/in-cluster.js';
+import {bucketColumn, type ProgressLine} from './mirror-progress.js';
 
 /**
 What the console shows of a mirror restore copied by Kubernetes Jobs (`restore mirror
@@ -94,14 +95,12 @@ export function settleJobs(state: JobProgressState): JobProgressState {
 	return open.length === 0 ? state : {...state, jobs: {...state.jobs, ...Object.fromEntries(open.map(([bucket, view]) => [bucket, {...view, outcome: 'stopped' as const}]))}};
 }
 
-export type JobLine = {readonly text: string; readonly tone?: 'good' | 'bad' | 'warn' | 'dim'};
-
 /** Per bucket: the Job and its state; its pod's phase with the copied count or mc's total; the failure; its last log lines. */
-export function jobProgressLines(state: JobProgressState, width = 100): JobLine[] {
-	const lines: JobLine[] = [];
-	const name = Math.min(24, Math.max(8, ...state.buckets.map(bucket => bucket.length)));
+export function jobProgressLines(state: JobProgressState, width = 100): ProgressLine[] {
+	const lines: ProgressLine[] = [];
+	const {width: name, label: labelOf} = bucketColumn(state.buckets);
 	for (const bucket of state.buckets) {
-		const label = bucket.length > name ? bucket.slice(0, name - 1) + '…' : bucket.padEnd(name);
+		const label = labelOf(bucket);
 		const view = state.jobs[bucket];
 		if (!view) {
 			lines.push({text: `${label} no Job yet`, tone: 'dim'});

@@ -46,13 +46,20 @@ export function bar(fraction: number, width: number): string {
 
 const seconds = (ms: number) => ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.ceil(ms / 1000)} s`;
 
-export type MirrorProgressLine = {readonly text: string; readonly tone?: 'good' | 'bad' | 'warn' | 'dim'};
+/** A line of the copy's or the Jobs' figures, with its colour's meaning. */
+export type ProgressLine = {readonly text: string; readonly tone?: 'good' | 'bad' | 'warn' | 'dim'};
+
+/** The bucket column of those lines: as wide as the longest name (8 to 24), longer names cut with `…`. */
+export function bucketColumn(buckets: readonly string[]): {width: number; label: (bucket: string) => string} {
+	const width = Math.min(24, Math.max(8, ...buckets.map(bucket => bucket.length)));
+	return {width, label: bucket => bucket.length > width ? bucket.slice(0, width - 1) + '…' : bucket.padEnd(width)};
+}
 
 /** Per-bucket bars (objects, bytes), the aggregate rate, ETA, retries, failed keys, verification. */
-export function mirrorProgressLines(state: MirrorProgressState, width = 100): MirrorProgressLine[] {
-	const name = Math.min(24, Math.max(8, ...state.buckets.map(bucket => bucket.length)));
+export function mirrorProgressLines(state: MirrorProgressState, width = 100): ProgressLine[] {
+	const {width: name, label: labelOf} = bucketColumn(state.buckets);
 	const barWidth = Math.max(10, Math.min(30, width - name - 70));
-	const lines: MirrorProgressLine[] = [];
+	const lines: ProgressLine[] = [];
 	let objectsDone = 0;
 	let objectsTotal = 0;
 	let bytesDone = 0;
@@ -65,7 +72,7 @@ export function mirrorProgressLines(state: MirrorProgressState, width = 100): Mi
 	const failedKeys: string[] = [];
 	for (const bucket of state.buckets) {
 		const figures = state.figures[bucket];
-		const label = bucket.length > name ? bucket.slice(0, name - 1) + '…' : bucket.padEnd(name);
+		const label = labelOf(bucket);
 		if (!figures) {
 			lines.push({text: `${label} waiting`, tone: 'dim'});
 			continue;
