@@ -10,7 +10,7 @@ object records) and a blob file (every object body once, however many disks and 
 it). Loading gives back the same objects, disks, snapshots and endpoints' ports.
 
 Saving is incremental and crash-safe, so a running world can be saved as it changes: bodies not
-yet in the blob file are appended to it (and fsynced) first; then `world.json` is written to a
+yet in the blob file are written after its last recorded byte (and fsynced) first; then `world.json` is written to a
 temporary file, fsynced and renamed over the old one, the single moment the new state becomes
 the saved one. A process killed at any point leaves the previous `world.json`, whose bodies are
 all in the blob file (an unfinished append only adds bytes nobody references). When the blob
@@ -99,28 +99,37 @@ export async function saveWorld(directory: string, image: WorldImage, blobs?: Bl
 		fresh = true;
 	}
 
-	// 1. Bodies the blob file lacks, appended and fsynced.
-	const chunks: Buffer[] = [];
+	// 1. Bodies the blob file lacks, written after its last recorded byte and fsynced. Their offsets
+	// count only once that succeeded: a failed write (a full disk) leaves them unrecorded, and the
+	// next save writes them again at the same place, over whatever part of them landed.
+	const pending = new Map<Buffer, number>();
 	let offset = target.size;
 	for (const body of liveBytes.keys()) {
 		if (target.offsets.get(body) === undefined) {
-			target.offsets.set(body, offset);
-			chunks.push(body);
+			pending.set(body, offset);
 			offset += body.length;
 		}
 	}
 
-	if (chunks.length > 0 || fresh) {
-		const handle = await fs.open(path.join(directory, target.name), fresh ? 'w' : 'a');
+	if (pending.size > 0 || fresh) {
+		const chunks = [...pending.keys()];
+		const handle = await fs.open(path.join(directory, target.name), fresh ? 'w' : 'r+');
 		try {
+			let position = target.size;
 			for (let index = 0; index < chunks.length; index += 256) {
+				const batch = chunks.slice(index, index + 256);
 				// eslint-disable-next-line no-await-in-loop
-				await handle.writev(chunks.slice(index, index + 256));
+				await handle.writev(batch, position);
+				position += batch.reduce((sum, body) => sum + body.length, 0);
 			}
 
 			await handle.sync();
 		} finally {
 			await handle.close();
+		}
+
+		for (const [body, at] of pending) {
+			target.offsets.set(body, at);
 		}
 
 		target.size = offset;
