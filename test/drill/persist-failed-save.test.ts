@@ -40,10 +40,10 @@ test('a save whose blob write fails part-way (a full disk) leaves the next save 
 		fs.open = (async (...args: Parameters<typeof realOpen>) => {
 			const handle = await realOpen(...args);
 			if (String(args[0]).endsWith('.bin')) {
-				handle.writev = async (buffers: NodeJS.ArrayBufferView[], position?: number) => {
+				handle.writev = (async (buffers: readonly NodeJS.ArrayBufferView[], position?: number) => {
 					await handle.write(Buffer.from(buffers[0]!.buffer, buffers[0]!.byteOffset, 7), 0, 7, position ?? null);
 					throw Object.assign(new Error('ENOSPC: no space left on device, write'), {code: 'ENOSPC'});
-				};
+				}) as typeof handle.writev;
 			}
 
 			return handle;
