@@ -16,6 +16,7 @@ that serves the pod (`../pod-ports.ts`).
 import http from 'node:http';
 import type {Duplex} from 'node:stream';
 import {WebSocketServer, type WebSocket} from 'ws';
+import {pauseWhileBuffered} from '../../cluster/ws-backpressure.js';
 
 /** Connects to a port of the pod; rejects with the reason (e.g. `connection refused`). */
 export type PortDialer = (port: number) => Promise<Duplex>;
@@ -207,15 +208,7 @@ export function serveChannelForward(ws: WebSocket, target: ForwardTarget): void 
 			ws.resume();
 			backend.on('data', (chunk: Buffer) => {
 				send(index * 2, chunk);
-				if (ws.bufferedAmount > 4 * 1024 * 1024) {
-					backend.pause();
-					const resume = setInterval(() => {
-						if (ws.bufferedAmount < 1024 * 1024 || ws.readyState !== ws.OPEN) {
-							clearInterval(resume);
-							backend.resume();
-						}
-					}, 5);
-				}
+				pauseWhileBuffered(ws, backend);
 			});
 			backend.on('error', () => {
 				portDone();
