@@ -1,20 +1,7 @@
 import React from 'react';
 import type {BucketFigures} from '../layers/mirror-figures.js';
-import type {MirrorRestoreSession, MirrorRestoreSessionRequest} from '../restore/mirror-session.js';
 import type {ActionContext, ItemAction} from './actions.js';
 import {MirrorRestoreScreen} from './wizard/mirror-restore-wizard.js';
-
-export type MirrorRestoreActionOptions = {
-	/** Builds the session for some buckets (`mirrorRestoreSource` of restore/mirror-session.ts, offered by connectLayers). */
-	readonly prepare?: (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession>;
-	/** Shows a full screen over the console until `close` is called (the wizard takes the keys; the console re-reads the layers on close). */
-	readonly open?: (screen: React.ReactElement) => {close: () => void};
-};
-
-const fromContext = (context: ActionContext): MirrorRestoreActionOptions => ({
-	prepare: context.live.sources.prepareMirrorRestore,
-	open: context.openScreen,
-});
 
 /** The buckets of the Mirrors pane a restore of "all" covers: those compared without an error. */
 const restorable = (context: ActionContext) => (context.live.getSnapshot().mirrors.value?.buckets ?? []).filter(bucket => !bucket.error && bucket.mirror.objects > 0).map(bucket => bucket.bucket);
@@ -31,17 +18,16 @@ the copy step runs one Kubernetes Job per bucket (`restore mirror --in-cluster`:
 `minio/mc` image, `mc mirror --preserve`), for buckets too big to pull through this machine; the
 wizard shows each Job, its pod's phase, its last log lines, mc's total and why it failed.
 */
-export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestoreActionOptions | ((context: ActionContext) => MirrorRestoreActionOptions) = fromContext, where: 'here' | 'in-cluster' = 'here'): ItemAction {
+export function mirrorRestoreAction(scope: 'bucket' | 'all', where: 'here' | 'in-cluster' = 'here'): ItemAction {
 	const inCluster = where === 'in-cluster';
-	const resolve = (context: ActionContext) => typeof given === 'function' ? given(context) : given;
 	const bucketsOf = (item: unknown, context: ActionContext) => scope === 'bucket' ? [(item as BucketFigures).bucket] : restorable(context);
 	const why = (item: unknown, context: ActionContext): string | undefined => {
 		if (context.readOnly) {
 			return 'read-only mode: restores are not available';
 		}
 
-		const options = resolve(context);
-		if (!options.prepare || !options.open) {
+		// The session comes from the connection (connectLayers offers it with a mirror); the screen from the console.
+		if (!context.live.sources.prepareMirrorRestore || !context.openScreen) {
 			return `the restore wizard is not available with this connection (${context.live.sources.compareProblem ?? 'no mirror'}; use ilum-restore restore mirror --dry-run)`;
 		}
 
@@ -83,10 +69,10 @@ export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestor
 				return reason;
 			}
 
-			const {prepare, open} = resolve(context);
 			const buckets = bucketsOf(item, context);
-			// The screen opens at once: counting big buckets takes a while, and Esc must stop it.
-			const handle = open!(<MirrorRestoreScreen prepare={prepare!} buckets={buckets} {...(inCluster ? {inCluster: true} : {})} onExit={() => {
+			// The screen opens at once: counting big buckets takes a while, and Esc must stop it. The
+			// console re-reads the layers when it closes.
+			const handle = context.openScreen!(<MirrorRestoreScreen prepare={context.live.sources.prepareMirrorRestore!} buckets={buckets} {...(inCluster ? {inCluster: true} : {})} onExit={() => {
 				handle.close();
 			}}/>);
 			return undefined;
@@ -96,5 +82,5 @@ export function mirrorRestoreAction(scope: 'bucket' | 'all', given: MirrorRestor
 
 export const restoreMirrorBucketAction = mirrorRestoreAction('bucket');
 export const restoreMirrorAllAction = mirrorRestoreAction('all');
-export const restoreMirrorBucketJobsAction = mirrorRestoreAction('bucket', fromContext, 'in-cluster');
-export const restoreMirrorAllJobsAction = mirrorRestoreAction('all', fromContext, 'in-cluster');
+export const restoreMirrorBucketJobsAction = mirrorRestoreAction('bucket', 'in-cluster');
+export const restoreMirrorAllJobsAction = mirrorRestoreAction('all', 'in-cluster');
