@@ -31,7 +31,6 @@ after(async () => {
 
 const snapshotItem = (name: string): SnapshotItem => ({name, namespace: 'ilum', ofProvider: true, ready: true, claim: 'data-ilum-objectstorage-0'});
 
-
 test('R on a snapshot opens the wizard; keys drive the restore to a verified report on the drill world', async () => {
 	const {world} = drill;
 	const cluster = new KubeVolumeRestoreCluster(loadKubeConfig({kubeconfig: world.kubeconfigPath}));
