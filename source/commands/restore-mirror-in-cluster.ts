@@ -8,7 +8,7 @@ import type {CommandContext, Flags} from './command.js';
 import {ask} from './plan-runner.js';
 import {UserError, exitCodes, refusal, usageError} from '../errors.js';
 import {formatTable, writeJson} from '../output.js';
-import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, type CronJobHold, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
+import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, kubeMirrorCluster, type CronJobHold, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {backupSecretName, describeBackupCron} from '../layers/mirrors/cron.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {
@@ -415,19 +415,13 @@ async function connect(values: Flags): Promise<Kube> {
 
 	const {loadKubeConfig} = await import('../config/kube.js');
 	const config = loadKubeConfig({kubeconfig: values['kubeconfig'], context: values['context']});
-	const [{createCluster}, {KubeVolumeRestoreCluster}, {KubeJobCluster}] = await Promise.all([import('../cluster/cluster.js'), import('../cluster/mutations.js'), import('../layers/mirrors/in-cluster-kube.js')]);
-	const reads = createCluster(config);
-	const writes = new KubeVolumeRestoreCluster(config);
+	const [mirrorCluster, {KubeJobCluster}] = await Promise.all([kubeMirrorCluster(config), import('../layers/mirrors/in-cluster-kube.js')]);
 	return {
 		config,
 		jobs: new KubeJobCluster(config),
-		mirrorCluster: {
-			listJobs: async ns => reads.listJobs(ns),
-			getCronJob: async (ns, name) => writes.getCronJob(ns, name),
-			setCronJobSuspended: async (ns, name, suspend) => writes.setCronJobSuspended(ns, name, suspend),
-		},
-		readSecret: async (ns, name) => reads.readSecret(ns, name).then(secret => secret ? {...secret} : undefined),
-		identity: writes.identity,
+		mirrorCluster,
+		readSecret: mirrorCluster.readSecret,
+		identity: mirrorCluster.identity,
 	};
 }
 

@@ -7,7 +7,7 @@ import {UserError, exitCodes, refusal, usageError} from '../errors.js';
 import {writeJson} from '../output.js';
 import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
 import type {VerifyResult} from '../layers/mirrors/copy.js';
-import {backupCronJobName, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
+import {backupCronJobName, kubeMirrorCluster, type KubeMirrorCluster, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {describeBackupCron} from '../layers/mirrors/cron.js';
 import {abandonUnfinished, executePlan, type AccessChecker, type Gate} from '../restore/executor.js';
@@ -291,25 +291,13 @@ async function chooseBuckets(values: Flags, mirror: FastS3Client, signal: AbortS
 async function resolveSides(values: Flags, context: CommandContext, found?: ProviderRoute): Promise<Sides> {
 	const env = process.env;
 	const namespace: string = values['namespace'] ?? 'ilum';
-	let cluster: (MirrorCluster & {readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>}) | undefined;
-	let identity = `${os.userInfo().username}@local`;
-	let checkAccess: AccessChecker | undefined;
+	let cluster: KubeMirrorCluster | undefined;
 	let config: KubeConfig | undefined;
 	const kubeconfigPath: string | undefined = values['kubeconfig'] ?? (env['KUBECONFIG'] || undefined);
 	if (kubeconfigPath || fs.existsSync(path.join(os.homedir(), '.kube', 'config'))) {
 		const {loadKubeConfig} = await import('../config/kube.js');
 		config = loadKubeConfig({kubeconfig: values['kubeconfig'], context: values['context']});
-		const [{createCluster}, {KubeVolumeRestoreCluster}] = await Promise.all([import('../cluster/cluster.js'), import('../cluster/mutations.js')]);
-		const reads = createCluster(config);
-		const writes = new KubeVolumeRestoreCluster(config);
-		identity = writes.identity;
-		checkAccess = async items => writes.reviewAccess(items);
-		cluster = {
-			listJobs: async ns => reads.listJobs(ns),
-			getCronJob: async (ns, name) => writes.getCronJob(ns, name),
-			setCronJobSuspended: async (ns, name, suspend) => writes.setCronJobSuspended(ns, name, suspend),
-			readSecret: async (ns, name) => reads.readSecret(ns, name).then(secret => secret ? {...secret} : undefined),
-		};
+		cluster = await kubeMirrorCluster(config);
 	}
 
 	const [providerSecret, mirrorSecret] = cluster
@@ -367,8 +355,8 @@ async function resolveSides(values: Flags, context: CommandContext, found?: Prov
 		mirror: {endpoint: mirrorEndpoint, region: env['MIRROR_REGION'] || region, ...mirrorKeys},
 		cluster,
 		namespace,
-		identity,
-		...(checkAccess ? {checkAccess} : {}),
+		identity: cluster?.identity ?? `${os.userInfo().username}@local`,
+		...(cluster ? {checkAccess: cluster.checkAccess} : {}),
 	};
 }
 

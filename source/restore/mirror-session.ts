@@ -4,7 +4,7 @@ import {FastS3Client, type S3Endpoint} from '../storage/fast-s3.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {backupSecretName, describeBackupCron} from '../layers/mirrors/cron.js';
 import type {MirrorPair} from '../layers/mirrors/copy.js';
-import {backupCronJobName, checkNoInitJobRunning, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
+import {backupCronJobName, checkNoInitJobRunning, kubeMirrorCluster, type MirrorCluster} from '../layers/mirrors/cluster-checks.js';
 import {describeSide, planBucket, preflightPairs} from '../layers/mirrors/restore-plan.js';
 import {uploadJournalFile} from '../layers/mirrors/uploads.js';
 import type {AccessChecker} from './executor.js';
@@ -180,15 +180,8 @@ export function mirrorRestoreSource(options: {
 }): (request: MirrorRestoreSessionRequest) => Promise<MirrorRestoreSession> {
 	return async request => {
 		const concurrency = options.concurrency ?? 32;
-		// Loaded here, not at the top: `restore mirror` without a cluster does not pay for the Kubernetes client.
-		const [{createCluster}, {KubeVolumeRestoreCluster}] = await Promise.all([import('../cluster/cluster.js'), import('../cluster/mutations.js')]);
-		const reads = createCluster(options.config);
-		const writes = new KubeVolumeRestoreCluster(options.config);
-		const cluster: MirrorCluster = {
-			listJobs: async ns => reads.listJobs(ns),
-			getCronJob: async (ns, name) => writes.getCronJob(ns, name),
-			setCronJobSuspended: async (ns, name, suspend) => writes.setCronJobSuspended(ns, name, suspend),
-		};
+		// The Kubernetes client is loaded there, not at the top: `restore mirror` without a cluster does not pay for it.
+		const cluster = await kubeMirrorCluster(options.config);
 		const provider = new FastS3Client(options.provider, {connections: concurrency * 2});
 		const mirror = new FastS3Client(options.mirror, {connections: concurrency * 2});
 		const close = async () => {
@@ -208,13 +201,13 @@ export function mirrorRestoreSource(options: {
 				remove: false,
 				verify: true,
 				stateDir: options.stateDir,
-				identity: writes.identity,
-				checkAccess: async items => writes.reviewAccess(items),
+				identity: cluster.identity,
+				checkAccess: cluster.checkAccess,
 				concurrency,
 				...(request.copySignal ? {copySignal: request.copySignal} : {}),
 				...(request.signal ? {signal: request.signal} : {}),
 				...(request.onPlanProgress ? {onPlanProgress: request.onPlanProgress} : {}),
-				...(request.inCluster ? {copy: await inClusterCopyFor(options.config, options.namespace, cronJob, reads.readSecret.bind(reads), request.onJobEvent), copyStrategy: 'in-cluster'} : {}),
+				...(request.inCluster ? {copy: await inClusterCopyFor(options.config, options.namespace, cronJob, cluster.readSecret, request.onJobEvent), copyStrategy: 'in-cluster'} : {}),
 			});
 			return {...session, close};
 		} catch (error) {

@@ -1,5 +1,6 @@
-import type {V1CronJob, V1Job} from '@kubernetes/client-node';
+import type {KubeConfig, V1CronJob, V1Job} from '@kubernetes/client-node';
 import {refusal} from '../../errors.js';
+import type {AccessChecker} from '../../restore/executor.js';
 
 /**
 The cluster side of a mirror restore: what must not run while objects are copied back.
@@ -19,6 +20,28 @@ export interface MirrorCluster {
 	listJobs(namespace: string): Promise<V1Job[]>;
 	getCronJob(namespace: string, name: string): Promise<V1CronJob | undefined>;
 	setCronJobSuspended(namespace: string, name: string, suspend: boolean): Promise<void>;
+}
+
+/** A kube context's `MirrorCluster`, with what a mirror restore also asks of it: who it is, what it may do, its Secrets. */
+export type KubeMirrorCluster = MirrorCluster & {
+	readonly identity: string;
+	readonly checkAccess: AccessChecker;
+	readSecret(namespace: string, name: string): Promise<Record<string, string> | undefined>;
+};
+
+/** `MirrorCluster` over a kube context: `Cluster`'s reads, `VolumeRestoreCluster`'s mutations (the Kubernetes client is loaded here, when a cluster is used). */
+export async function kubeMirrorCluster(config: KubeConfig): Promise<KubeMirrorCluster> {
+	const [{createCluster}, {KubeVolumeRestoreCluster}] = await Promise.all([import('../../cluster/cluster.js'), import('../../cluster/mutations.js')]);
+	const reads = createCluster(config);
+	const writes = new KubeVolumeRestoreCluster(config);
+	return {
+		identity: writes.identity,
+		checkAccess: async items => writes.reviewAccess(items),
+		listJobs: async namespace => reads.listJobs(namespace),
+		getCronJob: async (namespace, name) => writes.getCronJob(namespace, name),
+		setCronJobSuspended: async (namespace, name, suspend) => writes.setCronJobSuspended(namespace, name, suspend),
+		readSecret: async (namespace, name) => reads.readSecret(namespace, name).then(secret => secret ? {...secret} : undefined),
+	};
 }
 
 const initPattern = /bucket|make-?buckets?|\bmb\b|provisioning|objectstorage-init|minio-(post-)?(job|init)|rustfs-init/i;
