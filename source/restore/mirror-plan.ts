@@ -257,6 +257,9 @@ const bucketResult = (event: Extract<ProgressEvent, {type: 'bucket-done'}>): Mir
 const uploadsLine = (uploads: UploadsReport | undefined) => (uploads && uploads.found > 0 ? `; interrupted uploads: ${uploads.resumed} resumed (${uploads.partsReused} parts kept), ${uploads.aborted} aborted` : '')
 	+ (uploads && uploads.notes.length > 0 ? `; ${uploads.notes.join('; ')}` : '');
 
+/** A bucket's verification in words: `no drift (n same, n missing, n differ, n unverifiable)`. */
+const driftLine = (verify: VerifyResult) => `${verify.ok ? 'no drift' : 'DRIFT'} (${verify.totals.same} same, ${verify.totals.onlySource} missing, ${verify.totals.differs} differ, ${verify.totals.unverifiable} unverifiable)`;
+
 /** Turns copy events into step progress; returns the per-bucket results. Throws when keys failed or drift is left. */
 async function * follow(events: AsyncIterable<ProgressEvent>, phase: 'copy' | 'delete'): AsyncGenerator<StepProgress, MirrorBucketResult[]> {
 	const results: MirrorBucketResult[] = [];
@@ -304,7 +307,7 @@ async function * follow(events: AsyncIterable<ProgressEvent>, phase: 'copy' | 'd
 			case 'bucket-done': {
 				const result = bucketResult(event);
 				results.push(result);
-				const verify = event.verify ? `; verify: ${event.verify.ok ? 'no drift' : 'DRIFT'} (${event.verify.totals.same} same, ${event.verify.totals.onlySource} missing, ${event.verify.totals.differs} differ, ${event.verify.totals.unverifiable} unverifiable)` : '';
+				const verify = event.verify ? `; verify: ${driftLine(event.verify)}` : '';
 				yield {
 					message: `${event.objectsDone} objects (${formatBytes(event.bytesDone)}) copied, ${event.deleted} deleted, ${event.skipped} skipped, ${event.failed} failed, ${event.retries} retries, ${(event.elapsedMs / 1000).toFixed(1)} s${uploadsLine(event.uploads)}${verify}`,
 					current: event.objectsDone,
@@ -493,7 +496,7 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 					yield {message: 'verifying (drift against the mirror)', object: `bucket/${result.bucket}`};
 					// eslint-disable-next-line no-await-in-loop
 					const verify = await driftOf(pairs[index]!, {overwriteChanged: facts.overwriteChanged, remove: false}, signal);
-					yield {message: `verify: ${verify.ok ? 'no drift' : 'DRIFT'} (${verify.totals.same} same, ${verify.totals.onlySource} missing, ${verify.totals.differs} differ, ${verify.totals.unverifiable} unverifiable)`, object: `bucket/${result.bucket}`, kind: verify.ok ? 'info' : 'warning'};
+					yield {message: `verify: ${driftLine(verify)}`, object: `bucket/${result.bucket}`, kind: verify.ok ? 'info' : 'warning'};
 					checked.push({...result, verify});
 				}
 
@@ -548,7 +551,7 @@ export function buildMirrorRestorePlan(facts: MirrorRestoreFacts, deps: MirrorRe
 					}
 
 					buckets.push({bucket: bucket.name, ok: verify.ok, totals: verify.totals, differences: verify.differences});
-					yield {message: `${verify.ok ? 'no drift' : 'DRIFT'} (${verify.totals.same} same, ${verify.totals.onlySource} missing, ${verify.totals.differs} differ, ${verify.totals.unverifiable} unverifiable)`, object: `bucket/${bucket.name}`, kind: verify.ok ? 'info' : 'warning'};
+					yield {message: driftLine(verify), object: `bucket/${bucket.name}`, kind: verify.ok ? 'info' : 'warning'};
 				}
 
 				const drifted = buckets.filter(bucket => !bucket.ok);
