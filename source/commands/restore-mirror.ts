@@ -37,6 +37,9 @@ const usage = `
 	is retried); Ctrl-C deletes them unless --keep-jobs. Verified from here when both endpoints are
 	reachable from here, else by the Jobs' exit status only.
 
+	Exit codes: 0 restored, 1 failed, 2 usage, 3 refused (nothing changed), 130 stopped on request
+	(Ctrl-C: the objects copied so far stay). After 1 or 130 the same command again continues the run.
+
 	Examples
 	  $ ilum-restore restore mirror --bucket ilum-data --dry-run
 	  $ ilum-restore restore mirror --yes --json
