@@ -91,7 +91,7 @@ export async function runRestoreMirrorInCluster(context: CommandContext): Promis
 
 		try {
 			const {runRestoreMirror} = await import('./restore-mirror-run.js');
-			return await runRestoreMirror({...context, flags: given ? {...values, s3Endpoint: given} : values}, given ? {} : {route: route!});
+			return await runRestoreMirror({...context, flags: given ? {...values, s3Endpoint: given} : values}, {...(given ? {} : {route: route!}), copy: inClusterStrategy(values, json, kube)});
 		} finally {
 			await route?.close();
 		}
@@ -339,23 +339,18 @@ function formatJobs(targets: readonly MirrorJobTarget[], found: Awaited<ReturnTy
 }
 
 /**
-The copy step for the guided-restore engine's `restore mirror` (restore-mirror-run.ts) when
-`--in-cluster` is given and both endpoints answer from here: the Jobs, their events printed as they
-come (JSON lines with --json, else a line each on stderr).
+The copy step handed to the guided-restore engine's `restore mirror` (restore-mirror-run.ts) when
+both endpoints answer from here: the Jobs over this run's kube context, their events printed as
+they come (JSON lines with --json, else a line each on stderr).
 */
-export function inClusterStrategy(values: Flags, json: boolean): MirrorCopyStrategy {
+function inClusterStrategy(values: Flags, json: boolean, kube: Kube): MirrorCopyStrategy {
 	const namespace: string = values['namespace'] ?? 'ilum';
-	let kube: Promise<Kube> | undefined;
-	const connected = async () => {
-		kube ??= connect(values);
-		return kube;
-	};
 
 	return inClusterCopy({
 		namespace,
-		cluster: async () => (await connected()).jobs,
-		cronJob: async () => (await connected()).mirrorCluster.getCronJob(namespace, backupCronJobName).catch(() => undefined),
-		secretKeys: async () => readSecretKeys(await connected(), namespace),
+		cluster: async () => kube.jobs,
+		cronJob: async () => kube.mirrorCluster.getCronJob(namespace, backupCronJobName).catch(() => undefined),
+		secretKeys: async () => readSecretKeys(kube, namespace),
 		keepOnAbort: Boolean(values['keepJobs']),
 		pollMs: 500,
 		progressMs: json ? 500 : 1000,

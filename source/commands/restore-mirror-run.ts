@@ -13,7 +13,7 @@ import {describeBackupCron} from '../layers/mirrors/cron.js';
 import {abandonUnfinished, executePlan, type AccessChecker, type Gate} from '../restore/executor.js';
 import {describeUnfinished, findUnfinished, type JournalState} from '../restore/journal.js';
 import {formatEventLine} from '../restore/log-lines.js';
-import {buildMirrorRestorePlan, formatMirrorPlanTable, isMirrorProgress, mirrorRestoreTarget, type MirrorBucketResult, type MirrorRestoreFacts} from '../restore/mirror-plan.js';
+import {buildMirrorRestorePlan, formatMirrorPlanTable, isMirrorProgress, mirrorRestoreTarget, type MirrorBucketResult, type MirrorCopyStrategy, type MirrorRestoreFacts} from '../restore/mirror-plan.js';
 import {pairsFromFacts, readMirrorRestoreFacts, resumeMismatch} from '../restore/mirror-session.js';
 import {describePlan, formatPlan} from '../restore/plan.js';
 import type {RestoreReport} from '../restore/report.js';
@@ -22,7 +22,6 @@ import {uploadJournalFile} from '../layers/mirrors/uploads.js';
 import {credentialsOf, endpointInSecret, secretCredentials} from '../layers/mirrors/credentials.js';
 import type {KubeConfig} from '@kubernetes/client-node';
 import type {ProviderRoute} from '../layers/provider-route.js';
-import {inClusterStrategy} from './restore-mirror-in-cluster.js';
 import {ask, exitCodeOf} from './plan-runner.js';
 
 /**
@@ -43,8 +42,11 @@ type Sides = {
 	route?: ProviderRoute;
 };
 
-/** `route`: the way to the provider a caller already found (`--in-cluster`'s); it stays the caller's to close. */
-export async function runRestoreMirror(context: CommandContext, options: {readonly route?: ProviderRoute} = {}): Promise<number> {
+/**
+`route`: the way to the provider a caller already found (`--in-cluster`'s); it stays the caller's to close.
+`copy`: the copy step's strategy (`--in-cluster`'s Jobs); default the plan's own local copy.
+*/
+export async function runRestoreMirror(context: CommandContext, options: {readonly route?: ProviderRoute; readonly copy?: MirrorCopyStrategy} = {}): Promise<number> {
 	const {flags: values} = context;
 	if (values['dryRun'] && values['yes']) {
 		throw usageError('--dry-run and --yes exclude each other', 'pass one of them');
@@ -72,7 +74,7 @@ export async function runRestoreMirror(context: CommandContext, options: {readon
 			context.stderr.write(`ilum-restore: provider ${sides.route.describe()}\n`);
 		}
 
-		return await restore(context, values, sides, mirror, provider, concurrency);
+		return await restore(context, values, sides, mirror, provider, concurrency, options.copy);
 	} finally {
 		// Everything is finished (or failed): no need to wait for idle keep-alive sockets.
 		await Promise.all([mirror.destroy(), provider.destroy()]);
@@ -82,7 +84,7 @@ export async function runRestoreMirror(context: CommandContext, options: {readon
 	}
 }
 
-async function restore(context: CommandContext, values: Flags, sides: Sides, mirror: FastS3Client, provider: FastS3Client, concurrency: number): Promise<number> {
+async function restore(context: CommandContext, values: Flags, sides: Sides, mirror: FastS3Client, provider: FastS3Client, concurrency: number, copy: MirrorCopyStrategy | undefined): Promise<number> {
 	const {signal, stderr, stdout} = context;
 	const json = Boolean(values['json']);
 	const dryRun = Boolean(values['dryRun']);
@@ -142,8 +144,8 @@ async function restore(context: CommandContext, values: Flags, sides: Sides, mir
 	const plan = buildMirrorRestorePlan(facts, {
 		pairs: pairsFromFacts(facts, {provider, mirror}),
 		...(sides.cluster ? {cluster: sides.cluster} : {}),
-		// Without --in-cluster the plan's own local copy, with the concurrency, progress interval and upload journal below.
-		...(values['inCluster'] ? {copy: inClusterStrategy(values, json)} : {}),
+		// Without a strategy given (--in-cluster's), the plan's own local copy, with the concurrency, progress interval and upload journal below.
+		...(copy ? {copy} : {}),
 		concurrency,
 		// The journal of multipart uploads in the run's state dir: a rerun resumes or aborts what a kill interrupted.
 		uploadJournal: uploadJournalFile(stateDir),
