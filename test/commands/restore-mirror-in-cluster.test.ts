@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
+import {spawn, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client} from '@aws-sdk/client-s3';
@@ -16,6 +16,25 @@ credentials Secret fails the Job (its log line reported, exit 1, the CronJob kep
 rerun retries it; a run killed mid-way is followed by the next one instead of duplicated; the
 bucket comes back (checked through S3), the CronJob is resumed.
 */
+
+/** The CLI as a child process (added to `children`, killed at the end of the test): its output so far, and its exit code once it closed. */
+function startCli(args: readonly string[], env: NodeJS.ProcessEnv, children: ChildProcess[]) {
+	const child = spawn(process.execPath, [binPath, ...args], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
+	children.push(child);
+	const output = {stdout: '', stderr: ''};
+	child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+		output.stdout += chunk;
+	});
+	child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+		output.stderr += chunk;
+	});
+	const exited = new Promise<number | null>(resolve => {
+		child.on('close', code => {
+			resolve(code);
+		});
+	});
+	return {child, output, exited};
+}
 
 async function keys(client: S3Client, bucket: string): Promise<Set<string>> {
 	const found = new Set<string>();
@@ -63,7 +82,7 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 	// The mirror not reachable from this machine (a closed port): the Jobs alone, verified by mc's exit status.
 	const unreachable = ['--mirror-endpoint', 'http://127.0.0.1:9'];
 	const standalone = [...base, ...unreachable];
-	const children: Array<ReturnType<typeof spawn>> = [];
+	const children: ChildProcess[] = [];
 	try {
 		const scenario = findScenario('bucket-wipe')!;
 		await scenario.inject(world);
@@ -97,19 +116,11 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 
 		// 2. Secret fixed; the rerun retries the failed Job (attempt 2) and is killed once that Job exists.
 		setBackupAccessKey(drill, originalKey);
-		const child = spawn(process.execPath, [binPath, ...standalone], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
-		children.push(child);
-		let killedOutput = '';
-		child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-			killedOutput += chunk;
-		});
-		const exited = new Promise(resolve => {
-			child.on('close', resolve);
-		});
-		await waitFor(() => killedOutput.includes('"type":"job-created"'), 'the retried Job to be created', 120_000);
-		child.kill('SIGKILL');
-		await exited;
-		const retried = lines(killedOutput).find(event => event.type === 'job-created')!;
+		const first = startCli(standalone, env, children);
+		await waitFor(() => first.output.stdout.includes('"type":"job-created"'), 'the retried Job to be created', 120_000);
+		first.child.kill('SIGKILL');
+		await first.exited;
+		const retried = lines(first.output.stdout).find(event => event.type === 'job-created')!;
 		assert.equal(retried.attempt, 2);
 
 		// 3. The next run follows that Job (no new one), the bucket comes back (checked through S3), the CronJob resumed.
@@ -160,26 +171,12 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 
 		// 5. Ctrl-C while a Job runs (here: failing and backing off): the run's Jobs are deleted, the CronJob resumed.
 		setBackupAccessKey(drill, 'NOT-THE-KEY');
-		const interrupted = spawn(process.execPath, [binPath, 'restore', 'mirror', '--in-cluster', '--yes', '--json', '--bucket', 'ilum-tables', '--kubeconfig', world.kubeconfigPath, ...unreachable], {cwd: projectRoot, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']});
-		children.push(interrupted);
-		let interruptedOut = '';
-		let interruptedErr = '';
-		interrupted.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-			interruptedOut += chunk;
-		});
-		interrupted.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-			interruptedErr += chunk;
-		});
-		const interruptedExit = new Promise<number | null>(resolve => {
-			interrupted.on('close', code => {
-				resolve(code);
-			});
-		});
-		await waitFor(() => interruptedOut.includes('"type":"log"'), 'the Job to run', 120_000);
-		const stopped = lines(interruptedOut).find(event => event.type === 'job-created')!;
-		interrupted.kill('SIGINT');
-		assert.equal(await interruptedExit, 130, `stopped on request: 130 (resumable), not a failure\n${interruptedErr}`);
-		assert.match(interruptedErr, new RegExp(`Interrupted: deleted the Jobs ${stopped.job}`));
+		const interrupted = startCli(['restore', 'mirror', '--in-cluster', '--yes', '--json', '--bucket', 'ilum-tables', '--kubeconfig', world.kubeconfigPath, ...unreachable], env, children);
+		await waitFor(() => interrupted.output.stdout.includes('"type":"log"'), 'the Job to run', 120_000);
+		const stopped = lines(interrupted.output.stdout).find(event => event.type === 'job-created')!;
+		interrupted.child.kill('SIGINT');
+		assert.equal(await interrupted.exited, 130, `stopped on request: 130 (resumable), not a failure\n${interrupted.output.stderr}`);
+		assert.match(interrupted.output.stderr, new RegExp(`Interrupted: deleted the Jobs ${stopped.job}`));
 		assert.equal(world.store.get('jobs', ilum.namespace, stopped.job), undefined, 'the Job is gone');
 		assert.equal(world.store.get('cronjobs', ilum.namespace, ilum.backupCronJob)?.spec?.suspend, false, 'the CronJob resumed after the interruption');
 		setBackupAccessKey(drill, originalKey);
@@ -211,19 +208,11 @@ test('restore mirror --in-cluster: failing Job reported and retried, a killed ru
 		const engineEnv = {...env, MIRROR_ACCESS_KEY_ID: world.backup.accessKeyId, MIRROR_SECRET_ACCESS_KEY: world.backup.secretAccessKey};
 		const engineArgs = [...base, '--s3-endpoint', world.provider.endpoint];
 		const beforeKill = new Set((await restoreJobs(drill)).map(job => job.name));
-		const killed = spawn(process.execPath, [binPath, ...engineArgs], {cwd: projectRoot, env: {...process.env, ...engineEnv}, stdio: ['ignore', 'pipe', 'pipe']});
-		children.push(killed);
-		let killedEngineOutput = '';
-		killed.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-			killedEngineOutput += chunk;
-		});
-		const killedExit = new Promise(resolve => {
-			killed.on('close', resolve);
-		});
-		await waitFor(() => killedEngineOutput.includes('mc: <ERROR>'), 'the Job\'s first pod to fail', 120_000);
-		killed.kill('SIGKILL');
-		await killedExit;
-		const backingOff = lines(killedEngineOutput).find(event => event.type === 'job-created')!;
+		const killed = startCli(engineArgs, engineEnv, children);
+		await waitFor(() => killed.output.stdout.includes('mc: <ERROR>'), 'the Job\'s first pod to fail', 120_000);
+		killed.child.kill('SIGKILL');
+		await killed.exited;
+		const backingOff = lines(killed.output.stdout).find(event => event.type === 'job-created')!;
 		setBackupAccessKey(drill, originalKey);
 		const continued = await runCli(engineArgs, {env: engineEnv, timeoutMs: 240_000});
 		assert.equal(continued.code, 0, continued.stderr + continued.stdout.slice(-3000));
