@@ -12,7 +12,7 @@ import {backupCronJobName, checkNoInitJobRunning, holdBackupCronJob, kubeMirrorC
 import {backupSecretName, describeBackupCron} from '../layers/mirrors/cron.js';
 import {mirrorTargets} from '../layers/bucket-compare.js';
 import {
-	InClusterAborted, describeEvent, findRun, isObjectLine, jobName, labels, restoreJobManifest, runMirrorJobs,
+	InClusterAborted, describeEvent, findRun, isObjectLine, jobFailed, jobName, labels, restoreJobManifest, runMirrorJobs,
 	providerSecretName, type InClusterEvent, type JobCluster, type MirrorJobTarget, type MirrorOptions, type SecretKeys,
 } from '../layers/mirrors/in-cluster.js';
 import {cronJobImage, inClusterCopy} from '../layers/mirrors/in-cluster-strategy.js';
@@ -329,7 +329,7 @@ function formatJobs(targets: readonly MirrorJobTarget[], found: Awaited<ReturnTy
 	const rows = targets.map(target => {
 		const existing = found.jobs.get(target.bucket);
 		const name = existing?.metadata?.name ?? jobName(found.runId, target.bucket);
-		const state = !existing ? 'create' : existing.status?.conditions?.some(condition => condition.type === 'Failed' && condition.status === 'True') ? 'retry' : 'follow';
+		const state = !existing ? 'create' : (jobFailed(existing) ? 'retry' : 'follow');
 		return [target.bucket, `${target.source.bucket}${target.source.prefix ? `/${target.source.prefix.replace(/\/$/, '')}` : ''}`, name, state];
 	});
 	const flags = ['--preserve', options.overwrite ? '--overwrite' : '', options.remove ? '--remove' : ''].filter(Boolean).join(' ');
